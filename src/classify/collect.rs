@@ -1,0 +1,235 @@
+//! Classifying records as ingest pushes them ([`EventSink`], one per chunk, run in parallel),
+//! and merging the sinks into one [`EventTable`]: rows in time order, the same line from
+//! overlapping exports counted once, and the records of one failure grouped into one event.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::signature::{error_key, signature};
+use super::CauseTable;
+use crate::ingest::{InputResult, Record, RecordSink, SinkFactory};
+use crate::model::event::Sym;
+use crate::model::{ErrorEvent, FileQuality, Interner, Level, Millis, SkipReason};
+
+/// Longest example message kept per signature.
+const EXAMPLE_MAX: usize = 400;
+
+/// When each pod (and container) was seen in the logs, from its records of every level.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodSeen {
+    pub pod: String,
+    pub container: String,
+    pub namespace: String,
+    pub first: Millis,
+    pub last: Millis,
+    pub records: u64,
+}
+
+/// Classifies the records of one chunk.
+pub struct EventSink<'t> {
+    table: &'t CauseTable,
+    rows: Vec<ErrorEvent>,
+    syms: Interner,
+    examples: HashMap<Sym, String>,
+    seen: HashMap<(Sym, Sym, Sym), (Millis, Millis, u64)>,
+    last_origin: Option<(String, String, String, (Sym, Sym, Sym))>,
+}
+
+/// Makes an [`EventSink`] per chunk.
+pub struct Classifier<'t> {
+    pub table: &'t CauseTable,
+}
+
+impl<'t> SinkFactory for Classifier<'t> {
+    type Sink = EventSink<'t>;
+    fn make(&self) -> EventSink<'t> {
+        EventSink {
+            table: self.table,
+            rows: Vec::new(),
+            syms: Interner::new(),
+            examples: HashMap::new(),
+            seen: HashMap::new(),
+            last_origin: None,
+        }
+    }
+}
+
+impl EventSink<'_> {
+    fn origin(&mut self, rec: &Record<'_>) -> (Sym, Sym, Sym) {
+        if let Some((p, c, n, syms)) = &self.last_origin {
+            if p == rec.pod && c == rec.container && n == rec.namespace {
+                return *syms;
+            }
+        }
+        let syms = (
+            self.syms.intern(rec.pod),
+            self.syms.intern(rec.container),
+            self.syms.intern(rec.namespace),
+        );
+        self.last_origin = Some((
+            rec.pod.into(),
+            rec.container.into(),
+            rec.namespace.into(),
+            syms,
+        ));
+        syms
+    }
+}
+
+impl RecordSink for EventSink<'_> {
+    #[inline]
+    fn wants(&self, level: Level) -> bool {
+        self.table.may_count(level)
+    }
+
+    fn record(&mut self, rec: &Record<'_>) {
+        let origin = self.origin(rec);
+        let seen = self.seen.entry(origin).or_insert((rec.ts, rec.ts, 0));
+        seen.0 = seen.0.min(rec.ts);
+        seen.1 = seen.1.max(rec.ts);
+        seen.2 += 1;
+        if !self.table.may_count(rec.level) {
+            return;
+        }
+        let Some(cause) = self.table.classify(rec.level, rec.message, rec.trace) else {
+            return;
+        };
+        let sig_text = signature(rec.message);
+        let sig = self.syms.intern(&sig_text);
+        self.examples.entry(sig).or_insert_with(|| {
+            let mut m: String = rec.message.chars().take(EXAMPLE_MAX).collect();
+            if m.len() < rec.message.len() {
+                m.push('…');
+            }
+            m
+        });
+        self.rows.push(ErrorEvent {
+            ts: rec.ts,
+            cause,
+            level: rec.level,
+            pod: origin.0,
+            container: origin.1,
+            namespace: origin.2,
+            input: 0,
+            line: rec.line,
+            lines: rec.lines,
+            signature: sig,
+            error_key: error_key(rec.message),
+            line_hash: rec.line_hash,
+            first_of_event: true,
+        });
+    }
+}
+
+/// All error records of the run, and what the merge learned.
+#[derive(Debug, Default)]
+pub struct EventTable {
+    /// Error records in time order (ties: input, then line). Duplicates already removed.
+    pub rows: Vec<ErrorEvent>,
+    pub syms: Interner,
+    /// An example message for each signature.
+    pub examples: HashMap<Sym, String>,
+    /// Every pod/container seen, sorted.
+    pub pods: Vec<PodSeen>,
+}
+
+impl EventTable {
+    /// Number of error events (distinct failures).
+    pub fn event_count(&self) -> usize {
+        self.rows.iter().filter(|r| r.first_of_event).count()
+    }
+}
+
+/// Merges the chunk sinks of every input (in order), removes duplicate records from
+/// overlapping exports (keeping the first input's), and groups records into events: on one pod,
+/// records with the same underlying error within `dedup_window` of the event's first record.
+pub fn merge(
+    results: Vec<InputResult<EventSink<'_>>>,
+    dedup_window: Millis,
+) -> (EventTable, Vec<FileQuality>) {
+    let mut table = EventTable {
+        syms: Interner::new(),
+        ..EventTable::default()
+    };
+    let mut qualities = Vec::with_capacity(results.len());
+    let mut seen: BTreeMap<(Sym, Sym, Sym), (Millis, Millis, u64)> = BTreeMap::new();
+    for (input, result) in results.into_iter().enumerate() {
+        qualities.push(result.quality);
+        for sink in result.sinks {
+            let map = table.syms.absorb(&sink.syms);
+            for (sig, example) in sink.examples {
+                table.examples.entry(map[sig as usize]).or_insert(example);
+            }
+            for ((p, c, n), (first, last, count)) in sink.seen {
+                let e = seen
+                    .entry((map[p as usize], map[c as usize], map[n as usize]))
+                    .or_insert((first, last, 0));
+                e.0 = e.0.min(first);
+                e.1 = e.1.max(last);
+                e.2 += count;
+            }
+            table.rows.extend(sink.rows.into_iter().map(|mut r| {
+                r.input = input as u32;
+                r.pod = map[r.pod as usize];
+                r.container = map[r.container as usize];
+                r.namespace = map[r.namespace as usize];
+                r.signature = map[r.signature as usize];
+                r
+            }));
+        }
+    }
+    table.pods = seen
+        .into_iter()
+        .map(|((p, c, n), (first, last, records))| PodSeen {
+            pod: table.syms.get(p).to_owned(),
+            container: table.syms.get(c).to_owned(),
+            namespace: table.syms.get(n).to_owned(),
+            first,
+            last,
+            records,
+        })
+        .collect();
+    table.pods.sort_by(|a, b| {
+        (&a.pod, &a.container, &a.namespace).cmp(&(&b.pod, &b.container, &b.namespace))
+    });
+
+    remove_duplicates(&mut table.rows, &mut qualities);
+    for row in &table.rows {
+        qualities[row.input as usize].error_records += 1;
+    }
+    group_events(&mut table.rows, dedup_window);
+    (table, qualities)
+}
+
+/// Drops records whose `line_hash` was already seen in an earlier input (or earlier in the same
+/// one), moving their lines from used to skipped (duplicate).
+fn remove_duplicates(rows: &mut Vec<ErrorEvent>, qualities: &mut [FileQuality]) {
+    rows.sort_by_key(|r| (r.line_hash, r.input, r.line));
+    let mut keep = vec![true; rows.len()];
+    for i in 1..rows.len() {
+        let (a, b) = (&rows[i - 1], &rows[i]);
+        if a.line_hash == b.line_hash && a.line_hash != 0 && a.pod == b.pod && a.ts == b.ts {
+            keep[i] = false;
+            let q = &mut qualities[b.input as usize];
+            q.lines_used -= b.lines as u64;
+            q.records -= 1;
+            q.skip(SkipReason::Duplicate, b.lines as u64);
+        }
+    }
+    let mut it = keep.iter();
+    rows.retain(|_| *it.next().expect("same length"));
+    rows.sort_by_key(|r| (r.ts, r.input, r.line));
+}
+
+/// Marks the second and later records of each error event (`first_of_event = false`).
+fn group_events(rows: &mut [ErrorEvent], window: Millis) {
+    let mut open: HashMap<(Sym, u16, u64), Millis> = HashMap::new();
+    for r in rows.iter_mut() {
+        let key = (r.pod, r.cause, r.error_key);
+        match open.get(&key) {
+            Some(&start) if r.ts - start <= window => r.first_of_event = false,
+            _ => {
+                open.insert(key, r.ts);
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Message signatures and error keys, both computed on bytes in one pass.
+//!
+//! A *signature* is the message with every token that carries a digit masked (`<*>`), so that
+//! `connect ECONNREFUSED 10.96.44.12:5432` and `... 10.96.44.13:5432` group together in "top
+//! messages" and users can see which errors their cause table misses.
+//!
+//! An *error key* identifies the underlying error of a record: wrappers such as
+//! `Graph execution failed: ` and the error logger's `[GraphOrchestrationService::executeGraph] `
+//! are peeled off, so a failure and its echo share a key.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+/// Longest message prefix a signature looks at.
+const SIGNATURE_MAX: usize = 160;
+
+/// The masked form of a message's first line: tokens containing a digit become `<*>`,
+/// whitespace runs become one space, and the result is cut at 160 bytes.
+pub fn signature(message: &str) -> String {
+    let line = message.lines().next().unwrap_or("");
+    let bytes = line.as_bytes();
+    let mut out = String::with_capacity(bytes.len().min(SIGNATURE_MAX) + 8);
+    let mut i = 0;
+    let is_tok = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b':' | b'@');
+    while i < bytes.len() && out.len() < SIGNATURE_MAX {
+        let c = bytes[i];
+        if is_tok(c) {
+            let start = i;
+            let mut has_digit = false;
+            while i < bytes.len() && is_tok(bytes[i]) {
+                has_digit |= bytes[i].is_ascii_digit();
+                i += 1;
+            }
+            let tok = &line[start..i];
+            // Keep sentence punctuation outside the mask: "Retrying (1)..." -> "Retrying (<*>)...".
+            let trail = tok.len() - tok.trim_end_matches(['.', ':']).len();
+            if has_digit {
+                out.push_str("<*>");
+                out.push_str(&line[i - trail..i]);
+            } else {
+                out.push_str(tok);
+            }
+        } else if c.is_ascii_whitespace() {
+            while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            out.push(' ');
+        } else {
+            let ch_len = line[i..].chars().next().map_or(1, char::len_utf8);
+            out.push_str(&line[i..i + ch_len]);
+            i += ch_len;
+        }
+    }
+    if i < bytes.len() {
+        out.push('…');
+    }
+    out.trim().to_owned()
+}
+
+/// The message with leading `[Context] ` tags and `<Something> failed: ` wrappers removed.
+pub fn underlying_error(message: &str) -> &str {
+    let mut rest = message.trim_start();
+    loop {
+        if let Some(after) = rest.strip_prefix('[') {
+            if let Some(end) = after.find(']').filter(|&e| e <= 120) {
+                rest = after[end + 1..].trim_start();
+                continue;
+            }
+        }
+        if let Some(pos) = rest.find(" failed: ").filter(|&p| p <= 80) {
+            let head = &rest[..pos];
+            if head
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b' ' || c == b'_')
+            {
+                rest = rest[pos + " failed: ".len()..].trim_start();
+                continue;
+            }
+        }
+        return rest;
+    }
+}
+
+/// Hash of the underlying error's first line (see [`underlying_error`]).
+pub fn error_key(message: &str) -> u64 {
+    let core = underlying_error(message);
+    let first = core.lines().next().unwrap_or("").trim_end();
+    let mut h = DefaultHasher::new();
+    first.hash(&mut h);
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_numbers_ids_and_hosts() {
+        assert_eq!(
+            signature("connect ECONNREFUSED 10.96.44.12:5432"),
+            "connect ECONNREFUSED <*>"
+        );
+        assert_eq!(
+            signature("API rate limit exceeded for user ID 1234567."),
+            "API rate limit exceeded for user ID <*>."
+        );
+        assert_eq!(
+            signature("[TypeOrmModule] Unable to connect to the database. Retrying (1)..."),
+            "[TypeOrmModule] Unable to connect to the database. Retrying (<*>)..."
+        );
+        assert_eq!(
+            signature("Unexpected token < in JSON at position 0"),
+            "Unexpected token < in JSON at position <*>"
+        );
+        assert_eq!(signature("a\n   at b"), "a");
+    }
+
+    #[test]
+    fn a_failure_and_its_echo_share_a_key() {
+        let a = "Graph execution failed: 529 {\"type\":\"error\"}";
+        let b = "[GraphOrchestrationService::executeGraph] 529 {\"type\":\"error\"}";
+        assert_eq!(error_key(a), error_key(b));
+        assert_eq!(
+            underlying_error("Anthropic API call failed: Anthropic API error: 529"),
+            "Anthropic API error: 529"
+        );
+        assert_ne!(
+            error_key("connect ECONNREFUSED 10.96.44.12:5432"),
+            error_key(a)
+        );
+    }
+}

@@ -1,0 +1,182 @@
+//! The command line as clap sees it: raw flags and their help. Nothing here is validated
+//! beyond syntax; `config.rs` turns these into settings, and nothing after it sees clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "postmortem",
+    version,
+    about = "Turn exported kubectl logs into an incident report you can trust",
+    long_about = "Reads what an on-call engineer exports after an incident (kubectl logs, with or \
+                  without --timestamps/--prefix/--previous, JSON or text, gzipped, in archives or \
+                  folders), classifies the errors by cause, reconstructs when the \
+                  HighGenerationErrorRate alert (0.1 errors/s for 5m) was pending and firing, and \
+                  writes a report with the runbook's remediation made concrete."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Analyze the inputs and write the incident report (exit 0 unless the analysis fails).
+    Analyze(AnalyzeArgs),
+    /// CI form: print one line (verdict, peak rate, firing window, top cause) and exit
+    /// 0 when the threshold was not breached, 1 when it was, 2 on error.
+    Check(AnalyzeArgs),
+    /// Print the cause table in effect (the built-in one, or --causes FILE).
+    Causes(CausesArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct AnalyzeArgs {
+    /// Files, folders (read recursively), .gz, .tar.gz/.tgz archives, or - for stdin.
+    /// Each file's format is detected from its content.
+    #[arg(value_name = "PATH", default_value = "-")]
+    pub paths: Vec<PathBuf>,
+
+    /// Only records newer than this, relative to --as-of (e.g. 2h, 90m, 1d).
+    #[arg(long, value_name = "DURATION", help_heading = "Time")]
+    pub since: Option<String>,
+    /// Only records up to this time (RFC 3339, e.g. 2026-11-20T10:30:00Z).
+    #[arg(long, value_name = "TIME", help_heading = "Time")]
+    pub until: Option<String>,
+    /// The "now" that --since counts back from (RFC 3339). Default: the wall clock.
+    #[arg(long, value_name = "TIME", help_heading = "Time")]
+    pub as_of: Option<String>,
+    /// Zone of timestamps written without one (Nest's local time, `2026-11-20 09:41:02,123`):
+    /// UTC, an IANA name (Europe/Berlin) or an offset (+02:00).
+    #[arg(
+        long,
+        value_name = "ZONE",
+        default_value = "UTC",
+        help_heading = "Time"
+    )]
+    pub tz: String,
+
+    /// Alert threshold in errors per second.
+    #[arg(long, default_value_t = 0.1, help_heading = "Alert")]
+    pub threshold: f64,
+    /// How long the rate must stay above the threshold before the alert fires.
+    #[arg(
+        long = "for",
+        value_name = "DURATION",
+        default_value = "5m",
+        help_heading = "Alert"
+    )]
+    pub for_: String,
+    /// The rate window, as in rate(x[5m]).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "5m",
+        help_heading = "Alert"
+    )]
+    pub window: String,
+    /// How often Prometheus evaluates the rule.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "15s",
+        help_heading = "Alert"
+    )]
+    pub eval_interval: String,
+    /// Phase of the evaluation grid (evaluations at offset + k * interval).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "0s",
+        help_heading = "Alert"
+    )]
+    pub eval_offset: String,
+    /// How often Prometheus scrapes the error counter.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "15s",
+        help_heading = "Alert"
+    )]
+    pub scrape_interval: String,
+    /// How error rates are computed from logs.
+    #[arg(long, value_enum, default_value_t = RateModeArg::Prometheus, help_heading = "Alert")]
+    pub rate_mode: RateModeArg,
+    /// Prometheus version whose rate() semantics to follow (the service runs 2.47).
+    #[arg(long, value_name = "2|3", default_value = "2", help_heading = "Alert")]
+    pub prom_compat: String,
+    /// Records on one pod carrying the same underlying error within this interval are one
+    /// error event (a failure and its echo by the error logger).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "250ms",
+        help_heading = "Alert"
+    )]
+    pub dedup_window: String,
+
+    /// Replace the cause table with this TOML file (see `postmortem causes`).
+    #[arg(long, value_name = "FILE", help_heading = "Classification")]
+    pub causes: Option<PathBuf>,
+    /// Namespace for the remediation commands when the input does not name one.
+    #[arg(long, value_name = "NAME", help_heading = "Classification")]
+    pub namespace: Option<String>,
+    /// Deployment for the remediation commands when it cannot be derived from pod names.
+    #[arg(long, value_name = "NAME", help_heading = "Classification")]
+    pub deployment: Option<String>,
+
+    /// Output folder. Default: reports/<start-of-incident>/.
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
+    pub out: Option<PathBuf>,
+    /// Report formats to write, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_enum,
+        default_value = "md,json,html,svg,png",
+        help_heading = "Output"
+    )]
+    pub format: Vec<FormatArg>,
+    /// Also write the classified error events as a table (.parquet or .csv, by extension).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub export: Option<PathBuf>,
+    /// Print nothing on the terminal but errors (and, for `check`, the verdict line).
+    #[arg(short, long, help_heading = "Output")]
+    pub quiet: bool,
+
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N", help_heading = "Performance")]
+    pub threads: Option<usize>,
+    /// Lines longer than this many bytes are skipped (and reported), never held in memory.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20, help_heading = "Performance")]
+    pub max_line_bytes: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct CausesArgs {
+    /// Print this table instead of the built-in one (after validating it).
+    #[arg(long, value_name = "FILE")]
+    pub causes: Option<PathBuf>,
+    /// Print the table as TOML (to copy and extend) instead of a summary.
+    #[arg(long)]
+    pub toml: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RateModeArg {
+    /// Counters sampled every scrape interval, Prometheus' extrapolated rate().
+    Prometheus,
+    /// Loki's LogQL rate(): records in the last window divided by its length.
+    Loki,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Md,
+    Json,
+    Html,
+    Svg,
+    Png,
+}

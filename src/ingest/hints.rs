@@ -1,0 +1,112 @@
+//! What an input's name says about where its lines came from: `POD.log`, `POD_CONTAINER.log`,
+//! `POD.previous.log`, `NAMESPACE/POD/CONTAINER.log` (support bundles and archives).
+//! Used only for lines that carry no `[pod/NAME/CONTAINER]` prefix of their own.
+
+/// Pod, container and namespace implied by an input's path.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PathHints {
+    pub pod: Option<String>,
+    pub container: Option<String>,
+    pub namespace: Option<String>,
+    /// The name says `previous` (a `kubectl logs --previous` export).
+    pub previous: bool,
+}
+
+/// Whether `s` can be a Kubernetes object name that looks like a pod (a DNS-1123 label with at
+/// least one dash, e.g. `mcp-backend-7c9d5b8f6d-x2kqp`, `mcp-postgres-0`).
+pub fn looks_like_pod(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.contains('-')
+        && s.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.')
+        && s.as_bytes()[0].is_ascii_alphanumeric()
+        && s.as_bytes()[s.len() - 1].is_ascii_alphanumeric()
+}
+
+fn looks_like_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+}
+
+/// Reads hints from a path such as `logs/mcp-backend-7c9d5b8f6d-x2kqp.previous.log.gz` or an
+/// archive member `cluster-resources/pods/logs/mcp-everything/mcp-backend-x/backend.log`.
+pub fn from_path(path: &str) -> PathHints {
+    let parts: Vec<&str> = path.split(['/', '\\']).filter(|p| !p.is_empty()).collect();
+    let Some(file) = parts.last() else {
+        return PathHints::default();
+    };
+    let mut stem = *file;
+    for ext in [".gz", ".log", ".txt", ".out"] {
+        stem = stem.strip_suffix(ext).unwrap_or(stem);
+    }
+    let mut hints = PathHints::default();
+    for marker in [".previous", "-previous", "_previous"] {
+        if let Some(s) = stem.strip_suffix(marker) {
+            stem = s;
+            hints.previous = true;
+        }
+    }
+    if stem == "previous" {
+        hints.previous = true;
+    }
+    // NAMESPACE/POD/CONTAINER.log
+    if parts.len() >= 3 {
+        let (ns, pod) = (parts[parts.len() - 3], parts[parts.len() - 2]);
+        if looks_like_pod(pod) && looks_like_name(ns) && (looks_like_name(stem) || hints.previous) {
+            hints.namespace = Some(ns.to_owned());
+            hints.pod = Some(pod.to_owned());
+            if stem != "previous" {
+                hints.container = Some(stem.to_owned());
+            }
+            return hints;
+        }
+    }
+    // POD_CONTAINER.log or POD.log
+    if let Some((pod, container)) = stem.rsplit_once('_') {
+        if looks_like_pod(pod) && looks_like_name(container) {
+            hints.pod = Some(pod.to_owned());
+            hints.container = Some(container.to_owned());
+            return hints;
+        }
+    }
+    if looks_like_pod(stem) {
+        hints.pod = Some(stem.to_owned());
+    }
+    hints
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kubectl_export_names() {
+        let h = from_path("incident/mcp-backend-7c9d5b8f6d-x2kqp.previous.log");
+        assert_eq!(h.pod.as_deref(), Some("mcp-backend-7c9d5b8f6d-x2kqp"));
+        assert!(h.previous);
+        let h = from_path("mcp-backend-7c9d5b8f6d-r4t8n_backend.log");
+        assert_eq!(h.container.as_deref(), Some("backend"));
+        assert_eq!(h.pod.as_deref(), Some("mcp-backend-7c9d5b8f6d-r4t8n"));
+        let h = from_path("mcp-backend-7c9d5b8f6d-9wzlm.log.gz");
+        assert_eq!(h.pod.as_deref(), Some("mcp-backend-7c9d5b8f6d-9wzlm"));
+    }
+
+    #[test]
+    fn archive_layout() {
+        let h = from_path(
+            "cluster-resources/pods/logs/mcp-everything/mcp-backend-7c9d5b8f6d-x2kqp/backend.log",
+        );
+        assert_eq!(h.namespace.as_deref(), Some("mcp-everything"));
+        assert_eq!(h.pod.as_deref(), Some("mcp-backend-7c9d5b8f6d-x2kqp"));
+        assert_eq!(h.container.as_deref(), Some("backend"));
+    }
+
+    #[test]
+    fn ordinary_names_say_nothing() {
+        assert_eq!(from_path("app.log"), PathHints::default());
+        assert_eq!(from_path("Notes_2026.txt").pod, None);
+    }
+}

@@ -1,0 +1,151 @@
+//! Ingest: every input the user names, read once, streamed in chunks, parsed in parallel, and
+//! pushed record by record into the consumer's sinks, with every line accounted for.
+//!
+//! One reader thread (`source.rs`) opens, decompresses and chunks; rayon workers parse chunks
+//! (`scan.rs`: `line.rs` for the kubectl layers, `json_log.rs` and `text.rs` for the content).
+//! Results are put back in input and chunk order, so the output never depends on timing.
+
+pub mod chunker;
+pub mod detect;
+pub mod hints;
+pub mod json_log;
+pub mod line;
+pub mod scan;
+pub mod sink;
+pub mod source;
+pub mod text;
+
+use std::path::PathBuf;
+use std::sync::mpsc::sync_channel;
+
+use rayon::iter::{ParallelBridge, ParallelIterator};
+
+pub use sink::{Record, RecordSink, SinkFactory};
+pub use source::ReadSettings;
+
+use crate::model::{FileQuality, InputKind, SkipReason};
+use scan::{scan_chunk, ChunkStats};
+use source::Msg;
+
+/// One input's outcome: its accounting, and the sinks of its chunks in order.
+pub struct InputResult<S> {
+    pub quality: FileQuality,
+    pub sinks: Vec<S>,
+}
+
+enum Out<S> {
+    Begin(FileQuality),
+    Chunk(ChunkStats, S),
+    End(u64, Option<String>),
+}
+
+/// Reads every input under `paths` and returns one result per input, in the order the inputs
+/// were found.
+pub fn run<F: SinkFactory>(
+    paths: &[PathBuf],
+    settings: &ReadSettings,
+    factory: &F,
+) -> Vec<InputResult<F::Sink>>
+where
+    F::Sink: Send,
+{
+    let threads = rayon::current_num_threads().max(1);
+    let (tx, rx) = sync_channel::<Msg>(threads * 2);
+    let mut outs: Vec<(u32, u8, usize, Out<F::Sink>)> = std::thread::scope(|scope| {
+        scope.spawn(move || source::read_all(paths, settings, tx));
+        rx.into_iter()
+            .par_bridge()
+            .map(|msg| match msg {
+                Msg::Begin {
+                    input,
+                    name,
+                    kind,
+                    ctx,
+                } => {
+                    let mut q = FileQuality::new(name);
+                    q.kind = Some(kind);
+                    q.pod = ctx.hints.pod.clone();
+                    q.container = ctx.hints.container.clone();
+                    q.namespace = ctx.hints.namespace.clone();
+                    q.previous = ctx.hints.previous;
+                    (input, 0, 0, Out::Begin(q))
+                }
+                Msg::Chunk {
+                    input,
+                    chunk,
+                    carry,
+                    ctx,
+                } => {
+                    let mut sink = factory.make();
+                    let stats = scan_chunk(&chunk, carry, &ctx, &mut sink);
+                    (input, 1, chunk.index, Out::Chunk(stats, sink))
+                }
+                Msg::End {
+                    input,
+                    lines,
+                    error,
+                } => (input, 2, 0, Out::End(lines, error)),
+            })
+            .collect()
+    });
+    outs.sort_by_key(|(input, phase, index, _)| (*input, *phase, *index));
+
+    let mut results: Vec<InputResult<F::Sink>> = Vec::new();
+    let mut kubectl_message: Option<String> = None;
+    for (_, _, _, out) in outs {
+        match out {
+            Out::Begin(quality) => {
+                kubectl_message = None;
+                results.push(InputResult {
+                    quality,
+                    sinks: Vec::new(),
+                });
+            }
+            Out::Chunk(stats, sink) => {
+                let r = results.last_mut().expect("Begin precedes chunks");
+                if kubectl_message.is_none() {
+                    kubectl_message = stats.kubectl_message.clone();
+                }
+                stats.merge_into(&mut r.quality);
+                r.sinks.push(sink);
+            }
+            Out::End(lines, error) => {
+                let r = results.last_mut().expect("Begin precedes End");
+                finish(&mut r.quality, lines, error, kubectl_message.take());
+            }
+        }
+    }
+    results
+}
+
+/// Closes an input's accounting: lines of unparsed kinds, read errors, and what its kind means.
+fn finish(q: &mut FileQuality, lines: u64, error: Option<String>, kubectl_message: Option<String>) {
+    if lines > 0 {
+        q.lines_read += lines;
+        let reason = match q.kind {
+            Some(InputKind::Binary) => SkipReason::Binary,
+            _ => SkipReason::UnsupportedKind,
+        };
+        q.skip(reason, lines);
+    }
+    match q.kind {
+        Some(InputKind::Binary) => q.problem(None, "binary content, not a log: skipped"),
+        Some(InputKind::Empty) if error.is_none() => q.problem(None, "empty: nothing to read"),
+        Some(InputKind::PrometheusDump) => q.problem(None, "a Prometheus dump: recognised, but this version analyses logs only; skipped"),
+        Some(InputKind::KubernetesObjects) => q.problem(None, "Kubernetes objects (kubectl get -o json/yaml): recognised, but this version analyses logs only; skipped"),
+        Some(InputKind::Unreadable) if error.is_none() => q.problem(None, "a JSON document that is neither line-delimited logs nor a known dump: skipped"),
+        _ => {}
+    }
+    if let Some(e) = error {
+        q.problem(None, e);
+    }
+    if q.kind == Some(InputKind::Logs) && q.records == 0 {
+        if let Some(m) = kubectl_message {
+            q.kind = Some(InputKind::KubectlError);
+            q.problem(
+                None,
+                format!("holds only kubectl's own error, no container output: {m}"),
+            );
+        }
+    }
+}

@@ -1,0 +1,411 @@
+//! Turning one chunk of lines into records: peel prefix and kubelet time, parse the content
+//! (JSON, Nest, plain text), fold continuation lines into the record above, settle each
+//! record's time and level, and account for every line (used, or skipped with a reason).
+//! Runs on many chunks at once; everything it needs is in [`FileCtx`].
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use super::chunker::{Chunk, OVERLONG_MARKER};
+use super::hints::PathHints;
+use super::line::{is_continuation, is_kubectl_message, split_kubelet_ts, split_prefix};
+use super::sink::{Record, RecordSink};
+use super::{json_log, text};
+use crate::model::quality::MAX_PROBLEMS_PER_INPUT;
+use crate::model::time::{format_short, Zone};
+use crate::model::{FileQuality, Level, Millis, Problem, SkipReason};
+
+/// What the scanner needs to know about the input and the run.
+#[derive(Clone, Debug)]
+pub struct FileCtx {
+    pub hints: PathHints,
+    pub zone: Zone,
+    pub since: Option<Millis>,
+    pub until: Option<Millis>,
+    pub max_line: usize,
+}
+
+/// Assumption labels, as the data-quality section prints them.
+pub const ASSUMED_ZONE: &str = "timestamps without zone read in --tz";
+pub const INHERITED_TIME: &str = "records without a time took the previous record's";
+pub const INFERRED_LEVEL: &str = "level inferred from the text (no level field)";
+pub const LOSSY_UTF8: &str = "lines with invalid UTF-8 read lossily";
+pub const ANSI_STRIPPED: &str = "lines with ANSI colour codes stripped";
+pub const POD_FROM_NAME: &str = "records attributed to a pod by the file name";
+
+/// Everything one chunk learned, merged in chunk order into the input's [`FileQuality`].
+#[derive(Debug, Default)]
+pub struct ChunkStats {
+    pub lines: u64,
+    pub used: u64,
+    pub records: u64,
+    pub skipped: BTreeMap<SkipReason, u64>,
+    pub assumed: BTreeMap<&'static str, u64>,
+    pub first_ts: Option<Millis>,
+    pub last_ts: Option<Millis>,
+    pub input_first_ts: Option<Millis>,
+    pub input_last_ts: Option<Millis>,
+    pub problems: Vec<Problem>,
+    pub problem_count: u64,
+    /// The last record time in the chunk (the next chunk's records may inherit it).
+    pub last_record_ts: Option<Millis>,
+    /// The first kubectl error message seen (shown when an input holds nothing else).
+    pub kubectl_message: Option<String>,
+}
+
+impl ChunkStats {
+    fn skip(&mut self, reason: SkipReason, n: u64) {
+        *self.skipped.entry(reason).or_default() += n;
+    }
+
+    fn assume(&mut self, what: &'static str) {
+        *self.assumed.entry(what).or_default() += 1;
+    }
+
+    fn problem(&mut self, line: u64, message: String) {
+        self.problem_count += 1;
+        if self.problems.len() < MAX_PROBLEMS_PER_INPUT {
+            self.problems.push(Problem {
+                line: Some(line),
+                message,
+            });
+        }
+    }
+
+    /// Adds this chunk's accounting to the input's.
+    pub fn merge_into(self, q: &mut FileQuality) {
+        q.lines_read += self.lines;
+        q.lines_used += self.used;
+        q.records += self.records;
+        for (reason, n) in self.skipped {
+            q.skip(reason, n);
+        }
+        for (what, n) in self.assumed {
+            q.assume(what, n);
+        }
+        q.widen_span(self.first_ts, self.last_ts);
+        if let Some(f) = self.input_first_ts {
+            q.input_first_ts = Some(q.input_first_ts.map_or(f, |x| x.min(f)));
+        }
+        if let Some(l) = self.input_last_ts {
+            q.input_last_ts = Some(q.input_last_ts.map_or(l, |x| x.max(l)));
+        }
+        for p in self.problems {
+            q.problem(p.line, p.message);
+        }
+        q.problem_count += self
+            .problem_count
+            .saturating_sub(self.problem_count.min(MAX_PROBLEMS_PER_INPUT as u64));
+    }
+}
+
+/// A record being assembled while its continuation lines arrive.
+struct Pending<'a> {
+    ts: Option<Millis>,
+    level: Level,
+    wanted: bool,
+    message: String,
+    trace: String,
+    pod: &'a str,
+    container: &'a str,
+    line: u64,
+    lines: u32,
+    content_hash: u64,
+}
+
+/// The time of a raw line, if it has one (kubelet time, or the content's own).
+pub fn line_time(line: &[u8], zone: Zone) -> Option<Millis> {
+    let (_, rest) = split_prefix(line);
+    let (kts, content) = split_kubelet_ts(rest);
+    if let Some(k) = kts {
+        return Some(k.millis);
+    }
+    let parsed = if content.first() == Some(&b'{') {
+        std::str::from_utf8(content)
+            .ok()
+            .and_then(|s| json_log::parse(s).ok()?.ts)
+    } else if content.starts_with(b"[Nest] ") {
+        text::parse_nest(content)?.ts
+    } else {
+        text::parse_plain(content).ts
+    };
+    parsed.map(|p| {
+        if p.has_zone {
+            p.millis
+        } else {
+            zone.local_to_utc(p.millis)
+        }
+    })
+}
+
+fn strip_ansi(content: &[u8], buf: &mut Vec<u8>) {
+    buf.clear();
+    buf.extend_from_slice(&strip_ansi_escapes::strip(content));
+}
+
+/// Ends a record: settles its time, applies the time window, counts it and hands it to the sink.
+fn flush<S: RecordSink>(
+    p: Pending<'_>,
+    st: &mut ChunkStats,
+    last_ts: &mut Option<Millis>,
+    ctx: &FileCtx,
+    namespace: &str,
+    sink: &mut S,
+) {
+    let Some(ts) = p.ts.or(*last_ts) else {
+        st.skip(SkipReason::NoTimestamp, p.lines as u64);
+        return;
+    };
+    if p.ts.is_none() {
+        st.assume(INHERITED_TIME);
+    }
+    *last_ts = Some(ts);
+    st.input_first_ts = Some(st.input_first_ts.map_or(ts, |f| f.min(ts)));
+    st.input_last_ts = Some(st.input_last_ts.map_or(ts, |l| l.max(ts)));
+    if ctx.since.is_some_and(|s| ts < s) || ctx.until.is_some_and(|u| ts > u) {
+        st.skip(SkipReason::OutsideWindow, p.lines as u64);
+        return;
+    }
+    st.used += p.lines as u64;
+    st.records += 1;
+    st.first_ts = Some(st.first_ts.map_or(ts, |f| f.min(ts)));
+    st.last_ts = Some(st.last_ts.map_or(ts, |l| l.max(ts)));
+    let line_hash = if p.wanted {
+        let mut h = DefaultHasher::new();
+        (p.pod, ts, p.content_hash).hash(&mut h);
+        h.finish()
+    } else {
+        0
+    };
+    sink.record(&Record {
+        ts,
+        level: p.level,
+        message: &p.message,
+        trace: &p.trace,
+        pod: p.pod,
+        container: p.container,
+        namespace,
+        line: p.line,
+        lines: p.lines,
+        line_hash,
+    });
+}
+
+/// Scans one chunk. `carry_ts` is the last record time before the chunk, for records without
+/// a time of their own.
+pub fn scan_chunk<S: RecordSink>(
+    chunk: &Chunk,
+    carry_ts: Option<Millis>,
+    ctx: &FileCtx,
+    sink: &mut S,
+) -> ChunkStats {
+    let mut st = ChunkStats::default();
+    let mut last_ts = carry_ts;
+    let mut pending: Option<Pending<'_>> = None;
+    let mut ansi_buf = Vec::new();
+    let mut overlong = chunk.overlong.iter();
+    let hint_pod = ctx.hints.pod.as_deref().unwrap_or("");
+    let hint_container = ctx.hints.container.as_deref().unwrap_or("");
+    let namespace = ctx.hints.namespace.as_deref().unwrap_or("");
+    let data = &chunk.data[..];
+    let mut start = 0;
+    let mut line_no = chunk.first_line;
+
+    while start < data.len() {
+        let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |p| start + p);
+        let mut line = &data[start..end];
+        start = end + 1;
+        let this_line = line_no;
+        line_no += 1;
+        st.lines += 1;
+        if line.last() == Some(&b'\r') {
+            line = &line[..line.len() - 1];
+        }
+        if line == OVERLONG_MARKER || line.len() > ctx.max_line {
+            let len = if line == OVERLONG_MARKER {
+                overlong.next().copied().unwrap_or(0)
+            } else {
+                line.len() as u64
+            };
+            st.skip(SkipReason::LineTooLong, 1);
+            st.problem(
+                this_line,
+                format!(
+                    "line of {:.1} MB skipped: longer than --max-line-bytes {}",
+                    len as f64 / 1e6,
+                    ctx.max_line
+                ),
+            );
+            if let Some(p) = pending.take() {
+                flush(p, &mut st, &mut last_ts, ctx, namespace, sink);
+            }
+            continue;
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            st.skip(SkipReason::Blank, 1);
+            continue;
+        }
+        let (prefix, rest) = split_prefix(line);
+        let (kts, mut content) = split_kubelet_ts(rest);
+        if memchr::memchr(0x1b, content).is_some() {
+            strip_ansi(content, &mut ansi_buf);
+            content = &ansi_buf;
+            st.assume(ANSI_STRIPPED);
+        }
+        if content.iter().all(u8::is_ascii_whitespace) {
+            st.skip(SkipReason::Blank, 1);
+            continue;
+        }
+        let content_str: Cow<'_, str> = match std::str::from_utf8(content) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => {
+                st.assume(LOSSY_UTF8);
+                if st.assumed[LOSSY_UTF8] == 1 {
+                    st.problem(
+                        this_line,
+                        "invalid UTF-8: read lossily (bad bytes shown as U+FFFD)".into(),
+                    );
+                }
+                String::from_utf8_lossy(content)
+            }
+        };
+        if let Some(p) = pending.as_mut() {
+            if is_continuation(content) {
+                p.lines += 1;
+                if p.wanted {
+                    if !p.trace.is_empty() {
+                        p.trace.push('\n');
+                    }
+                    p.trace.push_str(&content_str);
+                }
+                continue;
+            }
+        }
+        if let Some(p) = pending.take() {
+            flush(p, &mut st, &mut last_ts, ctx, namespace, sink);
+        }
+        if is_kubectl_message(content) {
+            st.skip(SkipReason::KubectlMessage, 1);
+            if st.kubectl_message.is_none() {
+                st.kubectl_message = Some(content_str.trim().to_owned());
+            }
+            continue;
+        }
+
+        // Parse the content.
+        let (own_ts, level, message, trace): (_, _, Cow<'_, str>, Cow<'_, str>) = if content.first()
+            == Some(&b'{')
+        {
+            match json_log::parse(&content_str) {
+                Ok(j) if j.is_kubectl_status => {
+                    st.skip(SkipReason::KubectlMessage, 1);
+                    if st.kubectl_message.is_none() {
+                        st.kubectl_message = Some(j.message.into_owned());
+                    }
+                    continue;
+                }
+                Ok(j) => {
+                    if j.bad_ts && kts.is_none() {
+                        st.skip(SkipReason::BadTimestamp, 1);
+                        st.problem(
+                            this_line,
+                            "unreadable timestamp in the JSON time field".into(),
+                        );
+                        continue;
+                    }
+                    (j.ts, j.level, j.message, j.trace)
+                }
+                Err(e) => {
+                    st.skip(SkipReason::MalformedJson, 1);
+                    st.problem(this_line, format!("malformed JSON ({e}): line skipped"));
+                    continue;
+                }
+            }
+        } else {
+            let t = if content.starts_with(b"[Nest] ") {
+                text::parse_nest(content).unwrap_or_else(|| text::parse_plain(content))
+            } else {
+                text::parse_plain(content)
+            };
+            if t.bad_ts && kts.is_none() {
+                st.skip(SkipReason::BadTimestamp, 1);
+                let shown: String = content_str.chars().take(40).collect();
+                st.problem(
+                        this_line,
+                        format!("unreadable timestamp at the start of {shown:?}: expected RFC 3339 like 2026-11-20T09:41:02.123Z"),
+                    );
+                continue;
+            }
+            let msg = match &content_str {
+                Cow::Borrowed(s) => Cow::Borrowed(s.get(t.message_start..).unwrap_or(s)),
+                Cow::Owned(s) => Cow::Owned(s.get(t.message_start..).unwrap_or(s).to_owned()),
+            };
+            (t.ts, t.level, msg, Cow::Borrowed(""))
+        };
+        let ts = match (kts, own_ts) {
+            (Some(k), _) => Some(k.millis),
+            (None, Some(p)) if p.has_zone => Some(p.millis),
+            (None, Some(p)) => {
+                st.assume(ASSUMED_ZONE);
+                Some(ctx.zone.local_to_utc(p.millis))
+            }
+            (None, None) => None,
+        };
+        let level = match level {
+            Some(l) => l,
+            None if text::infer_error(content) => {
+                st.assume(INFERRED_LEVEL);
+                Level::Error
+            }
+            None => Level::Unknown,
+        };
+        let (pod, container) = match prefix {
+            Some(p) => (p.pod, p.container),
+            None => {
+                if !hint_pod.is_empty() {
+                    st.assume(POD_FROM_NAME);
+                }
+                (hint_pod, hint_container)
+            }
+        };
+        let wanted = sink.wants(level);
+        let content_hash = if wanted {
+            let mut h = DefaultHasher::new();
+            content.hash(&mut h);
+            h.finish()
+        } else {
+            0
+        };
+        pending = Some(Pending {
+            ts,
+            level,
+            wanted,
+            message: if wanted {
+                message.into_owned()
+            } else {
+                String::new()
+            },
+            trace: if wanted {
+                trace.into_owned()
+            } else {
+                String::new()
+            },
+            pod,
+            container,
+            line: this_line,
+            lines: 1,
+            content_hash,
+        });
+    }
+    if let Some(p) = pending.take() {
+        flush(p, &mut st, &mut last_ts, ctx, namespace, sink);
+    }
+    st.last_record_ts = last_ts;
+    st
+}
+
+/// A human-readable time span, for messages.
+pub fn span_text(first: Millis, last: Millis) -> String {
+    format!("{} .. {}", format_short(first), format_short(last))
+}

@@ -1,0 +1,361 @@
+//! Finding and reading inputs: paths, folders (recursively, in name order), stdin, gzip,
+//! tar and tar.gz archives (any nesting the content reveals). One reader thread does all I/O and
+//! decompression and sends whole-record chunks down a bounded channel to the parallel parsers,
+//! so reading overlaps parsing and memory stays bounded whatever the input size.
+
+use std::fs::File;
+use std::io::{self, Cursor, Read};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::SyncSender;
+use std::sync::Arc;
+
+use flate2::read::MultiGzDecoder;
+
+use super::chunker::{last_time, Chunk, Chunker};
+use super::detect::{self, Container};
+use super::hints::{self, PathHints};
+use super::line::starts_record;
+use super::scan::{line_time, FileCtx};
+use crate::model::time::Zone;
+use crate::model::{InputKind, Millis};
+
+/// How far an input is read to decide what it is.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+/// What the reader tells the parsers, in order per input.
+pub enum Msg {
+    /// A new input starts.
+    Begin {
+        input: u32,
+        name: String,
+        kind: InputKind,
+        ctx: Arc<FileCtx>,
+    },
+    /// A chunk of a log input, with the last record time before it.
+    Chunk {
+        input: u32,
+        chunk: Chunk,
+        carry: Option<Millis>,
+        ctx: Arc<FileCtx>,
+    },
+    /// The input ended. `lines` counts the lines of inputs that were not parsed as logs.
+    End {
+        input: u32,
+        lines: u64,
+        error: Option<String>,
+    },
+}
+
+/// Settings the reader applies to every input.
+#[derive(Clone, Debug)]
+pub struct ReadSettings {
+    pub zone: Zone,
+    pub since: Option<Millis>,
+    pub until: Option<Millis>,
+    pub max_line: usize,
+}
+
+/// Walks `paths` and sends every input's messages to `tx`. Returns when all are read (or the
+/// receiver hung up).
+pub fn read_all(paths: &[PathBuf], settings: &ReadSettings, tx: SyncSender<Msg>) {
+    let mut reader = Reader {
+        settings,
+        tx,
+        next_input: 0,
+    };
+    for path in paths {
+        if path.as_os_str() == "-" {
+            let stdin = io::stdin().lock();
+            if reader
+                .input(Box::new(stdin), "-", PathHints::default())
+                .is_err()
+            {
+                return;
+            }
+            continue;
+        }
+        if path.is_dir() {
+            let mut files = 0;
+            for entry in walkdir::WalkDir::new(path).sort_by_file_name() {
+                match entry {
+                    Ok(e) if e.file_type().is_file() => {
+                        files += 1;
+                        if reader.file(e.path()).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        let name = e.path().map_or_else(
+                            || path.display().to_string(),
+                            |p| p.display().to_string(),
+                        );
+                        if reader
+                            .failed(&name, InputKind::Unreadable, format!("cannot read: {e}"))
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                }
+            }
+            if files == 0 {
+                let name = path.display().to_string();
+                if reader
+                    .failed(&name, InputKind::Empty, "folder contains no files".into())
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            continue;
+        }
+        if reader.file(path).is_err() {
+            return;
+        }
+    }
+}
+
+struct Reader<'a> {
+    settings: &'a ReadSettings,
+    tx: SyncSender<Msg>,
+    next_input: u32,
+}
+
+/// The receiver hung up; stop reading.
+struct Hangup;
+
+/// Reads up to `n` bytes, keeping what was read before an error.
+fn sniff(reader: &mut dyn Read, n: usize) -> (Vec<u8>, Option<io::Error>) {
+    let mut head = Vec::with_capacity(n);
+    let mut limited = reader.take(n as u64);
+    match limited.read_to_end(&mut head) {
+        Ok(_) => (head, None),
+        Err(e) => (head, Some(e)),
+    }
+}
+
+/// A reader that yields `head` and then, unless reading it already failed, the rest.
+fn rejoin<'r>(
+    head: Vec<u8>,
+    err: &Option<io::Error>,
+    rest: Box<dyn Read + 'r>,
+) -> Box<dyn Read + 'r> {
+    if err.is_some() {
+        Box::new(Cursor::new(head))
+    } else {
+        Box::new(Cursor::new(head).chain(rest))
+    }
+}
+
+fn describe_read_error(e: &io::Error, compressed: bool) -> String {
+    if compressed
+        && matches!(
+            e.kind(),
+            io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData
+        )
+    {
+        format!("truncated or corrupt gzip stream ({e}): the lines before it were analysed")
+    } else {
+        format!("read error ({e}): the lines before it were analysed")
+    }
+}
+
+impl Reader<'_> {
+    fn send(&self, msg: Msg) -> Result<(), Hangup> {
+        self.tx.send(msg).map_err(|_| Hangup)
+    }
+
+    fn new_input(&mut self) -> u32 {
+        self.next_input += 1;
+        self.next_input - 1
+    }
+
+    fn ctx(&self, hints: PathHints) -> Arc<FileCtx> {
+        Arc::new(FileCtx {
+            hints,
+            zone: self.settings.zone,
+            since: self.settings.since,
+            until: self.settings.until,
+            max_line: self.settings.max_line,
+        })
+    }
+
+    /// An input that could not be read at all.
+    fn failed(&mut self, name: &str, kind: InputKind, error: String) -> Result<(), Hangup> {
+        let input = self.new_input();
+        let ctx = self.ctx(PathHints::default());
+        self.send(Msg::Begin {
+            input,
+            name: name.to_owned(),
+            kind,
+            ctx,
+        })?;
+        self.send(Msg::End {
+            input,
+            lines: 0,
+            error: Some(error),
+        })
+    }
+
+    fn file(&mut self, path: &Path) -> Result<(), Hangup> {
+        let name = path.display().to_string();
+        match File::open(path) {
+            Ok(f) => self.input(Box::new(f), &name, hints::from_path(&name)),
+            Err(e) => self.failed(&name, InputKind::Unreadable, format!("cannot open: {e}")),
+        }
+    }
+
+    /// Reads one input whose container (gzip, tar, plain) is told by its first bytes.
+    fn input(
+        &mut self,
+        mut reader: Box<dyn Read + '_>,
+        name: &str,
+        hints: PathHints,
+    ) -> Result<(), Hangup> {
+        self.input_inner(&mut reader, name, hints, false)
+    }
+
+    fn input_inner(
+        &mut self,
+        reader: &mut dyn Read,
+        name: &str,
+        hints: PathHints,
+        compressed: bool,
+    ) -> Result<(), Hangup> {
+        let (head, err) = sniff(reader, SNIFF_BYTES);
+        match detect::container(&head) {
+            Container::Gzip => {
+                let joined = rejoin(head, &err, Box::new(reader));
+                let mut gz: Box<dyn Read> = Box::new(MultiGzDecoder::new(joined));
+                self.input_inner(&mut gz, name, hints, true)
+            }
+            Container::Tar => {
+                let joined = rejoin(head, &err, Box::new(reader));
+                self.tar(joined, name, compressed)
+            }
+            Container::Plain => {
+                let kind = detect::content(&head);
+                let joined = rejoin(head, &err, Box::new(reader));
+                self.text(joined, name, hints, kind, err, compressed)
+            }
+        }
+    }
+
+    fn tar(
+        &mut self,
+        reader: Box<dyn Read + '_>,
+        name: &str,
+        compressed: bool,
+    ) -> Result<(), Hangup> {
+        let mut archive = tar::Archive::new(reader);
+        let entries = match archive.entries() {
+            Ok(e) => e,
+            Err(e) => {
+                return self.failed(
+                    name,
+                    InputKind::Unreadable,
+                    format!("corrupt tar archive: {e}"),
+                )
+            }
+        };
+        let mut count = 0;
+        let mut last_entry = String::from("(none)");
+        for entry in entries {
+            let mut entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    let why = if compressed {
+                        describe_read_error(&e, true)
+                    } else {
+                        e.to_string()
+                    };
+                    return self.failed(name, InputKind::Unreadable, format!("corrupt tar archive after entry {last_entry}: {why}; the entries before it were analysed"));
+                }
+            };
+            if !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let path = entry
+                .path()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| "?".into());
+            last_entry = path.clone();
+            count += 1;
+            let entry_name = format!("{name}:{path}");
+            self.input_inner(&mut entry, &entry_name, hints::from_path(&path), compressed)?;
+        }
+        if count == 0 {
+            return self.failed(name, InputKind::Empty, "archive contains no files".into());
+        }
+        Ok(())
+    }
+
+    fn text(
+        &mut self,
+        reader: Box<dyn Read + '_>,
+        name: &str,
+        hints: PathHints,
+        kind: InputKind,
+        sniff_err: Option<io::Error>,
+        compressed: bool,
+    ) -> Result<(), Hangup> {
+        let input = self.new_input();
+        let ctx = self.ctx(hints);
+        self.send(Msg::Begin {
+            input,
+            name: name.to_owned(),
+            kind,
+            ctx: ctx.clone(),
+        })?;
+        if kind != InputKind::Logs {
+            // Not parsed: count its lines so the data-quality section can account for them.
+            let mut lines = 0u64;
+            let mut last = b'\n';
+            let mut error = sniff_err.map(|e| describe_read_error(&e, compressed));
+            let mut reader = reader;
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+                        last = buf[n - 1];
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        error.get_or_insert_with(|| describe_read_error(&e, compressed));
+                        break;
+                    }
+                }
+            }
+            lines += u64::from(last != b'\n');
+            return self.send(Msg::End {
+                input,
+                lines,
+                error,
+            });
+        }
+        let mut chunker = Chunker::new(reader, self.settings.max_line, starts_record);
+        let zone = self.settings.zone;
+        let mut carry = None;
+        for chunk in chunker.by_ref() {
+            let next_carry = last_time(&chunk.data, |l| line_time(l, zone)).or(carry);
+            self.send(Msg::Chunk {
+                input,
+                chunk,
+                carry,
+                ctx: ctx.clone(),
+            })?;
+            carry = next_carry;
+        }
+        let error = sniff_err
+            .or(chunker.error.take())
+            .map(|e| describe_read_error(&e, compressed));
+        self.send(Msg::End {
+            input,
+            lines: 0,
+            error,
+        })
+    }
+}

@@ -1,0 +1,38 @@
+//! Alert episodes as the report states them: which alert, from which source, for which label
+//! set, and when it went pending, fired and resolved.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::Millis;
+
+/// Where an alert reconstruction comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertSource {
+    /// Error records turned into counters.
+    Logs,
+    /// Exported Prometheus samples.
+    Metrics,
+}
+
+/// One activation of one alert label set: pending at `pending_at`, firing at `firing_at` (if it
+/// lasted `for`), resolved at `resolved_at` (if it ended within the data).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AlertInstance {
+    pub alertname: String,
+    pub source: AlertSource,
+    /// Labels of the alert (without `alertname`). `{}` for the total over every series.
+    pub labels: BTreeMap<String, String>,
+    /// `true` for the sum over all series (what a `sum(rate(...))` rule would see).
+    pub is_total: bool,
+    pub pending_at: Millis,
+    pub firing_at: Option<Millis>,
+    pub resolved_at: Option<Millis>,
+    /// Highest value of the expression while active, and when.
+    pub peak_rate: f64,
+    pub peak_at: Millis,
+    /// The last evaluation at which the condition held (where a pending-only episode ends).
+    pub last_active: Millis,
+}

@@ -1,0 +1,170 @@
+//! Data-quality accounting: for every input, what kind it was, how many lines were read, how
+//! many became records, and why the others were skipped. The invariant the report relies on:
+//! `lines_read == lines_used + sum(skipped)`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::Millis;
+
+/// What an input turned out to be, judged from its content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputKind {
+    /// `kubectl logs` output (any mix of prefix, kubelet timestamps, JSON, Nest, plain text).
+    Logs,
+    /// A `kubectl logs --previous` that holds only kubectl's "not found" message.
+    KubectlError,
+    /// A Prometheus API response or dump: recognised, analysed by the metrics stage.
+    PrometheusDump,
+    /// Kubernetes objects (`kubectl get ... -o json|yaml`): recognised, analysed by the cluster stage.
+    KubernetesObjects,
+    /// Binary content: not text.
+    Binary,
+    /// Nothing in it.
+    Empty,
+    /// A folder or archive that held nothing readable.
+    Unreadable,
+}
+
+/// Why a line did not become (or did not stay) a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// Empty or whitespace-only line.
+    Blank,
+    /// Longer than the line limit; skipped without being held in memory.
+    LineTooLong,
+    /// Starts like a JSON object but is not valid JSON (e.g. cut in half).
+    MalformedJson,
+    /// Carries a timestamp that could not be read, and no other time.
+    BadTimestamp,
+    /// No timestamp of its own and none before it in the file.
+    NoTimestamp,
+    /// Outside `--since` / `--until`.
+    OutsideWindow,
+    /// The same record already read from another (overlapping) export.
+    Duplicate,
+    /// kubectl's own error text (e.g. "previous terminated container ... not found").
+    KubectlMessage,
+    /// Part of a binary (non-text) input.
+    Binary,
+    /// Part of an input of a kind this run does not analyse.
+    UnsupportedKind,
+    /// Lost to a read error (truncated gzip, corrupt archive): counted up to the failure.
+    ReadError,
+}
+
+impl SkipReason {
+    pub fn describe(self) -> &'static str {
+        match self {
+            SkipReason::Blank => "blank line",
+            SkipReason::LineTooLong => "line longer than the limit",
+            SkipReason::MalformedJson => "malformed JSON",
+            SkipReason::BadTimestamp => "unreadable timestamp",
+            SkipReason::NoTimestamp => "no timestamp before it in the file",
+            SkipReason::OutsideWindow => "outside --since/--until",
+            SkipReason::Duplicate => "duplicate of a line in an overlapping export",
+            SkipReason::KubectlMessage => "kubectl error message, not application output",
+            SkipReason::Binary => "binary content",
+            SkipReason::UnsupportedKind => "input kind not analysed",
+            SkipReason::ReadError => "read error",
+        }
+    }
+}
+
+/// One problem worth telling the user about, with where it is.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Problem {
+    /// 1-based line number, when the problem is on a line.
+    pub line: Option<u64>,
+    pub message: String,
+}
+
+/// Everything the report says about one input.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FileQuality {
+    /// The input's name as the user gave it (`dir/file.log`, `bundle.tar.gz:ns/pod/c.log`, `-`).
+    pub name: String,
+    pub kind: Option<InputKind>,
+    /// Pod / container / namespace the input was attributed to, and from what.
+    pub pod: Option<String>,
+    pub container: Option<String>,
+    pub namespace: Option<String>,
+    /// The name marks it as a `kubectl logs --previous` export (a container that ended).
+    pub previous: bool,
+    /// Physical lines read.
+    pub lines_read: u64,
+    /// Lines that belong to a record (first lines and continuation lines).
+    pub lines_used: u64,
+    /// Records (one per event, continuation lines folded in).
+    pub records: u64,
+    /// Error records found.
+    pub error_records: u64,
+    /// Lines skipped, by reason.
+    pub skipped: BTreeMap<SkipReason, u64>,
+    /// First and last record time.
+    #[serde(serialize_with = "super::time::serialize_opt_rfc3339")]
+    pub first_ts: Option<Millis>,
+    #[serde(serialize_with = "super::time::serialize_opt_rfc3339")]
+    pub last_ts: Option<Millis>,
+    /// First and last time of every timestamped record, inside the --since/--until window or not.
+    #[serde(serialize_with = "super::time::serialize_opt_rfc3339")]
+    pub input_first_ts: Option<Millis>,
+    #[serde(serialize_with = "super::time::serialize_opt_rfc3339")]
+    pub input_last_ts: Option<Millis>,
+    /// Assumptions made while reading (zone assumed, level inferred, lossy UTF-8...), with counts.
+    pub assumptions: BTreeMap<String, u64>,
+    /// The first few problems, with line numbers.
+    pub problems: Vec<Problem>,
+    /// How many problems there were in all (`problems` keeps only the first few).
+    pub problem_count: u64,
+}
+
+/// How many problems one input keeps for the report; the rest are counted.
+pub const MAX_PROBLEMS_PER_INPUT: usize = 8;
+
+impl FileQuality {
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            ..Self::default()
+        }
+    }
+
+    pub fn skipped_total(&self) -> u64 {
+        self.skipped.values().sum()
+    }
+
+    pub fn skip(&mut self, reason: SkipReason, n: u64) {
+        if n > 0 {
+            *self.skipped.entry(reason).or_default() += n;
+        }
+    }
+
+    pub fn assume(&mut self, what: &str, n: u64) {
+        if n > 0 {
+            *self.assumptions.entry(what.to_owned()).or_default() += n;
+        }
+    }
+
+    pub fn problem(&mut self, line: Option<u64>, message: impl Into<String>) {
+        self.problem_count += 1;
+        if self.problems.len() < MAX_PROBLEMS_PER_INPUT {
+            self.problems.push(Problem {
+                line,
+                message: message.into(),
+            });
+        }
+    }
+
+    pub fn widen_span(&mut self, first: Option<Millis>, last: Option<Millis>) {
+        if let Some(f) = first {
+            self.first_ts = Some(self.first_ts.map_or(f, |x| x.min(f)));
+        }
+        if let Some(l) = last {
+            self.last_ts = Some(self.last_ts.map_or(l, |x| x.max(l)));
+        }
+    }
+}

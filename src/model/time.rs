@@ -1,0 +1,330 @@
+//! Time as the pipeline carries it: milliseconds since the Unix epoch, UTC. Also the
+//! hand-written parser for the timestamps found at the start of log lines (the kubelet's
+//! `2026-11-20T09:41:02.123456789Z`, trimmed fractions, `+02:00` offsets, `2026-11-20 09:41:02,123`),
+//! which runs once per input line and so avoids chrono's general-purpose parser.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// Milliseconds since 1970-01-01T00:00:00Z.
+pub type Millis = i64;
+
+/// One second, one minute, in [`Millis`].
+pub const SECOND: Millis = 1_000;
+pub const MINUTE: Millis = 60 * SECOND;
+
+/// What the fast parser found at the start of a byte string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParsedTs {
+    /// The instant, in UTC when the text had a zone, else the wall-clock reading as if UTC.
+    pub millis: Millis,
+    /// Whether the text carried `Z` or an offset. Without one, the caller applies `--tz`.
+    pub has_zone: bool,
+    /// Bytes consumed.
+    pub len: usize,
+}
+
+#[inline]
+fn digits(b: &[u8], n: usize) -> Option<i64> {
+    if b.len() < n {
+        return None;
+    }
+    let mut v = 0i64;
+    for &c in &b[..n] {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + (c - b'0') as i64;
+    }
+    Some(v)
+}
+
+/// Days since the epoch of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+#[inline]
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Parses an RFC 3339-like timestamp at the start of `b`: `YYYY-MM-DD`, `T` or a space,
+/// `HH:MM:SS`, an optional fraction after `.` or `,` (any number of digits, kept to the
+/// millisecond), then optionally `Z`, `z`, `+HH:MM`, `+HHMM` or `-HH:MM`.
+/// Returns `None` unless the date and time are complete and in range.
+pub fn parse_timestamp_prefix(b: &[u8]) -> Option<ParsedTs> {
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    if b[10] != b'T' && b[10] != b' ' && b[10] != b't' {
+        return None;
+    }
+    let year = digits(b, 4)?;
+    let month = digits(&b[5..], 2)?;
+    let day = digits(&b[8..], 2)?;
+    let hour = digits(&b[11..], 2)?;
+    let minute = digits(&b[14..], 2)?;
+    let second = digits(&b[17..], 2)?;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
+        return None;
+    }
+    if second > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut millis = 0i64;
+    if i < b.len() && (b[i] == b'.' || b[i] == b',') {
+        let start = i + 1;
+        let mut j = start;
+        while j < b.len() && b[j].is_ascii_digit() {
+            if j - start < 3 {
+                millis = millis * 10 + (b[j] - b'0') as i64;
+            }
+            j += 1;
+        }
+        if j == start {
+            return None;
+        }
+        for _ in (j - start)..3 {
+            millis *= 10;
+        }
+        i = j;
+    }
+    let mut offset_secs = 0i64;
+    let mut has_zone = false;
+    if i < b.len() {
+        match b[i] {
+            b'Z' | b'z' => {
+                has_zone = true;
+                i += 1;
+            }
+            b'+' | b'-' => {
+                let sign = if b[i] == b'-' { -1 } else { 1 };
+                let oh = digits(&b[i + 1..], 2);
+                let (om, used) = if b.get(i + 3) == Some(&b':') {
+                    (digits(&b[(i + 4).min(b.len())..], 2), 6)
+                } else {
+                    (digits(&b[(i + 3).min(b.len())..], 2), 5)
+                };
+                if let (Some(oh), Some(om)) = (oh, om) {
+                    if oh <= 23 && om <= 59 {
+                        offset_secs = sign * (oh * 3600 + om * 60);
+                        has_zone = true;
+                        i += used;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let days = days_from_civil(year, month, day);
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_secs;
+    Some(ParsedTs {
+        millis: secs * 1000 + millis,
+        has_zone,
+        len: i,
+    })
+}
+
+/// Formats as RFC 3339 UTC with millisecond precision, `Z` suffix, e.g. `2026-11-20T09:41:15.000Z`.
+pub fn format_rfc3339(ms: Millis) -> String {
+    match DateTime::<Utc>::from_timestamp_millis(ms) {
+        Some(t) => t.to_rfc3339_opts(SecondsFormat::Millis, true),
+        None => format!("<invalid time {ms}>"),
+    }
+}
+
+/// Formats as RFC 3339 UTC to the second when the fraction is zero, else to the millisecond.
+pub fn format_short(ms: Millis) -> String {
+    match DateTime::<Utc>::from_timestamp_millis(ms) {
+        Some(t) if ms.rem_euclid(1000) == 0 => t.to_rfc3339_opts(SecondsFormat::Secs, true),
+        Some(t) => t.to_rfc3339_opts(SecondsFormat::Millis, true),
+        None => format!("<invalid time {ms}>"),
+    }
+}
+
+/// Serde helper: an optional time as an RFC 3339 string (or null).
+pub fn serialize_opt_rfc3339<S: serde::Serializer>(
+    t: &Option<Millis>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(ms) => s.serialize_str(&format_rfc3339(*ms)),
+        None => s.serialize_none(),
+    }
+}
+
+/// `HH:MM:SS` of the UTC time, for tables and chart axes.
+pub fn format_clock(ms: Millis) -> String {
+    match DateTime::<Utc>::from_timestamp_millis(ms) {
+        Some(t) => t.format("%H:%M:%S").to_string(),
+        None => String::from("??:??:??"),
+    }
+}
+
+/// A duration as Prometheus writes it: `5m`, `1h30m`, `15s`, `250ms`.
+pub fn format_duration(ms: Millis) -> String {
+    if ms == 0 {
+        return "0s".into();
+    }
+    let mut out = String::new();
+    let mut rest = ms.abs();
+    if ms < 0 {
+        out.push('-');
+    }
+    for (unit, size) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1000),
+    ] {
+        if rest >= size {
+            out.push_str(&format!("{}{}", rest / size, unit));
+            rest %= size;
+        }
+    }
+    if rest > 0 {
+        out.push_str(&format!("{rest}ms"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(s: &str) -> Millis {
+        DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis()
+    }
+
+    #[test]
+    fn kubelet_nanoseconds() {
+        let p = parse_timestamp_prefix(b"2026-11-20T09:41:02.123456789Z {\"a\":1}").unwrap();
+        assert_eq!(p.millis, ms("2026-11-20T09:41:02.123Z"));
+        assert!(p.has_zone);
+        assert_eq!(p.len, 30);
+    }
+
+    #[test]
+    fn trimmed_fraction_and_offsets() {
+        let p = parse_timestamp_prefix(b"2026-11-20T11:41:02.5+02:00 x").unwrap();
+        assert_eq!(p.millis, ms("2026-11-20T09:41:02.500Z"));
+        assert_eq!(p.len, 27);
+        let p = parse_timestamp_prefix(b"2026-11-20T09:41:02Z").unwrap();
+        assert_eq!(p.millis, ms("2026-11-20T09:41:02Z"));
+        let p = parse_timestamp_prefix(b"2026-11-20T04:41:02-0500 x").unwrap();
+        assert_eq!(p.millis, ms("2026-11-20T09:41:02Z"));
+    }
+
+    #[test]
+    fn zoneless_python_style() {
+        let p = parse_timestamp_prefix(b"2026-11-20 09:41:02,123 ERROR boom").unwrap();
+        assert!(!p.has_zone);
+        assert_eq!(p.millis, ms("2026-11-20T09:41:02.123Z"));
+        assert_eq!(p.len, 23);
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        assert!(parse_timestamp_prefix(b"2026-13-20T09:41:02Z").is_none());
+        assert!(parse_timestamp_prefix(b"20261120T09:41:02Z").is_none());
+        assert!(parse_timestamp_prefix(b"hello").is_none());
+        assert!(parse_timestamp_prefix(b"2026-11-20T09:41:02.Z").is_none());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(format_duration(300_000), "5m");
+        assert_eq!(format_duration(5_400_000), "1h30m");
+        assert_eq!(format_duration(250), "250ms");
+    }
+}
+
+/// The zone applied to timestamps written without one (`--tz`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Zone {
+    Utc,
+    Fixed(chrono::FixedOffset),
+    Named(chrono_tz::Tz),
+}
+
+impl Zone {
+    /// Parses `UTC`, `Z`, `+02:00`, `-0530` or an IANA name such as `Europe/Berlin`.
+    pub fn parse(text: &str) -> Result<Zone, String> {
+        let t = text.trim();
+        if t.eq_ignore_ascii_case("utc") || t == "Z" || t.eq_ignore_ascii_case("gmt") {
+            return Ok(Zone::Utc);
+        }
+        if t.starts_with('+') || t.starts_with('-') {
+            let probe = format!("2000-01-01T00:00:00{t}");
+            return match parse_timestamp_prefix(probe.as_bytes()) {
+                Some(p) if p.has_zone && p.len == probe.len() => {
+                    let secs = (days_from_civil(2000, 1, 1) * 86_400 * 1000 - p.millis) / 1000;
+                    chrono::FixedOffset::east_opt(secs as i32)
+                        .map(Zone::Fixed)
+                        .ok_or_else(|| format!("offset {t} is out of range"))
+                }
+                _ => Err(format!("{t:?} is not an offset like +02:00")),
+            };
+        }
+        t.parse::<chrono_tz::Tz>().map(Zone::Named).map_err(|_| {
+            format!("unknown time zone {t:?}: use UTC, an offset like +02:00, or an IANA name like Europe/Berlin")
+        })
+    }
+
+    /// Converts a wall-clock reading (as if it were UTC) to the real UTC instant.
+    pub fn local_to_utc(self, wall: Millis) -> Millis {
+        use chrono::TimeZone;
+        let Some(naive) = DateTime::<Utc>::from_timestamp_millis(wall).map(|d| d.naive_utc())
+        else {
+            return wall;
+        };
+        match self {
+            Zone::Utc => wall,
+            Zone::Fixed(off) => off
+                .from_local_datetime(&naive)
+                .earliest()
+                .map_or(wall, |d| d.timestamp_millis()),
+            Zone::Named(tz) => tz
+                .from_local_datetime(&naive)
+                .earliest()
+                .map_or(wall, |d| d.timestamp_millis()),
+        }
+    }
+
+    pub fn is_utc(self) -> bool {
+        matches!(self, Zone::Utc)
+    }
+
+    pub fn name(self) -> String {
+        match self {
+            Zone::Utc => "UTC".into(),
+            Zone::Fixed(off) => off.to_string(),
+            Zone::Named(tz) => tz.name().to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod zone_tests {
+    use super::*;
+
+    #[test]
+    fn zones() {
+        let wall = parse_timestamp_prefix(b"2026-11-20 10:00:00")
+            .unwrap()
+            .millis;
+        assert_eq!(Zone::parse("UTC").unwrap().local_to_utc(wall), wall);
+        assert_eq!(
+            Zone::parse("+02:00").unwrap().local_to_utc(wall),
+            wall - 7_200_000
+        );
+        assert_eq!(
+            Zone::parse("Europe/Berlin").unwrap().local_to_utc(wall),
+            wall - 3_600_000
+        );
+        assert!(Zone::parse("Mars/Olympus").is_err());
+    }
+}

@@ -1,0 +1,686 @@
+//! Building the report: the classified events go into a polars DataFrame, which does the
+//! per-cause, per-pod, per-signature and per-minute aggregations (and the `--export`); the
+//! detection becomes alerts, a verdict and a timeline; the cause table's remediation is filled
+//! in with the namespace, deployment and container seen in the input.
+
+use std::collections::{BTreeMap, HashMap};
+
+use anyhow::{Context, Result};
+use polars::prelude::{
+    col, len, Column, DataFrame, DataType, Expr, IntoLazy, PlSmallStr, PolarsResult,
+    SortMultipleOptions,
+};
+
+use super::model::*;
+use crate::classify::{CauseTable, EventTable, UNCLASSIFIED_ID};
+use crate::config::{Config, RateMode};
+use crate::detect::engine::PromCompat;
+use crate::detect::Detection;
+use crate::model::time::{format_duration, format_rfc3339, format_short, MINUTE};
+use crate::model::{AlertInstance, FileQuality, InputKind, Millis};
+
+/// How many top messages each cause lists.
+const TOP_MESSAGES: usize = 5;
+
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+fn t(ms: Millis) -> String {
+    format_rfc3339(ms)
+}
+
+/// The classified error records as a DataFrame, one row per record.
+pub fn events_frame(
+    table: &EventTable,
+    causes: &CauseTable,
+    inputs: &[FileQuality],
+) -> PolarsResult<DataFrame> {
+    let rows = &table.rows;
+    let ts: Vec<i64> = rows.iter().map(|r| r.ts).collect();
+    let minute: Vec<i64> = rows
+        .iter()
+        .map(|r| r.ts - r.ts.rem_euclid(MINUTE))
+        .collect();
+    let cause: Vec<&str> = rows.iter().map(|r| causes.id(r.cause)).collect();
+    let level: Vec<&str> = rows.iter().map(|r| r.level.as_str()).collect();
+    let pod: Vec<&str> = rows.iter().map(|r| table.syms.get(r.pod)).collect();
+    let container: Vec<&str> = rows.iter().map(|r| table.syms.get(r.container)).collect();
+    let namespace: Vec<&str> = rows.iter().map(|r| table.syms.get(r.namespace)).collect();
+    let event: Vec<bool> = rows.iter().map(|r| r.first_of_event).collect();
+    let signature: Vec<&str> = rows.iter().map(|r| table.syms.get(r.signature)).collect();
+    let input: Vec<&str> = rows
+        .iter()
+        .map(|r| inputs.get(r.input as usize).map_or("", |q| q.name.as_str()))
+        .collect();
+    let line: Vec<u64> = rows.iter().map(|r| r.line).collect();
+    DataFrame::new_infer_height(vec![
+        Column::new("ts_ms".into(), ts),
+        Column::new("minute_ms".into(), minute),
+        Column::new("cause".into(), cause),
+        Column::new("level".into(), level),
+        Column::new("pod".into(), pod),
+        Column::new("container".into(), container),
+        Column::new("namespace".into(), namespace),
+        Column::new("event".into(), event),
+        Column::new("signature".into(), signature),
+        Column::new("input".into(), input),
+        Column::new("line".into(), line),
+    ])
+}
+
+/// Group by `keys`, counting records and events, with first and last time.
+fn counts(df: &DataFrame, keys: &[&str]) -> PolarsResult<DataFrame> {
+    let by: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+    let sort_by: Vec<PlSmallStr> = keys.iter().map(|k| PlSmallStr::from(*k)).collect();
+    df.clone()
+        .lazy()
+        .group_by(by)
+        .agg([
+            len().cast(DataType::UInt64).alias("records"),
+            col("event").cast(DataType::UInt64).sum().alias("events"),
+            col("ts_ms").min().alias("first"),
+            col("ts_ms").max().alias("last"),
+        ])
+        .sort(sort_by, SortMultipleOptions::default())
+        .collect()
+}
+
+fn str_col<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<impl Iterator<Item = &'a str>> {
+    Ok(df.column(name)?.str()?.iter().map(|v| v.unwrap_or("")))
+}
+
+fn u64_col<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<impl Iterator<Item = u64> + 'a> {
+    Ok(df.column(name)?.u64()?.iter().map(|v| v.unwrap_or(0)))
+}
+
+fn i64_col<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<impl Iterator<Item = i64> + 'a> {
+    Ok(df.column(name)?.i64()?.iter().map(|v| v.unwrap_or(0)))
+}
+
+/// Derives a Deployment's name from a ReplicaSet pod's (`mcp-backend-7c9d5b8f6d-x2kqp` ->
+/// `mcp-backend`) or a StatefulSet pod's (`mcp-postgres-0` -> `mcp-postgres`).
+pub fn deployment_of(pod: &str) -> Option<&str> {
+    let (rest, suffix) = pod.rsplit_once('-')?;
+    if suffix.chars().all(|c| c.is_ascii_digit()) {
+        return Some(rest);
+    }
+    if suffix.len() != 5 {
+        return None;
+    }
+    let (deploy, hash) = rest.rsplit_once('-')?;
+    (6..=10).contains(&hash.len()).then_some(deploy)
+}
+
+fn most_common<'a>(items: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    for i in items.filter(|s| !s.is_empty()) {
+        *counts.entry(i).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+        .map(|(k, _)| k)
+}
+
+/// Namespace, deployment and container for the remediation commands, and how they were found.
+fn target(cfg: &Config, table: &EventTable) -> (String, String, String, String) {
+    let pods = || table.rows.iter().map(|r| table.syms.get(r.pod));
+    let mut how = Vec::new();
+    let namespace = match &cfg.namespace {
+        Some(n) => {
+            how.push("namespace from --namespace".to_owned());
+            n.clone()
+        }
+        None => match most_common(table.rows.iter().map(|r| table.syms.get(r.namespace))) {
+            Some(n) => {
+                how.push("namespace from the input's paths".to_owned());
+                n.to_owned()
+            }
+            None => {
+                how.push("namespace not in the input: the runbook's mcp-everything assumed (use --namespace)".to_owned());
+                "mcp-everything".to_owned()
+            }
+        },
+    };
+    let deployment = match &cfg.deployment {
+        Some(d) => {
+            how.push("deployment from --deployment".to_owned());
+            d.clone()
+        }
+        None => match most_common(pods().filter_map(deployment_of)) {
+            Some(d) => {
+                how.push(format!("deployment {d} derived from pod names"));
+                d.to_owned()
+            }
+            None => {
+                how.push("deployment not derivable from pod names: the runbook's mcp-backend assumed (use --deployment)".to_owned());
+                "mcp-backend".to_owned()
+            }
+        },
+    };
+    let container = most_common(table.rows.iter().map(|r| table.syms.get(r.container)))
+        .unwrap_or("backend")
+        .to_owned();
+    (namespace, deployment, container, how.join("; "))
+}
+
+fn alert_doc(a: &AlertInstance) -> Alert {
+    Alert {
+        alertname: a.alertname.clone(),
+        source: a.source,
+        scope: if a.is_total { "total" } else { "series" }.to_owned(),
+        labels: a.labels.clone(),
+        pending_at: Some(t(a.pending_at)),
+        firing_at: a.firing_at.map(t),
+        resolved_at: a.resolved_at.map(t),
+        peak_rate: round6(a.peak_rate),
+        peak_at: Some(t(a.peak_at)),
+    }
+}
+
+fn labels_text(labels: &BTreeMap<String, String>) -> String {
+    let parts: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+    format!("{{{}}}", parts.join(", "))
+}
+
+/// Everything the renderers need.
+pub struct Built {
+    pub report: Report,
+    pub events: DataFrame,
+}
+
+/// Builds the report document.
+pub fn build(
+    cfg: &Config,
+    table: &EventTable,
+    files: Vec<FileQuality>,
+    det: &Detection,
+) -> Result<Built> {
+    let causes = &cfg.causes;
+    let a = &cfg.alert;
+    let events = events_frame(table, causes, &files).context("building the events table")?;
+    let total_events = table.event_count() as u64;
+    let total_records = table.rows.len() as u64;
+
+    // Errors by type.
+    let by_cause = counts(&events, &["cause"]).context("aggregating by cause")?;
+    let by_pod = counts(&events, &["cause", "pod"]).context("aggregating by cause and pod")?;
+    let by_sig = counts(&events, &["cause", "signature"]).context("aggregating by message")?;
+    let mut pods_of: HashMap<String, BTreeMap<String, PodCount>> = HashMap::new();
+    for ((c, p), (r, e)) in str_col(&by_pod, "cause")?
+        .zip(str_col(&by_pod, "pod")?)
+        .zip(u64_col(&by_pod, "records")?.zip(u64_col(&by_pod, "events")?))
+    {
+        let pod = if p.is_empty() { "(unknown pod)" } else { p };
+        pods_of.entry(c.to_owned()).or_default().insert(
+            pod.to_owned(),
+            PodCount {
+                records: r,
+                events: e,
+            },
+        );
+    }
+    let mut messages: HashMap<String, Vec<TopMessage>> = HashMap::new();
+    let mut sig_syms: HashMap<&str, u32> = HashMap::new();
+    for r in &table.rows {
+        sig_syms
+            .entry(table.syms.get(r.signature))
+            .or_insert(r.signature);
+    }
+    for ((c, s), n) in str_col(&by_sig, "cause")?
+        .zip(str_col(&by_sig, "signature")?)
+        .zip(u64_col(&by_sig, "records")?)
+    {
+        let example = sig_syms
+            .get(s)
+            .and_then(|sym| table.examples.get(sym))
+            .cloned()
+            .unwrap_or_default();
+        messages.entry(c.to_owned()).or_default().push(TopMessage {
+            signature: s.to_owned(),
+            example,
+            records: n,
+        });
+    }
+    for list in messages.values_mut() {
+        list.sort_by(|a, b| {
+            b.records
+                .cmp(&a.records)
+                .then(a.signature.cmp(&b.signature))
+        });
+        list.truncate(TOP_MESSAGES);
+    }
+    let mut cause_docs: Vec<CauseSummary> = Vec::new();
+    let mut first_ms: HashMap<String, Millis> = HashMap::new();
+    for ((((id, r), e), f), l) in str_col(&by_cause, "cause")?
+        .zip(u64_col(&by_cause, "records")?)
+        .zip(u64_col(&by_cause, "events")?)
+        .zip(i64_col(&by_cause, "first")?)
+        .zip(i64_col(&by_cause, "last")?)
+    {
+        let idx = causes.causes.iter().position(|c| c.id == id);
+        first_ms.insert(id.to_owned(), f);
+        cause_docs.push(CauseSummary {
+            id: id.to_owned(),
+            title: idx
+                .map_or("Errors matching no known cause", |i| {
+                    causes.causes[i].title.as_str()
+                })
+                .to_owned(),
+            count: r,
+            events: e,
+            share: if total_events > 0 {
+                round6(e as f64 / total_events as f64)
+            } else {
+                0.0
+            },
+            first_seen: t(f),
+            last_seen: t(l),
+            by_pod: pods_of.remove(id).unwrap_or_default(),
+            top_messages: messages.remove(id).unwrap_or_default(),
+        });
+    }
+    cause_docs.sort_by(|a, b| {
+        b.events
+            .cmp(&a.events)
+            .then(b.count.cmp(&a.count))
+            .then(a.id.cmp(&b.id))
+    });
+
+    // Per minute.
+    let per_min = counts(&events, &["minute_ms", "cause"]).context("aggregating per minute")?;
+    let mut minutes: BTreeMap<i64, BTreeMap<String, u64>> = BTreeMap::new();
+    for ((m, c), e) in i64_col(&per_min, "minute_ms")?
+        .zip(str_col(&per_min, "cause")?)
+        .zip(u64_col(&per_min, "events")?)
+    {
+        minutes.entry(m).or_default().insert(c.to_owned(), e);
+    }
+    let per_minute = minutes
+        .into_iter()
+        .map(|(m, events)| MinuteBucket {
+            minute: t(m),
+            total: events.values().sum(),
+            events,
+        })
+        .collect();
+
+    // Alerts and series.
+    let series_alerts = det.series_alerts();
+    let mut alerts: Vec<Alert> = series_alerts.iter().map(|a| alert_doc(a)).collect();
+    alerts.extend(det.total_alerts.iter().map(alert_doc));
+    let series: Vec<Series> = det
+        .series
+        .iter()
+        .map(|s| Series {
+            labels: s.labels.clone(),
+            records: s.records,
+            events: s.events,
+            peak_rate: s.peak.map(|p| round6(p.0)),
+            peak_at: s.peak.map(|p| t(p.1)),
+            fired: s.alerts.iter().any(|a| a.firing_at.is_some()),
+        })
+        .collect();
+
+    // Verdict.
+    let breached = det.series_fired();
+    let total_only = !breached && det.total_fired();
+    let peak_series = det
+        .series
+        .iter()
+        .filter_map(|s| s.peak.map(|p| (p, s)))
+        .fold(
+            None,
+            |best: Option<((f64, Millis), &crate::detect::SeriesResult)>, (p, s)| match best {
+                Some((bp, _)) if bp.0 >= p.0 => best,
+                _ => Some((p, s)),
+            },
+        );
+    let firing_from = series_alerts.iter().filter_map(|a| a.firing_at).min();
+    let firing_until = if series_alerts
+        .iter()
+        .any(|a| a.firing_at.is_some() && a.resolved_at.is_none())
+    {
+        None
+    } else {
+        series_alerts
+            .iter()
+            .filter(|a| a.firing_at.is_some())
+            .filter_map(|a| a.resolved_at)
+            .max()
+    };
+    let top = cause_docs.first();
+    let incident_start = series_alerts
+        .iter()
+        .map(|a| a.pending_at)
+        .chain(det.total_alerts.iter().map(|a| a.pending_at))
+        .min()
+        .or_else(|| table.rows.first().map(|r| r.ts));
+    let thr = a.threshold;
+    let forw = format_duration(a.for_ms);
+    let summary = if total_records == 0 {
+        format!(
+            "not breached: no error records in the input ({} > {thr}/s for {forw})",
+            a.name
+        )
+    } else if breached {
+        let n = det
+            .series
+            .iter()
+            .filter(|s| s.alerts.iter().any(|x| x.firing_at.is_some()))
+            .count();
+        let (p, s) = peak_series.expect("a fired series has a peak");
+        format!(
+            "BREACHED: {} fired for {n} series from {}{}; peak {:.3}/s ({}) at {}; top cause {} ({:.0}% of error events)",
+            a.name,
+            format_short(firing_from.unwrap_or(p.1)),
+            firing_until.map_or(" (still firing at the end of the data)".to_owned(), |u| format!(" until {}", format_short(u))),
+            p.0,
+            labels_text(&s.labels),
+            format_short(p.1),
+            top.map_or("-", |c| c.id.as_str()),
+            top.map_or(0.0, |c| c.share * 100.0)
+        )
+    } else if total_only {
+        let (tp, tt) = det.total_peak.expect("a fired total has a peak");
+        format!(
+            "not breached per series, but the TOTAL crossed {thr}/s: sum over all series peaked at {tp:.3}/s at {}, while no single series stayed above {thr}/s for {forw}, so the real (unsummed) {} alert did not fire",
+            format_short(tt),
+            a.name
+        )
+    } else {
+        format!(
+            "not breached: the highest series rate was {:.3}/s{} (threshold {thr}/s for {forw})",
+            peak_series.map_or(0.0, |(p, _)| p.0),
+            peak_series.map_or(String::new(), |(p, s)| format!(
+                " ({}) at {}",
+                labels_text(&s.labels),
+                format_short(p.1)
+            ))
+        )
+    };
+    let verdict = Verdict {
+        breached,
+        total_only,
+        summary,
+        peak_rate: peak_series.map(|(p, _)| round6(p.0)),
+        peak_at: peak_series.map(|(p, _)| t(p.1)),
+        peak_labels: peak_series.map(|(_, s)| s.labels.clone()),
+        peak_total_rate: det.total_peak.map(|p| round6(p.0)),
+        peak_total_at: det.total_peak.map(|p| t(p.1)),
+        firing_from: firing_from.map(t),
+        firing_until: firing_until.map(t),
+        top_cause: top.map(|c| c.id.clone()),
+        incident_start: incident_start.map(t),
+        error_records: total_records,
+        error_events: total_events,
+    };
+
+    // Remediation.
+    let (namespace, deployment, container, target_from) = target(cfg, table);
+    let remediation = remediation(
+        causes,
+        &cause_docs,
+        det,
+        &namespace,
+        &deployment,
+        &container,
+    );
+
+    // Timeline.
+    let onsets: Vec<Millis> = cause_docs.iter().map(|d| first_ms[d.id.as_str()]).collect();
+    let timeline = timeline(&cause_docs, &onsets, &series_alerts, det, table, &files);
+
+    // Inputs.
+    let mut skipped = BTreeMap::new();
+    let mut assumptions = BTreeMap::new();
+    for f in &files {
+        for (r, n) in &f.skipped {
+            *skipped.entry(*r).or_default() += n;
+        }
+        for (k, n) in &f.assumptions {
+            *assumptions.entry(k.clone()).or_default() += n;
+        }
+    }
+    let inputs = Inputs {
+        lines_read: files.iter().map(|f| f.lines_read).sum(),
+        lines_used: files.iter().map(|f| f.lines_used).sum(),
+        records: files.iter().map(|f| f.records).sum(),
+        error_records: files.iter().map(|f| f.error_records).sum(),
+        skipped,
+        assumptions,
+        files,
+    };
+
+    let settings = Settings {
+        alertname: a.name.clone(),
+        rate_mode: match a.rate_mode {
+            RateMode::Prometheus => "prometheus",
+            RateMode::Loki => "loki",
+        }
+        .to_owned(),
+        rate_mode_description: a.rate_mode.describe(a.compat, a.window_ms),
+        prom_compat: match a.compat {
+            PromCompat::V2 => "2",
+            PromCompat::V3 => "3",
+        }
+        .to_owned(),
+        threshold: thr,
+        for_: forw,
+        window: format_duration(a.window_ms),
+        eval_interval: format_duration(a.eval_interval_ms),
+        eval_offset: format_duration(a.eval_offset_ms),
+        scrape_interval: format_duration(a.scrape_interval_ms),
+        dedup_window: format_duration(a.dedup_window_ms),
+        time_zone: cfg.zone.name(),
+        as_of: cfg.as_of_injected.then(|| t(cfg.as_of)),
+        since: cfg.since.map(t),
+        until: cfg.until.map(t),
+        cause_table: causes.origin.clone(),
+        namespace,
+        deployment,
+        target_from,
+    };
+    let report = Report {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: "postmortem".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        settings,
+        verdict,
+        alerts,
+        series,
+        causes: cause_docs,
+        remediation,
+        timeline,
+        per_minute,
+        inputs,
+        charts: BTreeMap::new(),
+    };
+    Ok(Built { report, events })
+}
+
+fn fill(command: &str, namespace: &str, deployment: &str, container: &str, pod: &str) -> String {
+    command
+        .replace("{namespace}", namespace)
+        .replace("{deployment}", deployment)
+        .replace("{container}", container)
+        .replace("{pod}", pod)
+}
+
+fn remediation(
+    causes: &CauseTable,
+    docs: &[CauseSummary],
+    det: &Detection,
+    namespace: &str,
+    deployment: &str,
+    container: &str,
+) -> Vec<Remediation> {
+    let mut out = Vec::new();
+    for doc in docs {
+        let fired_pods: Vec<&str> = det
+            .series
+            .iter()
+            .filter(|s| {
+                causes.id(s.cause) == doc.id && s.alerts.iter().any(|a| a.firing_at.is_some())
+            })
+            .map(|s| s.pod.as_str())
+            .collect();
+        let because = format!(
+            "{:.0}% of error events ({} events, {} records){}",
+            doc.share * 100.0,
+            doc.events,
+            doc.count,
+            if fired_pods.is_empty() {
+                "; no series of this cause crossed the threshold on its own".to_owned()
+            } else {
+                format!("; its series fired on {}", fired_pods.join(", "))
+            }
+        );
+        let top_pod = doc
+            .by_pod
+            .iter()
+            .max_by(|a, b| a.1.events.cmp(&b.1.events).then(b.0.cmp(a.0)))
+            .map_or("", |(p, _)| p.as_str());
+        if doc.id == UNCLASSIFIED_ID {
+            out.push(Remediation {
+                cause: doc.id.clone(),
+                title: "Errors matching no known cause".into(),
+                source: "added".into(),
+                symptoms: "error records whose message and trace match no pattern of the cause table".into(),
+                solution: "Read the top messages above; add a cause (or patterns) for them so the next report classifies them".into(),
+                because,
+                actions: vec![
+                    Action { title: "Start from the table in effect".into(), command: Some("postmortem causes --toml > causes.toml".into()) },
+                    Action { title: "Add a [[cause]] whose patterns match the top messages above, then re-run with it".into(), command: Some("postmortem analyze --causes causes.toml <inputs>".into()) },
+                ],
+            });
+            continue;
+        }
+        let Some(cause) = causes.causes.iter().find(|c| c.id == doc.id) else {
+            continue;
+        };
+        out.push(Remediation {
+            cause: cause.id.clone(),
+            title: cause.title.clone(),
+            source: cause.source.clone(),
+            symptoms: cause.symptoms.clone(),
+            solution: cause.solution.clone(),
+            because,
+            actions: cause
+                .actions
+                .iter()
+                .map(|a| Action {
+                    title: a.title.clone(),
+                    command: a
+                        .command
+                        .as_deref()
+                        .map(|c| fill(c, namespace, deployment, container, top_pod)),
+                })
+                .collect(),
+        });
+    }
+    out
+}
+
+fn timeline(
+    docs: &[CauseSummary],
+    onsets: &[Millis],
+    series_alerts: &[&AlertInstance],
+    det: &Detection,
+    table: &EventTable,
+    files: &[FileQuality],
+) -> Vec<TimelineEntry> {
+    let mut entries: Vec<(Millis, u8, TimelineEntry)> = Vec::new();
+    let mut push = |ms: Millis, order: u8, kind: &str, summary: String| {
+        entries.push((
+            ms,
+            order,
+            TimelineEntry {
+                time: t(ms),
+                kind: kind.into(),
+                source: "logs".into(),
+                summary,
+            },
+        ));
+    };
+    for (doc, &first) in docs.iter().zip(onsets) {
+        let example = doc
+            .top_messages
+            .first()
+            .map_or(String::new(), |m| m.signature.clone());
+        push(
+            first,
+            1,
+            "error_onset",
+            format!(
+                "first {} error ({} events in all): {}",
+                doc.id, doc.events, example
+            ),
+        );
+    }
+    for a in series_alerts {
+        let who = labels_text(&a.labels);
+        push(
+            a.pending_at,
+            2,
+            "alert_pending",
+            format!("{} pending for {who}", a.alertname),
+        );
+        if let Some(f) = a.firing_at {
+            push(
+                f,
+                3,
+                "alert_firing",
+                format!("{} FIRING for {who}", a.alertname),
+            );
+        }
+        if let Some(r) = a.resolved_at {
+            push(
+                r,
+                4,
+                "alert_resolved",
+                format!("{} resolved for {who}", a.alertname),
+            );
+        }
+    }
+    if !det.series_fired() {
+        for a in &det.total_alerts {
+            if let Some(f) = a.firing_at {
+                push(f, 3, "total_above_threshold", format!("the total over all series stayed above the threshold for the `for` duration (no single series did; the real alert did not fire); peak {:.3}/s", a.peak_rate));
+            }
+        }
+    }
+    let overall_first = files.iter().filter_map(|f| f.first_ts).min();
+    for p in &table.pods {
+        if Some(p.first) > overall_first.map(|f| f + 5 * MINUTE) && !p.pod.is_empty() {
+            push(
+                p.first,
+                0,
+                "pod_first_seen",
+                format!("pod {} starts logging (a new or restarted pod)", p.pod),
+            );
+        }
+    }
+    for f in files
+        .iter()
+        .filter(|f| f.previous && f.kind == Some(InputKind::Logs))
+    {
+        if let Some(last) = f.last_ts {
+            push(
+                last,
+                0,
+                "container_ended",
+                format!(
+                "last line of the previous container of {} ({}): the container ended after this",
+                f.pod.as_deref().unwrap_or("?"),
+                f.name
+            ),
+            );
+        }
+    }
+    entries.sort_by(|a, b| (a.0, a.1, &a.2.summary).cmp(&(b.0, b.1, &b.2.summary)));
+    entries.into_iter().map(|(_, _, e)| e).collect()
+}

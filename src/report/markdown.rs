@@ -1,0 +1,417 @@
+//! `report.md`: the incident report for a post-incident review. Sections: verdict, alert
+//! timeline (with the rate chart), merged timeline, errors by type (with the pie), top messages
+//! per cause, remediation with concrete commands, all series, and data quality.
+
+use std::fmt::Write;
+
+use super::model::*;
+use crate::model::SkipReason;
+
+/// A table cell: one line, pipes escaped.
+fn cell(s: &str) -> String {
+    s.replace('\n', " ").replace('|', "\\|")
+}
+
+/// Inline code that survives backticks and table pipes.
+fn code(s: &str) -> String {
+    let s = cell(s);
+    if s.contains('`') {
+        format!("`` {s} ``")
+    } else {
+        format!("`{s}`")
+    }
+}
+
+fn opt(s: &Option<String>) -> String {
+    s.clone().unwrap_or_else(|| "–".into())
+}
+
+fn labels(l: &std::collections::BTreeMap<String, String>) -> String {
+    if l.is_empty() {
+        return "(total over all series)".into();
+    }
+    l.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn chart_path<'a>(r: &'a Report, key: &str) -> Option<&'a str> {
+    let files = r.charts.get(key)?;
+    files
+        .iter()
+        .find(|f| f.ends_with(".svg"))
+        .or(files.first())
+        .map(String::as_str)
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+pub fn render(r: &Report) -> Vec<u8> {
+    let mut o = String::new();
+    let v = &r.verdict;
+    let s = &r.settings;
+    let word = if v.breached {
+        "BREACHED"
+    } else if v.total_only {
+        "not breached per series (total crossed)"
+    } else {
+        "not breached"
+    };
+    let _ = writeln!(o, "# Incident report: {} {}\n", s.alertname, word);
+    let _ = writeln!(o, "> {}\n", v.summary);
+    let _ = writeln!(o, "| | |\n|---|---|");
+    let _ = writeln!(o, "| Alert rule | `rate(mcp_generation_errors_total[{}]) > {}` for {} (per series, not summed) |", s.window, s.threshold, s.for_);
+    let _ = writeln!(o, "| Rate mode | {} |", cell(&s.rate_mode_description));
+    let _ = writeln!(
+        o,
+        "| Evaluation | every {} (phase {}), counter scraped every {} |",
+        s.eval_interval, s.eval_offset, s.scrape_interval
+    );
+    let _ = writeln!(
+        o,
+        "| Error events | records of one failure on one pod within {} count once |",
+        s.dedup_window
+    );
+    let _ = writeln!(
+        o,
+        "| Error records / events | {} / {} |",
+        v.error_records, v.error_events
+    );
+    let span = r
+        .per_minute
+        .first()
+        .zip(r.per_minute.last())
+        .map(|(a, b)| format!("{} .. {}", a.minute, b.minute));
+    let _ = writeln!(
+        o,
+        "| Errors between | {} |",
+        span.unwrap_or_else(|| "–".into())
+    );
+    let _ = writeln!(
+        o,
+        "| Inputs | {} files, {} lines read |",
+        r.inputs.files.len(),
+        r.inputs.lines_read
+    );
+    let _ = writeln!(o, "| Cause table | {} |", cell(&s.cause_table));
+    let _ = writeln!(o, "| Time zone for zoneless times | {} |", s.time_zone);
+    if s.since.is_some() || s.until.is_some() {
+        let _ = writeln!(
+            o,
+            "| Time window | {} .. {} |",
+            opt(&s.since),
+            opt(&s.until)
+        );
+    }
+    let _ = writeln!(
+        o,
+        "| Tool | {} {}, report schema {} |\n",
+        r.tool.name, r.tool.version, r.schema_version
+    );
+
+    // Verdict.
+    let _ = writeln!(o, "## Verdict\n");
+    let _ = writeln!(
+        o,
+        "- **Breached (the real, per-series alert fired):** {}",
+        if v.breached { "yes" } else { "no" }
+    );
+    if let (Some(p), Some(at), Some(l)) = (&v.peak_rate, &v.peak_at, &v.peak_labels) {
+        let _ = writeln!(
+            o,
+            "- **Peak series rate:** {p:.3}/s at {at} ({})",
+            labels(l)
+        );
+    }
+    if let (Some(p), Some(at)) = (&v.peak_total_rate, &v.peak_total_at) {
+        let _ = writeln!(
+            o,
+            "- **Peak total rate (sum over all series):** {p:.3}/s at {at}"
+        );
+    }
+    let _ = writeln!(
+        o,
+        "- **Firing:** {}",
+        match (&v.firing_from, &v.firing_until) {
+            (Some(f), Some(u)) => format!("{f} .. {u}"),
+            (Some(f), None) => format!("from {f}, still firing at the end of the data"),
+            _ => "never".into(),
+        }
+    );
+    if let Some(c) = r.causes.first() {
+        let _ = writeln!(
+            o,
+            "- **Top cause:** `{}` ({}), {} of error events",
+            c.id,
+            c.title,
+            pct(c.share)
+        );
+    }
+    if v.total_only {
+        let _ = writeln!(o, "\n**The total crossed the threshold but no single series did.** HighGenerationErrorRate is not summed: Prometheus evaluates `rate(...) > {}` for each series (`error_type`, `pod`, ...) separately, so this incident did not page even though the service as a whole produced more than {}/s errors for {}.", s.threshold, s.threshold, s.for_);
+    }
+    o.push('\n');
+
+    // Alert timeline.
+    let _ = writeln!(o, "## Alert timeline\n");
+    if let Some(p) = chart_path(r, "error_rate") {
+        let _ = writeln!(
+            o,
+            "![Error rate against the threshold, pending and firing shaded]({p})\n"
+        );
+    }
+    if r.alerts.is_empty() {
+        let _ = writeln!(o, "No series and no total ever exceeded {}/s at an evaluation: the alert was never pending.\n", s.threshold);
+    } else {
+        let _ = writeln!(o, "| Scope | Labels | Pending | Firing | Resolved | Peak rate | Peak at |\n|---|---|---|---|---|---|---|");
+        for a in &r.alerts {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {:.3}/s | {} |",
+                a.scope,
+                cell(&labels(&a.labels)),
+                opt(&a.pending_at),
+                a.firing_at
+                    .clone()
+                    .unwrap_or_else(|| "never (dropped while pending)".into()),
+                match (&a.firing_at, &a.resolved_at) {
+                    (Some(_), None) => "still firing at the end".into(),
+                    (None, _) => "–".into(),
+                    (_, Some(x)) => x.clone(),
+                },
+                a.peak_rate,
+                opt(&a.peak_at)
+            );
+        }
+        o.push('\n');
+    }
+
+    // Timeline.
+    let _ = writeln!(o, "## Timeline\n");
+    if r.timeline.is_empty() {
+        let _ = writeln!(o, "Nothing to place on a timeline.\n");
+    } else {
+        let _ = writeln!(o, "| Time | Event | Source | What |\n|---|---|---|---|");
+        for e in &r.timeline {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} |",
+                e.time,
+                e.kind,
+                e.source,
+                cell(&e.summary)
+            );
+        }
+        o.push('\n');
+    }
+
+    // Errors by type.
+    let _ = writeln!(o, "## Errors by type\n");
+    if let Some(p) = chart_path(r, "errors_by_type") {
+        let _ = writeln!(o, "![Errors by type]({p})\n");
+    }
+    if r.causes.is_empty() {
+        let _ = writeln!(o, "No error records.\n");
+    } else {
+        let _ = writeln!(o, "| Cause | Title | Events | Records | Share of events | First seen | Last seen | Pods (events) |\n|---|---|---:|---:|---:|---|---|---|");
+        for c in &r.causes {
+            let pods: Vec<String> = c
+                .by_pod
+                .iter()
+                .map(|(p, n)| format!("{p} ({})", n.events))
+                .collect();
+            let _ = writeln!(
+                o,
+                "| `{}` | {} | {} | {} | {} | {} | {} | {} |",
+                c.id,
+                cell(&c.title),
+                c.events,
+                c.count,
+                pct(c.share),
+                c.first_seen,
+                c.last_seen,
+                cell(&pods.join(", "))
+            );
+        }
+        let _ = writeln!(o, "\nRecords are lines as logged (a failure and its echo by the error logger are two records); events count each failure once.\n");
+        let _ = writeln!(o, "### Top messages per cause\n");
+        for c in &r.causes {
+            let _ = writeln!(o, "**`{}`** ({})\n", c.id, c.title);
+            let _ = writeln!(
+                o,
+                "| Records | Message (numbers, ids, hosts masked) | Example |\n|---:|---|---|"
+            );
+            for m in &c.top_messages {
+                let example: String = m.example.chars().take(160).collect();
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} |",
+                    m.records,
+                    code(&m.signature),
+                    code(&example)
+                );
+            }
+            o.push('\n');
+        }
+    }
+
+    // Remediation.
+    let _ = writeln!(o, "## Recommended remediation\n");
+    if r.remediation.is_empty() {
+        let _ = writeln!(o, "No errors, nothing to remediate.\n");
+    }
+    let _ = writeln!(
+        o,
+        "Commands use namespace `{}` and deployment `{}` ({}).\n",
+        s.namespace, s.deployment, s.target_from
+    );
+    for (i, m) in r.remediation.iter().enumerate() {
+        let _ = writeln!(o, "### {}. {} (`{}`)\n", i + 1, m.title, m.cause);
+        let _ = writeln!(o, "*Why:* {}.  ", m.because);
+        if !m.symptoms.is_empty() {
+            let _ = writeln!(
+                o,
+                "*Symptoms{}:* {}  ",
+                if m.source == "runbook" {
+                    " (runbook)"
+                } else {
+                    ""
+                },
+                m.symptoms
+            );
+        }
+        let _ = writeln!(
+            o,
+            "*Solution{}:* {}\n",
+            if m.source == "runbook" {
+                " (runbook)"
+            } else {
+                " (not in the runbook)"
+            },
+            m.solution
+        );
+        for (j, a) in m.actions.iter().enumerate() {
+            let _ = writeln!(o, "{}. {}", j + 1, a.title);
+            if let Some(c) = &a.command {
+                let _ = writeln!(o, "   ```bash\n   {c}\n   ```");
+            }
+        }
+        o.push('\n');
+    }
+
+    // Series.
+    let _ = writeln!(o, "## All series\n");
+    let _ = writeln!(o, "One series per label set, as `mcp_generation_errors_total` would have them. The alert evaluates each on its own.\n");
+    let _ = writeln!(
+        o,
+        "| Labels | Records | Events | Peak rate | Peak at | Fired |\n|---|---:|---:|---:|---|---|"
+    );
+    for se in &r.series {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {} |",
+            cell(&labels(&se.labels)),
+            se.records,
+            se.events,
+            se.peak_rate.map_or("–".into(), |p| format!("{p:.3}/s")),
+            opt(&se.peak_at),
+            if se.fired { "yes" } else { "no" }
+        );
+    }
+    o.push('\n');
+
+    // Data quality.
+    let i = &r.inputs;
+    let skipped: u64 = i.skipped.values().sum();
+    let _ = writeln!(o, "## Data quality\n");
+    let _ = writeln!(
+        o,
+        "Every input line is accounted for: **{} lines read = {} used + {} skipped**.\n",
+        i.lines_read, i.lines_used, skipped
+    );
+    if !i.skipped.is_empty() {
+        let _ = writeln!(o, "| Skipped because | Lines |\n|---|---:|");
+        for (reason, n) in &i.skipped {
+            let _ = writeln!(o, "| {} | {} |", describe(*reason), n);
+        }
+        o.push('\n');
+    }
+    let _ = writeln!(o, "| Input | Kind | Pod | Lines read | Used | Records | Error records | Skipped | Time span |\n|---|---|---|---:|---:|---:|---:|---|---|");
+    for f in &i.files {
+        let sk: Vec<String> = f
+            .skipped
+            .iter()
+            .map(|(r, n)| format!("{}: {n}", describe(*r)))
+            .collect();
+        let span = match (f.first_ts, f.last_ts) {
+            (Some(a), Some(b)) => format!(
+                "{} .. {}",
+                crate::model::time::format_short(a),
+                crate::model::time::format_short(b)
+            ),
+            _ => "–".into(),
+        };
+        let kind = f.kind.map_or("?".to_owned(), |k| {
+            serde_json::to_value(k)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        });
+        let _ = writeln!(
+            o,
+            "| {} | {}{} | {} | {} | {} | {} | {} | {} | {} |",
+            cell(&f.name),
+            kind,
+            if f.previous { " (previous)" } else { "" },
+            f.pod.as_deref().unwrap_or("from prefix / –"),
+            f.lines_read,
+            f.lines_used,
+            f.records,
+            f.error_records,
+            cell(&sk.join(", ")),
+            span
+        );
+    }
+    o.push('\n');
+    if !i.assumptions.is_empty() {
+        let _ = writeln!(o, "**Assumptions made** (records affected):\n");
+        for (a, n) in &i.assumptions {
+            let _ = writeln!(o, "- {a}: {n}");
+        }
+        o.push('\n');
+    }
+    let problems: Vec<String> = i
+        .files
+        .iter()
+        .flat_map(|f| {
+            let more = f.problem_count.saturating_sub(f.problems.len() as u64);
+            f.problems
+                .iter()
+                .map(move |p| match p.line {
+                    Some(l) => format!("- `{}:{l}`: {}", cell(&f.name), p.message),
+                    None => format!("- `{}`: {}", cell(&f.name), p.message),
+                })
+                .chain((more > 0).then(|| {
+                    format!(
+                        "- `{}`: {more} more problems of the kinds above",
+                        cell(&f.name)
+                    )
+                }))
+        })
+        .collect();
+    if !problems.is_empty() {
+        let _ = writeln!(o, "**Problems found in the input:**\n");
+        for p in problems {
+            let _ = writeln!(o, "{p}");
+        }
+        o.push('\n');
+    }
+    o.into_bytes()
+}
+
+fn describe(r: SkipReason) -> &'static str {
+    r.describe()
+}

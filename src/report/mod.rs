@@ -1,0 +1,295 @@
+//! Report: the document (`model.rs`), how it is built from the stages' results (`build.rs`),
+//! and one module per output format. Renderers are pure functions returning bytes; [`write_all`]
+//! is the one place that touches the file system.
+
+pub mod build;
+pub mod charts;
+pub mod html;
+pub mod json;
+pub mod markdown;
+pub mod model;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use polars::prelude::{Column, CsvWriter, DataFrame, ParquetWriter, SerWriter};
+
+use crate::config::{Config, ExportKind, Format};
+use crate::detect::Detection;
+use crate::model::time::format_rfc3339;
+use charts::{Band, BandKind, ImageFormat, Line, PieChart, RateChart, Slice};
+use model::Report;
+
+/// Chart file names (relative to the report folder), without extension.
+pub const RATE_CHART: &str = "charts/error-rate";
+pub const PIE_CHART: &str = "charts/errors-by-type";
+
+/// What was written, and the terminal summary.
+pub struct Written {
+    pub files: Vec<PathBuf>,
+    pub summary: String,
+}
+
+/// The rate chart: total and highest-series rate against the threshold, with the per-series
+/// alert's pending and firing periods shaded.
+pub fn rate_chart(report: &Report, det: &Detection) -> RateChart {
+    let mut bands = Vec::new();
+    let end = det.grid.last().copied().unwrap_or(0);
+    for s in &det.series {
+        for a in &s.alerts {
+            let pending_end = a.firing_at.unwrap_or(a.last_active + 1);
+            bands.push(Band {
+                start: a.pending_at,
+                end: pending_end,
+                kind: BandKind::Pending,
+            });
+            if let Some(f) = a.firing_at {
+                bands.push(Band {
+                    start: f,
+                    end: a.resolved_at.unwrap_or(end),
+                    kind: BandKind::Firing,
+                });
+            }
+        }
+    }
+    let points = |v: &[Option<f64>]| {
+        det.grid
+            .iter()
+            .copied()
+            .zip(v.iter().copied())
+            .collect::<Vec<_>>()
+    };
+    RateChart {
+        title: format!(
+            "{}: error rate ({} mode{})",
+            report.settings.alertname,
+            report.settings.rate_mode,
+            if report.settings.rate_mode == "prometheus" {
+                format!(", Prometheus {}.x", report.settings.prom_compat)
+            } else {
+                String::new()
+            }
+        ),
+        y_label: "errors/s".into(),
+        threshold: report.settings.threshold,
+        lines: vec![
+            Line {
+                label: "total (sum over all series)".into(),
+                points: points(&det.total_rate),
+            },
+            Line {
+                label: "highest single series (what the alert sees)".into(),
+                points: points(&det.max_series_rate),
+            },
+        ],
+        bands,
+        start: det.grid.first().copied().unwrap_or(0),
+        end,
+    }
+}
+
+/// The "Errors by type" pie (events per cause), like the Grafana panel.
+pub fn pie_chart(report: &Report) -> PieChart {
+    PieChart {
+        title: "Errors by type (error events)".into(),
+        slices: report
+            .causes
+            .iter()
+            .map(|c| Slice {
+                label: c.id.clone(),
+                value: c.events as f64,
+            })
+            .collect(),
+    }
+}
+
+/// The CI line: verdict, peak rate, firing window, top cause, mode.
+pub fn check_line(r: &Report) -> String {
+    let v = &r.verdict;
+    let word = if v.breached {
+        "BREACHED"
+    } else if v.total_only {
+        "NOT-BREACHED(total-only)"
+    } else {
+        "NOT-BREACHED"
+    };
+    let peak = match (&v.peak_rate, &v.peak_labels) {
+        (Some(p), Some(l)) => format!(
+            "peak={p:.3}/s({}{})",
+            l.get("error_type").map_or("", String::as_str),
+            l.get("pod").map_or(String::new(), |p| format!(" {p}"))
+        ),
+        _ => "peak=0/s".into(),
+    };
+    let firing = match (&v.firing_from, &v.firing_until) {
+        (Some(f), Some(u)) => format!("firing={f}..{u}"),
+        (Some(f), None) => format!("firing={f}..(still firing)"),
+        _ => "firing=none".into(),
+    };
+    let top = r.causes.first().map_or("top_cause=none".into(), |c| {
+        format!("top_cause={}({:.0}%)", c.id, c.share * 100.0)
+    });
+    format!(
+        "{word} {} {peak} total_peak={:.3}/s {firing} {top} threshold={}/s for={} mode={}{}",
+        r.settings.alertname,
+        v.peak_total_rate.unwrap_or(0.0),
+        r.settings.threshold,
+        r.settings.for_,
+        r.settings.rate_mode,
+        if r.settings.rate_mode == "prometheus" {
+            format!("-{}", r.settings.prom_compat)
+        } else {
+            String::new()
+        }
+    )
+}
+
+fn image_ext(f: ImageFormat) -> &'static str {
+    match f {
+        ImageFormat::Svg => "svg",
+        ImageFormat::Png => "png",
+    }
+}
+
+/// Renders every requested format and writes it under `dir`, plus the `--export` table.
+pub fn write_all(
+    cfg: &Config,
+    built: build::Built,
+    det: &Detection,
+    dir: &Path,
+) -> Result<Written> {
+    let build::Built {
+        mut report,
+        mut events,
+    } = built;
+    let rate = rate_chart(&report, det);
+    let pie = pie_chart(&report);
+    let mut outputs: Vec<(String, Vec<u8>)> = Vec::new();
+    let images: Vec<ImageFormat> = cfg
+        .formats
+        .iter()
+        .filter_map(|f| match f {
+            Format::Svg => Some(ImageFormat::Svg),
+            Format::Png => Some(ImageFormat::Png),
+            _ => None,
+        })
+        .collect();
+    for (key, base) in [("error_rate", RATE_CHART), ("errors_by_type", PIE_CHART)] {
+        for &img in &images {
+            let bytes = if base == RATE_CHART {
+                charts::render_rate(&rate, img)?
+            } else {
+                charts::render_pie(&pie, img)?
+            };
+            let name = format!("{base}.{}", image_ext(img));
+            report
+                .charts
+                .entry(key.to_owned())
+                .or_default()
+                .push(name.clone());
+            outputs.push((name, bytes));
+        }
+    }
+    for format in &cfg.formats {
+        match format {
+            Format::Markdown => outputs.push(("report.md".into(), markdown::render(&report))),
+            Format::Json => outputs.push(("report.json".into(), json::render(&report)?)),
+            Format::Html => {
+                let rate_svg = charts::render_rate(&rate, ImageFormat::Svg)?;
+                let pie_svg = charts::render_pie(&pie, ImageFormat::Svg)?;
+                outputs.push((
+                    "report.html".into(),
+                    html::render(&report, &rate_svg, &pie_svg),
+                ))
+            }
+            Format::Svg | Format::Png => {}
+        }
+    }
+    let mut files = Vec::new();
+    for (name, bytes) in &outputs {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating the output folder {}", parent.display()))?;
+        }
+        std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+        files.push(path);
+    }
+    if let Some((path, kind)) = &cfg.export {
+        export(&mut events, path, *kind)?;
+        files.push(path.clone());
+    }
+    Ok(Written {
+        summary: summary(&report, dir, &files),
+        files,
+    })
+}
+
+/// Writes the events table, with a readable `time` column first.
+fn export(events: &mut DataFrame, path: &Path, kind: ExportKind) -> Result<()> {
+    let times: Vec<String> = events
+        .column("ts_ms")?
+        .i64()?
+        .iter()
+        .map(|t| t.map(format_rfc3339).unwrap_or_default())
+        .collect();
+    let mut df = events.clone();
+    df.insert_column(0, Column::new("time".into(), times))?;
+    df = df.drop("minute_ms")?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let file = std::fs::File::create(path)
+        .with_context(|| format!("--export {}: cannot create the file", path.display()))?;
+    match kind {
+        ExportKind::Parquet => {
+            ParquetWriter::new(file)
+                .finish(&mut df)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        ExportKind::Csv => {
+            CsvWriter::new(file)
+                .finish(&mut df)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The short summary `analyze` prints.
+fn summary(r: &Report, dir: &Path, files: &[PathBuf]) -> String {
+    let i = &r.inputs;
+    let skipped: u64 = i.skipped.values().sum();
+    let mut s = format!(
+        "postmortem: {} inputs, {} lines ({} used, {} skipped); {} error records = {} error events\n",
+        i.files.len(),
+        i.lines_read,
+        i.lines_used,
+        skipped,
+        r.verdict.error_records,
+        r.verdict.error_events
+    );
+    s.push_str(&r.verdict.summary);
+    s.push('\n');
+    let top: Vec<String> = r
+        .causes
+        .iter()
+        .take(4)
+        .map(|c| format!("{} {:.0}% ({} events)", c.id, c.share * 100.0, c.events))
+        .collect();
+    if !top.is_empty() {
+        s.push_str(&format!("causes: {}\n", top.join(", ")));
+    }
+    s.push_str(&format!(
+        "rate mode: {}\n",
+        r.settings.rate_mode_description
+    ));
+    let shown: Vec<String> = files
+        .iter()
+        .filter(|p| !p.starts_with(dir.join("charts")))
+        .map(|p| p.display().to_string())
+        .collect();
+    s.push_str(&format!("report: {}\n", shown.join(", ")));
+    s
+}

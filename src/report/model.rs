@@ -1,0 +1,196 @@
+//! The report as data: the document `report.json` serialises verbatim and every other format
+//! renders. Times are RFC 3339 UTC strings, rates are rounded to 6 decimals, maps are sorted, so
+//! the same inputs and settings always give the same bytes.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::model::{AlertSource, FileQuality, SkipReason};
+
+/// Bumped when a field changes meaning or disappears (adding fields keeps the version).
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub settings: Settings,
+    pub verdict: Verdict,
+    pub alerts: Vec<Alert>,
+    pub series: Vec<Series>,
+    pub causes: Vec<CauseSummary>,
+    pub remediation: Vec<Remediation>,
+    pub timeline: Vec<TimelineEntry>,
+    pub per_minute: Vec<MinuteBucket>,
+    pub inputs: Inputs,
+    /// Chart files written next to the report (relative paths), by chart.
+    pub charts: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+/// Everything the numbers depend on, so a reader can reproduce them.
+#[derive(Clone, Debug, Serialize)]
+pub struct Settings {
+    pub alertname: String,
+    /// `prometheus` or `loki`.
+    pub rate_mode: String,
+    /// In words: how rates were computed.
+    pub rate_mode_description: String,
+    /// `2` or `3`.
+    pub prom_compat: String,
+    pub threshold: f64,
+    #[serde(rename = "for")]
+    pub for_: String,
+    pub window: String,
+    pub eval_interval: String,
+    pub eval_offset: String,
+    pub scrape_interval: String,
+    pub dedup_window: String,
+    pub time_zone: String,
+    /// `--as-of` when given (null when the wall clock was used and no --since needed it).
+    pub as_of: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub cause_table: String,
+    pub namespace: String,
+    pub deployment: String,
+    /// How namespace and deployment were determined.
+    pub target_from: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Verdict {
+    /// The real (per-series) alert fired.
+    pub breached: bool,
+    /// The total over all series crossed the threshold for `for`, but no single series did.
+    pub total_only: bool,
+    /// One sentence.
+    pub summary: String,
+    /// Highest single-series rate, its time and labels.
+    pub peak_rate: Option<f64>,
+    pub peak_at: Option<String>,
+    pub peak_labels: Option<BTreeMap<String, String>>,
+    /// Highest total rate and its time.
+    pub peak_total_rate: Option<f64>,
+    pub peak_total_at: Option<String>,
+    /// First firing and last resolution of any series alert (null when it never fired / never
+    /// resolved within the data).
+    pub firing_from: Option<String>,
+    pub firing_until: Option<String>,
+    /// The cause with the most error events.
+    pub top_cause: Option<String>,
+    /// Start of the incident: first pending alert, else first error.
+    pub incident_start: Option<String>,
+    pub error_records: u64,
+    pub error_events: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Alert {
+    pub alertname: String,
+    pub source: AlertSource,
+    /// `series` (one label set, as the real rule fires) or `total` (sum over all series).
+    pub scope: String,
+    pub labels: BTreeMap<String, String>,
+    pub pending_at: Option<String>,
+    pub firing_at: Option<String>,
+    pub resolved_at: Option<String>,
+    pub peak_rate: f64,
+    pub peak_at: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Series {
+    pub labels: BTreeMap<String, String>,
+    pub records: u64,
+    pub events: u64,
+    pub peak_rate: Option<f64>,
+    pub peak_at: Option<String>,
+    pub fired: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PodCount {
+    pub records: u64,
+    pub events: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TopMessage {
+    /// The message with numbers, ids and hosts masked.
+    pub signature: String,
+    /// One real message with that signature.
+    pub example: String,
+    pub records: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CauseSummary {
+    pub id: String,
+    pub title: String,
+    /// Error records (lines as logged, duplicates from overlapping exports removed).
+    pub count: u64,
+    /// Error events (a failure logged twice is one event).
+    pub events: u64,
+    /// Share of all error events, 0..1.
+    pub share: f64,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub by_pod: BTreeMap<String, PodCount>,
+    pub top_messages: Vec<TopMessage>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Action {
+    pub title: String,
+    pub command: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Remediation {
+    pub cause: String,
+    pub title: String,
+    /// `runbook` when the runbook lists the cause, `added` otherwise.
+    pub source: String,
+    pub symptoms: String,
+    pub solution: String,
+    /// Why it is recommended (its share of the errors, whether its series fired).
+    pub because: String,
+    pub actions: Vec<Action>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TimelineEntry {
+    pub time: String,
+    /// `error_onset`, `alert_pending`, `alert_firing`, `alert_resolved`, `pod_first_seen`,
+    /// `container_ended`.
+    pub kind: String,
+    /// `logs` or `metrics`.
+    pub source: String,
+    pub summary: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MinuteBucket {
+    pub minute: String,
+    /// Error events per cause id in that minute.
+    pub events: BTreeMap<String, u64>,
+    pub total: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Inputs {
+    pub files: Vec<FileQuality>,
+    pub lines_read: u64,
+    pub lines_used: u64,
+    pub records: u64,
+    pub error_records: u64,
+    pub skipped: BTreeMap<SkipReason, u64>,
+    pub assumptions: BTreeMap<String, u64>,
+}
