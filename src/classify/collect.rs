@@ -177,6 +177,7 @@ pub fn merge(
             }));
         }
     }
+    unify_containers(&mut table, &mut seen);
     table.pods = seen
         .into_iter()
         .map(|((p, c, n), (first, last, records))| PodSeen {
@@ -198,6 +199,40 @@ pub fn merge(
     }
     group_events(&mut table.rows, dedup_window);
     (table, qualities)
+}
+
+/// A pod exported both with `--prefix` (container known) and by file name alone (container
+/// unknown) is one pod: when a pod has exactly one known container, records without one get it,
+/// so its errors form one series.
+fn unify_containers(
+    table: &mut EventTable,
+    seen: &mut BTreeMap<(Sym, Sym, Sym), (Millis, Millis, u64)>,
+) {
+    let mut known: HashMap<Sym, Vec<Sym>> = HashMap::new();
+    for &(p, c, _) in seen.keys() {
+        if c != 0 {
+            let list = known.entry(p).or_default();
+            if !list.contains(&c) {
+                list.push(c);
+            }
+        }
+    }
+    let only = |p: Sym| known.get(&p).filter(|l| l.len() == 1).map(|l| l[0]);
+    for r in &mut table.rows {
+        if r.container == 0 {
+            if let Some(c) = only(r.pod) {
+                r.container = c;
+            }
+        }
+    }
+    let old = std::mem::take(seen);
+    for ((p, c, n), (first, last, count)) in old {
+        let c = if c == 0 { only(p).unwrap_or(0) } else { c };
+        let e = seen.entry((p, c, n)).or_insert((first, last, 0));
+        e.0 = e.0.min(first);
+        e.1 = e.1.max(last);
+        e.2 += count;
+    }
 }
 
 /// Drops records whose `line_hash` was already seen in an earlier input (or earlier in the same

@@ -167,7 +167,7 @@ impl<R: Read> Iterator for Chunker<R> {
     fn next(&mut self) -> Option<Chunk> {
         loop {
             while !self.eof && self.buf.len() < self.target {
-                let want = (self.target - self.buf.len()).max(64 * 1024);
+                let want = (self.target - self.buf.len()).max(1024);
                 self.read_some(want);
             }
             if self.buf.is_empty() {
@@ -180,7 +180,10 @@ impl<R: Read> Iterator for Chunker<R> {
                 Some(cut) => return Some(self.emit(cut)),
                 // The buffer is one line with no end in sight.
                 None if self.buf.len() >= self.max_line => self.drop_overlong_line(),
-                None => self.read_some(64 * 1024),
+                None => {
+                    let room = (self.max_line - self.buf.len()).clamp(1, 64 * 1024);
+                    self.read_some(room);
+                }
             }
         }
     }

@@ -47,7 +47,16 @@ pub fn content(head: &[u8]) -> InputKind {
         .trim_ascii();
     let window = &text[..text.len().min(4096)];
     let has = |needle: &[u8]| memmem::find(window, needle).is_some();
-    if text.starts_with(b"{") || text.starts_with(b"[") {
+    if text.starts_with(b"{__name__=") {
+        // `promtool tsdb dump`: `{__name__="up", job="x"} 1 1700000000000`.
+        return InputKind::PrometheusDump;
+    }
+    let json_array = text.starts_with(b"[")
+        && text[1..]
+            .iter()
+            .find(|c| !c.is_ascii_whitespace())
+            .is_some_and(|c| matches!(c, b'{' | b'[' | b'"' | b']'));
+    if text.starts_with(b"{") || json_array {
         let one_object_line = first_line.len() > 1 && first_line.ends_with(b"}");
         if has(b"\"resultType\"") {
             return InputKind::PrometheusDump;
@@ -120,5 +129,13 @@ mod tests {
             InputKind::Logs
         );
         assert_eq!(container(&[0x1f, 0x8b, 8, 0]), Container::Gzip);
+        assert_eq!(
+            content(b"[Nest] 1  - 11/20/2026, 9:41:02 AM     LOG [NestFactory] Starting\n"),
+            InputKind::Logs
+        );
+        assert_eq!(
+            content(b"[pod/mcp-backend-7c9d5b8f6d-x2kqp/backend] 2026-11-20T09:00:00Z x\n"),
+            InputKind::Logs
+        );
     }
 }

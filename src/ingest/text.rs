@@ -134,7 +134,8 @@ pub fn parse_plain(b: &[u8]) -> TextRecord {
     }
     if let Some((level, after)) = level_word(b, i) {
         rec.level = Some(level);
-        rec.message_start = after;
+        // `FATAL ERROR: ...` with no time before it: the level word is part of the message.
+        rec.message_start = if i == 0 { 0 } else { after };
     } else {
         rec.message_start = skip(b, i, b" ");
         if let Some(pos) = memmem::find(b, b"level=") {

@@ -1,0 +1,118 @@
+//! Small per-format fixtures (`fixtures/formats/`), one file per thing the reader must handle,
+//! including the bad inputs: truncated gzip, a corrupt tar, binary garbage, a JSON line cut in
+//! half, an unreadable timestamp, invalid UTF-8, an empty file and a folder with no logs.
+
+use std::io::Write;
+use std::path::Path;
+
+use flate2::write::GzEncoder;
+use flate2::Compression;
+
+fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut gz = GzEncoder::new(Vec::new(), Compression::new(6));
+    gz.write_all(bytes)?;
+    gz.finish()
+}
+
+fn tar_gz(entries: &[(&str, &[u8])]) -> std::io::Result<Vec<u8>> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (path, data) in entries {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(1_795_172_400);
+        header.set_cksum();
+        builder.append_data(&mut header, path, *data)?;
+    }
+    gzip(&builder.into_inner()?)
+}
+
+const POD: &str = "mcp-backend-7c9d5b8f6d-x2kqp";
+
+pub fn generate(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir.join("no-logs"))?;
+    std::fs::create_dir_all(dir.join("total-only"))?;
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("timestamps-offsets.log", b"2026-11-20T11:41:02.5+02:00 {\"timestamp\":\"2026-11-20T09:41:02.500Z\",\"level\":\"error\",\"message\":\"connect ECONNREFUSED 10.96.44.12:5432\",\"service\":\"TypeOrmModule\",\"correlationId\":\"7c9e1b3d-5f7a-4c9e-8b3d-5f7a9c1e3b5d\"}\n2026-11-20T09:41:03Z {\"timestamp\":\"2026-11-20T09:41:03.000Z\",\"level\":\"info\",\"message\":\"Health check\",\"service\":\"HealthController\",\"correlationId\":\"2a4c6e8f-1b3d-4f5a-9c7e-0d2f4a6c8e1b\"}\n2026-11-20T09:41:04.123456Z {\"timestamp\":\"2026-11-20T09:41:04.123Z\",\"level\":\"error\",\"message\":\"sorry, too many clients already\",\"service\":\"TypeOrmModule\",\"correlationId\":\"7c9e1b3d-5f7a-4c9e-8b3d-5f7a9c1e3b5d\"}\n".to_vec()),
+        ("prefix.log", format!("[pod/{POD}/backend] 2026-11-20T09:41:02.123456789Z {{\"timestamp\":\"2026-11-20T09:41:02.123Z\",\"level\":\"error\",\"message\":\"API rate limit exceeded for user ID 1234567.\",\"service\":\"GitHubAnalysisService\",\"correlationId\":\"0b7e4d2c-8f61-4a93-b2d5-7c9e1f3a6b80\"}}\n[pod/mcp-backend-7c9d5b8f6d-9wzlm/backend] 2026-11-20T09:41:05.000000001Z {{\"timestamp\":\"2026-11-20T09:41:05.000Z\",\"level\":\"info\",\"message\":\"Generation completed\",\"service\":\"GenerationService\",\"correlationId\":\"3b5d7f9a-1c3e-4a5c-8e7f-9a1c3e5a7c9e\"}}\n").into_bytes()),
+        ("nest-plain.log", b"[Nest] 1  - 11/20/2026, 9:41:02 AM     LOG [NestFactory] Starting Nest application...\n[Nest] 1  - 11/20/2026, 9:41:03 AM   ERROR [ExceptionHandler] connect ECONNREFUSED 10.96.44.12:5432\n    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1555:16)\n    at async TypeOrmCoreModule.createConnectionFactory (/app/node_modules/@nestjs/typeorm/dist/typeorm-core.module.js:171:20)\n[Nest] 1  - 11/20/2026, 9:41:04 AM    WARN [AllExceptionsFilter] Bad Request Exception: githubUrl must be a URL address\n".to_vec()),
+        ("pino.log", b"{\"level\":30,\"time\":1795167662123,\"pid\":1,\"hostname\":\"mcp-backend\",\"msg\":\"request completed\",\"responseTime\":12}\n{\"level\":50,\"time\":1795167663123,\"pid\":1,\"hostname\":\"mcp-backend\",\"msg\":\"request errored\",\"err\":{\"type\":\"Error\",\"message\":\"Request timed out.\",\"stack\":\"APIConnectionTimeoutError: Request timed out.\\n    at Anthropic.makeRequest (/app/node_modules/@anthropic-ai/sdk/core.js:306:30)\"}}\n{\"level\":40,\"time\":1795167664123,\"pid\":1,\"hostname\":\"mcp-backend\",\"msg\":\"Rate limit hit, waiting 2000ms before retry 1/3\"}\n".to_vec()),
+        ("other-json.log", b"{\"@timestamp\":\"2026-11-20T09:41:02.000Z\",\"severity\":\"ERROR\",\"msg\":\"Connection terminated unexpectedly\"}\n{\"ts\":1795167663.5,\"lvl\":\"warning\",\"message\":\"slow query\"}\n".to_vec()),
+        ("python-traceback.log", b"2026-11-20 09:41:02,123 - INFO - Starting worker\n2026-11-20 09:41:03,456 - ERROR - SSL certificate expired\nTraceback (most recent call last):\n  File \"/app/main.py\", line 12, in <module>\n    connect()\nssl.SSLCertVerificationError: certificate has expired\n".to_vec()),
+        ("java-stack.log", b"2026-11-20T09:41:02.000Z ERROR [main] Request failed: java.net.SocketTimeoutException: Read timed out\n\tat java.base/java.net.SocketInputStream.socketRead0(Native Method)\n\tat java.base/java.net.SocketInputStream.read(SocketInputStream.java:168)\nCaused by: java.io.IOException: connection reset\n\t... 12 more\n2026-11-20T09:41:05.000Z INFO [main] recovered\n".to_vec()),
+        ("ansi.log", b"2026-11-20T09:41:02.000Z \x1b[31mERROR\x1b[0m \x1b[1mconnect ECONNREFUSED 10.96.44.12:5432\x1b[0m\n2026-11-20T09:41:03.000Z \x1b[32mINFO\x1b[0m ready\n".to_vec()),
+        ("invalid-utf8.log", b"2026-11-20T09:41:02.000Z ERROR caf\xe9 \xff\xfe connect ECONNREFUSED 10.96.44.12:5432\n2026-11-20T09:41:03.000Z INFO fine\n".to_vec()),
+        ("cut-json.log", b"{\"timestamp\":\"2026-11-20T09:41:02.000Z\",\"level\":\"error\",\"message\":\"connect ECONNREFUSED 10.96.44.12:5432\"}\n{\"timestamp\":\"2026-11-20T09:41:03.000Z\",\"level\":\"error\",\"mess\n{\"timestamp\":\"2026-11-20T09:41:04.000Z\",\"level\":\"info\",\"message\":\"ok\"}\n".to_vec()),
+        ("bad-timestamp.log", b"2026-11-20T09:41:02.000Z ERROR connect ECONNREFUSED 10.96.44.12:5432\n2026-13-45T99:41:03.000Z ERROR this time cannot exist\n2026-11-20T09:41:04.000Z INFO ok\n".to_vec()),
+        ("empty.log", Vec::new()),
+        ("binary.bin", (0..2048u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect()),
+        ("no-logs/notes.bin", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0".to_vec()),
+    ];
+    for (name, bytes) in &files {
+        std::fs::write(dir.join(name), bytes)?;
+    }
+    // Two pods, each one database error every 15 s (0.067/s) for 20 minutes: the total (0.133/s)
+    // crosses 0.1/s, no single series does.
+    let mut total_only = String::new();
+    for pod in [POD, "mcp-backend-7c9d5b8f6d-9wzlm"] {
+        for i in 0..80 {
+            let (m, s) = (30 + i * 15 / 60, (i * 15) % 60);
+            total_only.push_str(&format!("[pod/{pod}/backend] 2026-11-20T09:{m:02}:{s:02}.250000000Z {{\"timestamp\":\"2026-11-20T09:{m:02}:{s:02}.250Z\",\"level\":\"error\",\"message\":\"connect ECONNREFUSED 10.96.44.12:5432\",\"service\":\"TypeOrmModule\",\"correlationId\":\"7c9e1b3d-5f7a-4c9e-8b3d-5f7a9c1e3b5d\"}}\n"));
+        }
+    }
+    std::fs::write(dir.join("total-only/two-pods-prefix.log"), total_only)?;
+    let log = format!("2026-11-20T09:41:02.000000000Z {{\"timestamp\":\"2026-11-20T09:41:02.000Z\",\"level\":\"error\",\"message\":\"Request timed out.\",\"service\":\"AnthropicService\",\"correlationId\":\"9d3f6a1b-2c4e-4f8a-8b1d-3e5f7a9c2b4d\"}}\n");
+    let many: String = (0..400).map(|i| format!("2026-11-20T09:{:02}:{:02}.000000000Z {{\"timestamp\":\"2026-11-20T09:{:02}:{:02}.000Z\",\"level\":\"info\",\"message\":\"Health check {i}\",\"service\":\"HealthController\",\"correlationId\":\"2a4c6e8f-1b3d-4f5a-9c7e-0d2f4a6c8e1b\"}}\n", 40 + i / 60, i % 60, 40 + i / 60, i % 60)).collect();
+    let gz = gzip(many.as_bytes())?;
+    std::fs::write(dir.join("truncated.log.gz"), &gz[..gz.len() / 2])?;
+    std::fs::write(
+        dir.join("bundle.tar.gz"),
+        tar_gz(&[(&format!("mcp-everything/{POD}/backend.log"), log.as_bytes())])?,
+    )?;
+    let good = tar_gz(&[
+        (&format!("mcp-everything/{POD}/backend.log"), log.as_bytes()),
+        (
+            "mcp-everything/mcp-backend-7c9d5b8f6d-9wzlm/backend.log",
+            many.as_bytes(),
+        ),
+    ])?;
+    // Decompress, damage the second header, compress again: a tar whose second entry is corrupt.
+    let mut raw = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&good[..]), &mut raw)?;
+    let second = 512 + log.len().div_ceil(512) * 512;
+    for b in &mut raw[second + 100..second + 160] {
+        *b = 0x5a;
+    }
+    std::fs::write(dir.join("corrupt.tar.gz"), gzip(&raw)?)?;
+    std::fs::write(
+        dir.parent().unwrap_or(Path::new(".")).join("formats.md"),
+        README,
+    )?;
+    Ok(())
+}
+
+const README: &str = "# Per-format fixtures
+
+Generated by `cargo run --release --bin gen-fixtures -- formats` (deterministic). Each file exercises one thing:
+
+| File | What it exercises |
+|---|---|
+| `timestamps-offsets.log` | `--timestamps` with a trimmed fraction, no fraction, a 6-digit fraction and a `+02:00` offset |
+| `prefix.log` | `--prefix --timestamps` with two pods |
+| `nest-plain.log` | plain `kubectl logs` of Nest's text format (local time, no zone) with an indented stack |
+| `pino.log` | pino JSON: numeric levels, epoch-ms `time`, `err.stack` |
+| `other-json.log` | `@timestamp`/`severity`/`msg` and `ts` (epoch seconds)/`lvl` shapes |
+| `python-traceback.log` | `2026-11-20 09:41:02,123 - ERROR - ...` (no zone) and a Traceback |
+| `java-stack.log` | tab-indented frames, `Caused by:`, `... 12 more` |
+| `ansi.log` | ANSI colour codes |
+| `invalid-utf8.log` | bytes that are not UTF-8 (read lossily) |
+| `cut-json.log` | a JSON line cut in half between two good ones |
+| `bad-timestamp.log` | a line whose leading timestamp cannot be read |
+| `empty.log` | nothing |
+| `binary.bin` | binary garbage |
+| `no-logs/` | a folder whose only file is not a log |
+| `total-only/` | two pods at 0.067 errors/s each: the total crosses 0.1/s, no series does |
+| `truncated.log.gz` | a gzip cut in the middle |
+| `bundle.tar.gz` | a support-bundle layout `NAMESPACE/POD/CONTAINER.log` |
+| `corrupt.tar.gz` | a tar.gz whose second entry's header is damaged |
+";
