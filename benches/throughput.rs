@@ -1,1 +1,101 @@
-fn main() {}
+//! Throughput of `postmortem analyze` on a generated `kubectl logs --timestamps --prefix` JSON
+//! log at 1% and 50% error lines, plain and gzipped, side by side with `rg -c` over the cause
+//! table's literals and `pigz -dc`, with the peak memory of each run (ru_maxrss).
+//!
+//! `cargo bench` (500 MB per file by default; `POSTMORTEM_BENCH_MB=100 cargo bench` for a quick run).
+
+#[path = "../src/bin/gen-fixtures/bulk.rs"]
+mod bulk;
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// Runs a command, returning (seconds, peak RSS in MB), or None if it could not run.
+fn measure(cmd: &mut Command) -> Option<(f64, f64)> {
+    let start = Instant::now();
+    let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().ok()?;
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 on our own child, with valid pointers.
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let secs = start.elapsed().as_secs_f64();
+    std::mem::forget(child);
+    (r == pid).then_some((secs, usage.ru_maxrss as f64 / 1024.0))
+}
+
+fn best_of(n: usize, mut make: impl FnMut() -> Command) -> Option<(f64, f64)> {
+    (0..n).filter_map(|_| measure(&mut make())).fold(None, |best, (t, m)| match best {
+        Some((bt, bm)) if bt <= t => Some((bt, f64::max(bm, m))),
+        Some((_, bm)) => Some((t, f64::max(bm, m))),
+        None => Some((t, m)),
+    })
+}
+
+fn generate(path: &Path, mb: u64, error_pct: f64, gzip: bool) {
+    if path.exists() {
+        return;
+    }
+    let file = BufWriter::with_capacity(1 << 20, std::fs::File::create(path).unwrap());
+    if gzip {
+        let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+        bulk::write_bulk(&mut gz, mb * 1_000_000, error_pct, 42).unwrap();
+        gz.finish().unwrap().flush().unwrap();
+    } else {
+        let mut f = file;
+        bulk::write_bulk(&mut f, mb * 1_000_000, error_pct, 42).unwrap();
+        f.flush().unwrap();
+    }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list" || a == "--test") {
+        return;
+    }
+    let mb: u64 = std::env::var("POSTMORTEM_BENCH_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let bin = env!("CARGO_BIN_EXE_postmortem");
+    let literals = ["overloaded_error", "rate_limit_error", "ECONNREFUSED", "Connection terminated unexpectedly", "too many clients already", "JavaScript heap out of memory", "Bad Request Exception", "API rate limit exceeded for"];
+    println!("postmortem throughput, {mb} MB per file, {} cores", std::thread::available_parallelism().map_or(1, |n| n.get()));
+    println!("{:<34} {:>9} {:>10} {:>10} | {:>9} {:>10}", "input", "seconds", "MB/s", "peak MB", "rg -c s", "pigz -dc s");
+    for pct in [1.0, 50.0] {
+        for gz in [false, true] {
+            let name = format!("bulk-{mb}mb-{pct}pct.log{}", if gz { ".gz" } else { "" });
+            let path = dir.join(&name);
+            generate(&path, mb, pct, gz);
+            let out = dir.join("out");
+            let ours = best_of(3, || {
+                let mut c = Command::new(bin);
+                c.args(["analyze", "--quiet", "--format", "json", "--as-of", "2026-11-21T00:00:00Z", "--out"]).arg(&out).arg(&path);
+                c
+            });
+            let rg = (!gz).then(|| best_of(3, || {
+                let mut c = Command::new("rg");
+                c.arg("-c");
+                for l in literals {
+                    c.args(["-F", "-e", l]);
+                }
+                c.arg(&path);
+                c
+            })).flatten();
+            let pigz = gz.then(|| best_of(3, || {
+                let mut c = Command::new("pigz");
+                c.arg("-dc").arg(&path);
+                c
+            })).flatten();
+            let (t, m) = ours.expect("postmortem ran");
+            println!(
+                "{:<34} {:>9.2} {:>10.0} {:>10.0} | {:>9} {:>10}",
+                name,
+                t,
+                mb as f64 / t,
+                m,
+                rg.map_or("-".into(), |r| format!("{:.2}", r.0)),
+                pigz.map_or("-".into(), |p| format!("{:.2}", p.0))
+            );
+        }
+    }
+}
