@@ -15,7 +15,11 @@ use std::time::Instant;
 /// Runs a command, returning (seconds, peak RSS in MB), or None if it could not run.
 fn measure(cmd: &mut Command) -> Option<(f64, f64)> {
     let start = Instant::now();
-    let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().ok()?;
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -27,11 +31,13 @@ fn measure(cmd: &mut Command) -> Option<(f64, f64)> {
 }
 
 fn best_of(n: usize, mut make: impl FnMut() -> Command) -> Option<(f64, f64)> {
-    (0..n).filter_map(|_| measure(&mut make())).fold(None, |best, (t, m)| match best {
-        Some((bt, bm)) if bt <= t => Some((bt, f64::max(bm, m))),
-        Some((_, bm)) => Some((t, f64::max(bm, m))),
-        None => Some((t, m)),
-    })
+    (0..n)
+        .filter_map(|_| measure(&mut make()))
+        .fold(None, |best, (t, m)| match best {
+            Some((bt, bm)) if bt <= t => Some((bt, f64::max(bm, m))),
+            Some((_, bm)) => Some((t, f64::max(bm, m))),
+            None => Some((t, m)),
+        })
 }
 
 fn generate(path: &Path, mb: u64, error_pct: f64, gzip: bool) {
@@ -54,13 +60,31 @@ fn main() {
     if std::env::args().any(|a| a == "--list" || a == "--test") {
         return;
     }
-    let mb: u64 = std::env::var("POSTMORTEM_BENCH_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
+    let mb: u64 = std::env::var("POSTMORTEM_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500);
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-data");
     std::fs::create_dir_all(&dir).unwrap();
     let bin = env!("CARGO_BIN_EXE_postmortem");
-    let literals = ["overloaded_error", "rate_limit_error", "ECONNREFUSED", "Connection terminated unexpectedly", "too many clients already", "JavaScript heap out of memory", "Bad Request Exception", "API rate limit exceeded for"];
-    println!("postmortem throughput, {mb} MB per file, {} cores", std::thread::available_parallelism().map_or(1, |n| n.get()));
-    println!("{:<34} {:>9} {:>10} {:>10} | {:>9} {:>10}", "input", "seconds", "MB/s", "peak MB", "rg -c s", "pigz -dc s");
+    let literals = [
+        "overloaded_error",
+        "rate_limit_error",
+        "ECONNREFUSED",
+        "Connection terminated unexpectedly",
+        "too many clients already",
+        "JavaScript heap out of memory",
+        "Bad Request Exception",
+        "API rate limit exceeded for",
+    ];
+    println!(
+        "postmortem throughput, {mb} MB per file, {} cores",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    println!(
+        "{:<34} {:>9} {:>10} {:>10} | {:>9} {:>10}",
+        "input", "seconds", "MB/s", "peak MB", "rg -c s", "pigz -dc s"
+    );
     for pct in [1.0, 50.0] {
         for gz in [false, true] {
             let name = format!("bulk-{mb}mb-{pct}pct.log{}", if gz { ".gz" } else { "" });
@@ -69,23 +93,41 @@ fn main() {
             let out = dir.join("out");
             let ours = best_of(3, || {
                 let mut c = Command::new(bin);
-                c.args(["analyze", "--quiet", "--format", "json", "--as-of", "2026-11-21T00:00:00Z", "--out"]).arg(&out).arg(&path);
+                c.args([
+                    "analyze",
+                    "--quiet",
+                    "--format",
+                    "json",
+                    "--as-of",
+                    "2026-11-21T00:00:00Z",
+                    "--out",
+                ])
+                .arg(&out)
+                .arg(&path);
                 c
             });
-            let rg = (!gz).then(|| best_of(3, || {
-                let mut c = Command::new("rg");
-                c.arg("-c");
-                for l in literals {
-                    c.args(["-F", "-e", l]);
-                }
-                c.arg(&path);
-                c
-            })).flatten();
-            let pigz = gz.then(|| best_of(3, || {
-                let mut c = Command::new("pigz");
-                c.arg("-dc").arg(&path);
-                c
-            })).flatten();
+            let rg = (!gz)
+                .then(|| {
+                    best_of(3, || {
+                        let mut c = Command::new("rg");
+                        c.arg("-c");
+                        for l in literals {
+                            c.args(["-F", "-e", l]);
+                        }
+                        c.arg(&path);
+                        c
+                    })
+                })
+                .flatten();
+            let pigz = gz
+                .then(|| {
+                    best_of(3, || {
+                        let mut c = Command::new("pigz");
+                        c.arg("-dc").arg(&path);
+                        c
+                    })
+                })
+                .flatten();
             let (t, m) = ours.expect("postmortem ran");
             println!(
                 "{:<34} {:>9.2} {:>10.0} {:>10.0} | {:>9} {:>10}",

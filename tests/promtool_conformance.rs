@@ -32,7 +32,11 @@ fn random_series(seed: u64) -> Vec<Option<f64>> {
     let mut rng = Rng(seed);
     let mut v = 0.0;
     let mut out = Vec::with_capacity(STEPS);
-    let stop_at = if seed % 5 == 0 { STEPS / 2 + (rng.next() % 100) as usize } else { STEPS };
+    let stop_at = if seed % 5 == 0 {
+        STEPS / 2 + (rng.next() % 100) as usize
+    } else {
+        STEPS
+    };
     let mut rate_per_step = 0.0;
     for i in 0..STEPS {
         if i % 40 == 0 {
@@ -57,7 +61,11 @@ fn random_series(seed: u64) -> Vec<Option<f64>> {
 }
 
 fn expanding(series: &[Option<f64>]) -> String {
-    series.iter().map(|s| s.map_or("_".to_owned(), |v| format!("{v}"))).collect::<Vec<_>>().join(" ")
+    series
+        .iter()
+        .map(|s| s.map_or("_".to_owned(), |v| format!("{v}")))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[test]
@@ -76,17 +84,45 @@ fn alert_states_match_promtool_at_every_step() {
     let mut failures = Vec::new();
     for seed in 1..=24u64 {
         let raw = random_series(seed);
-        let samples: Vec<Sample> = raw.iter().enumerate().filter_map(|(i, v)| v.map(|v| Sample { t_ms: i as i64 * STEP, v })).collect();
+        let samples: Vec<Sample> = raw
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| {
+                v.map(|v| Sample {
+                    t_ms: i as i64 * STEP,
+                    v,
+                })
+            })
+            .collect();
         let grid = eval_grid(0, (STEPS as i64 + 30) * STEP, STEP, 0);
-        let rates: Vec<Option<f64>> = grid.iter().map(|&t| rate(&samples, t, 300_000, PromCompat::V2)).collect();
-        let episodes = run_alert(grid.iter().zip(&rates).map(|(&t, r)| (t, r.filter(|v| *v > 0.1))), ForSpec { for_ms: 300_000, keep_firing_for_ms: 0 });
+        let rates: Vec<Option<f64>> = grid
+            .iter()
+            .map(|&t| rate(&samples, t, 300_000, PromCompat::V2))
+            .collect();
+        let episodes = run_alert(
+            grid.iter()
+                .zip(&rates)
+                .map(|(&t, r)| (t, r.filter(|v| *v > 0.1))),
+            ForSpec {
+                for_ms: 300_000,
+                keep_firing_for_ms: 0,
+            },
+        );
         let state_at = |t: i64| -> Option<&'static str> {
             episodes.iter().find_map(|e| {
-                let end = e.resolved_at_ms.unwrap_or(if e.firing_at_ms.is_some() { i64::MAX } else { e.last_present_ms + 1 });
+                let end = e.resolved_at_ms.unwrap_or(if e.firing_at_ms.is_some() {
+                    i64::MAX
+                } else {
+                    e.last_present_ms + 1
+                });
                 if t < e.active_at_ms || t >= end {
                     return None;
                 }
-                Some(if e.firing_at_ms.is_some_and(|f| t >= f) { "firing" } else { "pending" })
+                Some(if e.firing_at_ms.is_some_and(|f| t >= f) {
+                    "firing"
+                } else {
+                    "pending"
+                })
             })
         };
         let mut test = format!(
@@ -95,7 +131,10 @@ fn alert_states_match_promtool_at_every_step() {
         );
         for (i, &t) in grid.iter().enumerate() {
             let secs = t / 1000;
-            let _ = write!(test, "  - expr: ALERTS\n    eval_time: {secs}s\n    exp_samples:\n");
+            let _ = write!(
+                test,
+                "  - expr: ALERTS\n    eval_time: {secs}s\n    exp_samples:\n"
+            );
             if let Some(state) = state_at(t) {
                 let _ = writeln!(test, "    - labels: 'ALERTS{{alertname=\"HighGenerationErrorRate\", alertstate=\"{state}\"}}'\n      value: 1");
             }
@@ -103,18 +142,39 @@ fn alert_states_match_promtool_at_every_step() {
                 // promtool compares floats bit for bit; compare rate() to a millionth.
                 let _ = write!(test, "  - expr: round(rate(m[5m]) * 1000000)\n    eval_time: {secs}s\n    exp_samples:\n");
                 if let Some(r) = rates[i] {
-                    let _ = writeln!(test, "    - labels: '{{}}'\n      value: {}", (r * 1e6 + 0.5).floor());
+                    let _ = writeln!(
+                        test,
+                        "    - labels: '{{}}'\n      value: {}",
+                        (r * 1e6 + 0.5).floor()
+                    );
                 }
             }
         }
         let path = dir.join(format!("test-{seed}.yml"));
         std::fs::write(&path, test).unwrap();
-        let out = Command::new("promtool").arg("test").arg("rules").arg(&path).current_dir(&dir).output().unwrap();
+        let out = Command::new("promtool")
+            .arg("test")
+            .arg("rules")
+            .arg(&path)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
         if !out.status.success() {
-            let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-            failures.push(format!("seed {seed}:\n{}", text.chars().take(3000).collect::<String>()));
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            failures.push(format!(
+                "seed {seed}:\n{}",
+                text.chars().take(3000).collect::<String>()
+            ));
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
-    assert!(failures.is_empty(), "promtool disagrees with the engine:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "promtool disagrees with the engine:\n{}",
+        failures.join("\n")
+    );
 }

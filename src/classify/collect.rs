@@ -24,6 +24,9 @@ pub struct PodSeen {
     pub records: u64,
 }
 
+/// Pod, container and namespace names.
+type Origin = (String, String, String);
+
 /// Classifies the records of one chunk.
 pub struct EventSink<'t> {
     table: &'t CauseTable,
@@ -31,7 +34,8 @@ pub struct EventSink<'t> {
     syms: Interner,
     examples: HashMap<Sym, String>,
     seen: HashMap<(Sym, Sym, Sym), (Millis, Millis, u64)>,
-    last_origin: Option<(String, String, String, (Sym, Sym, Sym))>,
+    /// The last (pod, container, namespace) seen and its symbols: records come in runs.
+    last_origin: Option<(Origin, (Sym, Sym, Sym))>,
 }
 
 /// Makes an [`EventSink`] per chunk.
@@ -55,7 +59,7 @@ impl<'t> SinkFactory for Classifier<'t> {
 
 impl EventSink<'_> {
     fn origin(&mut self, rec: &Record<'_>) -> (Sym, Sym, Sym) {
-        if let Some((p, c, n, syms)) = &self.last_origin {
+        if let Some(((p, c, n), syms)) = &self.last_origin {
             if p == rec.pod && c == rec.container && n == rec.namespace {
                 return *syms;
             }
@@ -65,12 +69,8 @@ impl EventSink<'_> {
             self.syms.intern(rec.container),
             self.syms.intern(rec.namespace),
         );
-        self.last_origin = Some((
-            rec.pod.into(),
-            rec.container.into(),
-            rec.namespace.into(),
-            syms,
-        ));
+        let origin = (rec.pod.into(), rec.container.into(), rec.namespace.into());
+        self.last_origin = Some((origin, syms));
         syms
     }
 }

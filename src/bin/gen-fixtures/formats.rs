@@ -61,7 +61,7 @@ pub fn generate(dir: &Path) -> std::io::Result<()> {
         }
     }
     std::fs::write(dir.join("total-only/two-pods-prefix.log"), total_only)?;
-    let log = format!("2026-11-20T09:41:02.000000000Z {{\"timestamp\":\"2026-11-20T09:41:02.000Z\",\"level\":\"error\",\"message\":\"Request timed out.\",\"service\":\"AnthropicService\",\"correlationId\":\"9d3f6a1b-2c4e-4f8a-8b1d-3e5f7a9c2b4d\"}}\n");
+    let log = "2026-11-20T09:41:02.000000000Z {\"timestamp\":\"2026-11-20T09:41:02.000Z\",\"level\":\"error\",\"message\":\"Request timed out.\",\"service\":\"AnthropicService\",\"correlationId\":\"9d3f6a1b-2c4e-4f8a-8b1d-3e5f7a9c2b4d\"}\n".to_owned();
     let many: String = (0..400).map(|i| format!("2026-11-20T09:{:02}:{:02}.000000000Z {{\"timestamp\":\"2026-11-20T09:{:02}:{:02}.000Z\",\"level\":\"info\",\"message\":\"Health check {i}\",\"service\":\"HealthController\",\"correlationId\":\"2a4c6e8f-1b3d-4f5a-9c7e-0d2f4a6c8e1b\"}}\n", 40 + i / 60, i % 60, 40 + i / 60, i % 60)).collect();
     let gz = gzip(many.as_bytes())?;
     std::fs::write(dir.join("truncated.log.gz"), &gz[..gz.len() / 2])?;
