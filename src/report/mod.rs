@@ -78,7 +78,7 @@ pub fn rate_chart(report: &Report, det: &Detection) -> RateChart {
                 points: points(&det.total_rate),
             },
             Line {
-                label: "highest single series (what the alert sees)".into(),
+                label: "highest single series".into(),
                 points: points(&det.max_series_rate),
             },
         ],
