@@ -4,10 +4,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
+
 use super::signature::{error_key, signature};
 use super::CauseTable;
 use crate::ingest::{InputResult, Record, RecordSink, SinkFactory};
-use crate::model::event::Sym;
+use crate::model::event::{CauseIdx, Sym};
 use crate::model::{ErrorEvent, FileQuality, Interner, Level, Millis, SkipReason};
 
 /// Longest example message kept per signature.
@@ -27,15 +29,29 @@ pub struct PodSeen {
 /// Pod, container and namespace names.
 type Origin = (String, String, String);
 
+/// What classifying one distinct (level, message, trace) gave.
+#[derive(Clone, Copy)]
+struct Classified {
+    cause: Option<CauseIdx>,
+    signature: Sym,
+    error_key: u64,
+}
+
+/// Distinct messages remembered per chunk before the cache is cleared.
+const CACHE_MAX: usize = 16 * 1024;
+
 /// Classifies the records of one chunk.
 pub struct EventSink<'t> {
     table: &'t CauseTable,
     rows: Vec<ErrorEvent>,
     syms: Interner,
     examples: HashMap<Sym, String>,
-    seen: HashMap<(Sym, Sym, Sym), (Millis, Millis, u64)>,
-    /// The last (pod, container, namespace) seen and its symbols: records come in runs.
-    last_origin: Option<(Origin, (Sym, Sym, Sym))>,
+    /// Per origin: (pod, container, namespace) symbols, first and last time, records.
+    seen: Vec<((Sym, Sym, Sym), Millis, Millis, u64)>,
+    /// The last origin seen and its index in `seen`: records come in runs.
+    last_origin: Option<(Origin, usize)>,
+    /// Logs repeat themselves: each distinct message is classified and masked once.
+    cache: foldhash::HashMap<u64, Classified>,
 }
 
 /// Makes an [`EventSink`] per chunk.
@@ -51,17 +67,19 @@ impl<'t> SinkFactory for Classifier<'t> {
             rows: Vec::new(),
             syms: Interner::new(),
             examples: HashMap::new(),
-            seen: HashMap::new(),
+            seen: Vec::new(),
             last_origin: None,
+            cache: foldhash::HashMap::default(),
         }
     }
 }
 
 impl EventSink<'_> {
-    fn origin(&mut self, rec: &Record<'_>) -> (Sym, Sym, Sym) {
-        if let Some(((p, c, n), syms)) = &self.last_origin {
+    /// Index in `seen` of the record's origin.
+    fn origin(&mut self, rec: &Record<'_>) -> usize {
+        if let Some(((p, c, n), idx)) = &self.last_origin {
             if p == rec.pod && c == rec.container && n == rec.namespace {
-                return *syms;
+                return *idx;
             }
         }
         let syms = (
@@ -69,9 +87,43 @@ impl EventSink<'_> {
             self.syms.intern(rec.container),
             self.syms.intern(rec.namespace),
         );
+        let idx = match self.seen.iter().position(|s| s.0 == syms) {
+            Some(i) => i,
+            None => {
+                self.seen.push((syms, rec.ts, rec.ts, 0));
+                self.seen.len() - 1
+            }
+        };
         let origin = (rec.pod.into(), rec.container.into(), rec.namespace.into());
-        self.last_origin = Some((origin, syms));
-        syms
+        self.last_origin = Some((origin, idx));
+        idx
+    }
+
+    fn classify(&mut self, rec: &Record<'_>) -> Classified {
+        let trace_hash = xxh3_64(rec.trace.as_bytes());
+        let key = xxh3_64_with_seed(rec.message.as_bytes(), trace_hash ^ rec.level as u64);
+        if let Some(c) = self.cache.get(&key) {
+            return *c;
+        }
+        let cause = self.table.classify(rec.level, rec.message, rec.trace);
+        let signature = self.syms.intern(&signature(rec.message));
+        self.examples.entry(signature).or_insert_with(|| {
+            let mut m: String = rec.message.chars().take(EXAMPLE_MAX).collect();
+            if m.len() < rec.message.len() {
+                m.push('…');
+            }
+            m
+        });
+        let c = Classified {
+            cause,
+            signature,
+            error_key: error_key(rec.message),
+        };
+        if self.cache.len() >= CACHE_MAX {
+            self.cache.clear();
+        }
+        self.cache.insert(key, c);
+        c
     }
 }
 
@@ -82,38 +134,31 @@ impl RecordSink for EventSink<'_> {
     }
 
     fn record(&mut self, rec: &Record<'_>) {
-        let origin = self.origin(rec);
-        let seen = self.seen.entry(origin).or_insert((rec.ts, rec.ts, 0));
-        seen.0 = seen.0.min(rec.ts);
-        seen.1 = seen.1.max(rec.ts);
-        seen.2 += 1;
+        let idx = self.origin(rec);
+        let seen = &mut self.seen[idx];
+        seen.1 = seen.1.min(rec.ts);
+        seen.2 = seen.2.max(rec.ts);
+        seen.3 += 1;
+        let (pod, container, namespace) = seen.0;
         if !self.table.may_count(rec.level) {
             return;
         }
-        let Some(cause) = self.table.classify(rec.level, rec.message, rec.trace) else {
+        let c = self.classify(rec);
+        let Some(cause) = c.cause else {
             return;
         };
-        let sig_text = signature(rec.message);
-        let sig = self.syms.intern(&sig_text);
-        self.examples.entry(sig).or_insert_with(|| {
-            let mut m: String = rec.message.chars().take(EXAMPLE_MAX).collect();
-            if m.len() < rec.message.len() {
-                m.push('…');
-            }
-            m
-        });
         self.rows.push(ErrorEvent {
             ts: rec.ts,
             cause,
             level: rec.level,
-            pod: origin.0,
-            container: origin.1,
-            namespace: origin.2,
+            pod,
+            container,
+            namespace,
             input: 0,
             line: rec.line,
             lines: rec.lines,
-            signature: sig,
-            error_key: error_key(rec.message),
+            signature: c.signature,
+            error_key: c.error_key,
             line_hash: rec.line_hash,
             first_of_event: true,
         });
@@ -159,7 +204,7 @@ pub fn merge(
             for (sig, example) in sink.examples {
                 table.examples.entry(map[sig as usize]).or_insert(example);
             }
-            for ((p, c, n), (first, last, count)) in sink.seen {
+            for ((p, c, n), first, last, count) in sink.seen {
                 let e = seen
                     .entry((map[p as usize], map[c as usize], map[n as usize]))
                     .or_insert((first, last, 0));

@@ -8,8 +8,6 @@
 //! `Graph execution failed: ` and the error logger's `[GraphOrchestrationService::executeGraph] `
 //! are peeled off, so a failure and its echo share a key.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
-
 /// Longest message prefix a signature looks at.
 const SIGNATURE_MAX: usize = 160;
 
@@ -84,9 +82,7 @@ pub fn underlying_error(message: &str) -> &str {
 pub fn error_key(message: &str) -> u64 {
     let core = underlying_error(message);
     let first = core.lines().next().unwrap_or("").trim_end();
-    let mut h = DefaultHasher::new();
-    first.hash(&mut h);
-    h.finish()
+    xxhash_rust::xxh3::xxh3_64(first.as_bytes())
 }
 
 #[cfg(test)]

@@ -69,29 +69,21 @@ impl<R: Read> Chunker<R> {
         }
     }
 
-    /// Reads once into the buffer; sets `eof` at the end or on error.
+    /// Appends up to `want` bytes to the buffer (without zero-filling it first); sets `eof` at
+    /// the end of the input or on a read error, which is kept.
     fn read_some(&mut self, want: usize) {
-        let len = self.buf.len();
-        self.buf.resize(len + want, 0);
-        loop {
-            match self.reader.read(&mut self.buf[len..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    self.buf.truncate(len);
-                    return;
-                }
-                Ok(n) => {
-                    self.bytes += n as u64;
-                    self.buf.truncate(len + n);
-                    return;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.error = Some(e);
-                    self.eof = true;
-                    self.buf.truncate(len);
-                    return;
-                }
+        let before = self.buf.len();
+        let result = (&mut self.reader)
+            .take(want as u64)
+            .read_to_end(&mut self.buf);
+        let got = self.buf.len() - before;
+        self.bytes += got as u64;
+        match result {
+            Ok(_) if got < want => self.eof = true,
+            Ok(_) => {}
+            Err(e) => {
+                self.error = Some(e);
+                self.eof = true;
             }
         }
     }
@@ -145,7 +137,9 @@ impl<R: Read> Chunker<R> {
 impl<R: Read> Chunker<R> {
     /// Emits `buf[..cut]` as the next chunk.
     fn emit(&mut self, cut: usize) -> Chunk {
-        let rest = self.buf.split_off(cut);
+        let mut rest = Vec::with_capacity(self.target + 64 * 1024);
+        rest.extend_from_slice(&self.buf[cut..]);
+        self.buf.truncate(cut);
         let data = std::mem::replace(&mut self.buf, rest);
         let lines =
             memchr::memchr_iter(b'\n', &data).count() as u64 + u64::from(!data.ends_with(b"\n"));

@@ -1,14 +1,14 @@
 //! JSON log lines: the service's own logger (`timestamp`, `level`, `message`, `service`, ...,
 //! `trace`), pino and bunyan (numeric `level`, epoch-millisecond `time`, `msg`, `err.stack`),
 //! and other common shapes (`ts`, `@timestamp`, `severity`, `stack`). One pass with a serde
-//! visitor that borrows from the line and skips every key it does not need.
+//! visitor: strings are borrowed from the line unless they hold escapes, every key we do not need
+//! is skipped without being decoded, and once the level is known to be one the caller does not
+//! want, message and trace are skipped too.
 
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde::Deserialize;
-use serde_json::value::RawValue;
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::model::time::{parse_timestamp_prefix, ParsedTs};
 use crate::model::Level;
@@ -28,68 +28,169 @@ pub struct JsonRecord<'a> {
     pub is_kubectl_status: bool,
 }
 
-/// Parses one JSON object line. The error text says what is wrong (for the data-quality section).
+/// Parses one JSON object line, decoding message and trace for every level.
 pub fn parse(line: &str) -> Result<JsonRecord<'_>, String> {
+    parse_wanted(line, &|_| true)
+}
+
+/// Parses one JSON object line; message and trace are decoded only when `wants(level)` (or the
+/// level is not known yet when they are reached). The error text says what is wrong.
+pub fn parse_wanted<'a>(
+    line: &'a str,
+    wants: &dyn Fn(Level) -> bool,
+) -> Result<JsonRecord<'a>, String> {
     let mut de = serde_json::Deserializer::from_str(line);
-    let rec = Deserializer::deserialize_map(&mut de, RecordVisitor).map_err(|e| e.to_string())?;
+    let rec = de
+        .deserialize_map(RecordVisitor { wants })
+        .map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())?;
     Ok(rec)
 }
 
-struct RecordVisitor;
+/// Any JSON value, keeping strings (borrowed when possible) and numbers, skipping the rest.
+enum Value<'a> {
+    Str(Cow<'a, str>),
+    Num(f64),
+    Other,
+}
 
-fn string_of(raw: &RawValue) -> Option<Cow<'_, str>> {
-    let text = raw.get();
-    if text.starts_with('"') {
-        // Borrowed when there is no escape, owned otherwise.
-        if !text[1..text.len() - 1].contains('\\') {
-            Some(Cow::Borrowed(&text[1..text.len() - 1]))
-        } else {
-            serde_json::from_str::<String>(text).ok().map(Cow::Owned)
+impl<'de> Deserialize<'de> for Value<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Value<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Value<'de>, E> {
+                Ok(Value::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Value<'de>, E> {
+                Ok(Value::Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Value<'de>, E> {
+                Ok(Value::Str(Cow::Owned(v)))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value<'de>, E> {
+                Ok(Value::Num(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value<'de>, E> {
+                Ok(Value::Num(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value<'de>, E> {
+                Ok(Value::Num(v as f64))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Value<'de>, E> {
+                Ok(Value::Other)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Value<'de>, E> {
+                Ok(Value::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Value<'de>, A::Error> {
+                while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Value::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Value<'de>, A::Error> {
+                while s.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Value::Other)
+            }
         }
-    } else {
-        None
+        d.deserialize_any(V)
     }
 }
 
-fn time_of(raw: &RawValue) -> Option<ParsedTs> {
-    if let Some(s) = string_of(raw) {
-        let p = parse_timestamp_prefix(s.as_bytes())?;
-        return (p.len == s.len()).then_some(p);
-    }
-    let n: f64 = raw.get().parse().ok()?;
-    // Epoch seconds, milliseconds or microseconds, told apart by magnitude.
-    let millis = if n > 1e14 {
-        n / 1000.0
-    } else if n > 1e11 {
-        n
-    } else {
-        n * 1000.0
-    };
-    Some(ParsedTs {
-        millis: millis as i64,
-        has_zone: true,
-        len: 0,
-    })
-}
-
-fn level_of(raw: &RawValue) -> Option<Level> {
-    match string_of(raw) {
-        Some(s) => Level::from_word(s.trim().as_bytes()),
-        None => raw.get().parse::<f64>().ok().map(Level::from_number),
-    }
-}
-
-/// The parts of a pino/bunyan `err` object we use.
-#[derive(Deserialize)]
-struct ErrObject<'a> {
-    #[serde(borrow, default)]
+/// pino/bunyan's `err` (an object with `message` and `stack`) or a plain error string.
+#[derive(Default)]
+struct ErrField<'a> {
     message: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
     stack: Option<Cow<'a, str>>,
 }
 
-impl<'de> Visitor<'de> for RecordVisitor {
+impl<'de> Deserialize<'de> for ErrField<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ErrField<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an error object or string")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<ErrField<'de>, A::Error> {
+                let mut e = ErrField::default();
+                while let Some(key) = m.next_key::<Cow<'de, str>>()? {
+                    match (key.as_ref(), m.next_value::<Value<'de>>()?) {
+                        ("message", Value::Str(s)) => e.message = Some(s),
+                        ("stack", Value::Str(s)) => e.stack = Some(s),
+                        _ => {}
+                    }
+                }
+                Ok(e)
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<ErrField<'de>, E> {
+                Ok(ErrField {
+                    message: Some(Cow::Borrowed(v)),
+                    stack: None,
+                })
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ErrField<'de>, E> {
+                Ok(ErrField {
+                    message: Some(Cow::Owned(v.to_owned())),
+                    stack: None,
+                })
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<ErrField<'de>, E> {
+                Ok(ErrField::default())
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<ErrField<'de>, E> {
+                Ok(ErrField::default())
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<ErrField<'de>, E> {
+                Ok(ErrField::default())
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<ErrField<'de>, E> {
+                Ok(ErrField::default())
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<ErrField<'de>, E> {
+                Ok(ErrField::default())
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<ErrField<'de>, A::Error> {
+                while s.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(ErrField::default())
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+fn time_of(v: &Value<'_>) -> Option<ParsedTs> {
+    match v {
+        Value::Str(s) => {
+            let p = parse_timestamp_prefix(s.as_bytes())?;
+            (p.len == s.len()).then_some(p)
+        }
+        Value::Num(n) => {
+            // Epoch seconds, milliseconds or microseconds, told apart by magnitude.
+            let millis = if *n > 1e14 {
+                n / 1000.0
+            } else if *n > 1e11 {
+                *n
+            } else {
+                n * 1000.0
+            };
+            Some(ParsedTs {
+                millis: millis as i64,
+                has_zone: true,
+                len: 0,
+            })
+        }
+        Value::Other => None,
+    }
+}
+
+struct RecordVisitor<'w> {
+    wants: &'w dyn Fn(Level) -> bool,
+}
+
+impl<'de> Visitor<'de> for RecordVisitor<'_> {
     type Value = JsonRecord<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -102,10 +203,12 @@ impl<'de> Visitor<'de> for RecordVisitor {
         let mut ts_rank = u8::MAX;
         let mut kind_status = false;
         let mut err_message: Option<Cow<'de, str>> = None;
+        // Once the level is known and unwanted, message and trace are skipped undecoded.
+        let skip_text = |rec: &JsonRecord<'_>| rec.level.is_some_and(|l| !(self.wants)(l));
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             match key.as_ref() {
                 "timestamp" | "time" | "ts" | "@timestamp" | "datetime" | "date" | "t" => {
-                    let raw: &'de RawValue = map.next_value()?;
+                    let v: Value<'de> = map.next_value()?;
                     let rank = match key.as_ref() {
                         "timestamp" | "@timestamp" => 0,
                         "time" | "ts" => 1,
@@ -113,52 +216,60 @@ impl<'de> Visitor<'de> for RecordVisitor {
                     };
                     if rank < ts_rank {
                         ts_rank = rank;
-                        rec.ts = time_of(raw);
+                        rec.ts = time_of(&v);
                         rec.bad_ts = rec.ts.is_none();
                     }
                 }
                 "level" | "severity" | "lvl" | "levelname" | "log.level" | "loglevel" => {
-                    let raw: &'de RawValue = map.next_value()?;
+                    let v: Value<'de> = map.next_value()?;
                     if rec.level.is_none() {
-                        rec.level = level_of(raw);
+                        rec.level = match v {
+                            Value::Str(s) => Level::from_word(s.trim().as_bytes()),
+                            Value::Num(n) => Some(Level::from_number(n)),
+                            Value::Other => None,
+                        };
                     }
                 }
                 "message" | "msg" | "log" | "error_message" => {
-                    let raw: &'de RawValue = map.next_value()?;
+                    if skip_text(&rec) {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    }
                     let rank = match key.as_ref() {
                         "message" => 0,
                         "msg" => 1,
                         _ => 2,
                     };
-                    if rank < msg_rank {
-                        if let Some(s) = string_of(raw) {
+                    if let Value::Str(s) = map.next_value::<Value<'de>>()? {
+                        if rank < msg_rank {
                             msg_rank = rank;
                             rec.message = s;
                         }
                     }
                 }
                 "trace" | "stack" | "stack_trace" | "stacktrace" | "exception" => {
-                    let raw: &'de RawValue = map.next_value()?;
-                    if let Some(s) = string_of(raw) {
+                    if skip_text(&rec) {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    }
+                    if let Value::Str(s) = map.next_value::<Value<'de>>()? {
                         rec.trace = s;
                     }
                 }
                 "err" | "error" => {
-                    let raw: &'de RawValue = map.next_value()?;
-                    if raw.get().starts_with('{') {
-                        if let Ok(e) = serde_json::from_str::<ErrObject<'de>>(raw.get()) {
-                            if let Some(stack) = e.stack {
-                                rec.trace = stack;
-                            }
-                            err_message = e.message;
-                        }
-                    } else if let Some(s) = string_of(raw) {
-                        err_message = Some(s);
+                    if skip_text(&rec) {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
                     }
+                    let e: ErrField<'de> = map.next_value()?;
+                    if let Some(stack) = e.stack {
+                        rec.trace = stack;
+                    }
+                    err_message = e.message;
                 }
                 "kind" => {
-                    let raw: &'de RawValue = map.next_value()?;
-                    kind_status = raw.get() == "\"Status\"";
+                    kind_status =
+                        matches!(map.next_value::<Value<'de>>()?, Value::Str(s) if s == "Status");
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -192,6 +303,17 @@ mod tests {
     }
 
     #[test]
+    fn unwanted_levels_skip_message_and_trace() {
+        let line = r#"{"timestamp":"2026-11-20T09:41:02.123Z","level":"info","message":"hello","trace":"x\ny"}"#;
+        let r = parse_wanted(line, &|l| l >= Level::Warn).unwrap();
+        assert_eq!(r.level, Some(Level::Info));
+        assert!(r.message.is_empty() && r.trace.is_empty());
+        assert!(r.ts.is_some());
+        // Invalid JSON is still an error when skipping.
+        assert!(parse_wanted(r#"{"level":"info","message":"cut"#, &|_| false).is_err());
+    }
+
+    #[test]
     fn pino_line() {
         let line = r#"{"level":50,"time":1742277600123,"pid":1,"msg":"request failed","err":{"type":"Error","message":"boom","stack":"Error: boom\n    at x"}}"#;
         let r = parse(line).unwrap();
@@ -210,6 +332,11 @@ mod tests {
         assert_eq!(r.ts.unwrap().millis, 1_763_631_662_500);
         let r = parse(r#"{"time":"yesterday","level":"error","msg":"x"}"#).unwrap();
         assert!(r.bad_ts && r.ts.is_none());
+        let r = parse(
+            r#"{"level":"error","message":{"nested":true},"msg":"fallback","error":"plain"}"#,
+        )
+        .unwrap();
+        assert_eq!(r.message, "fallback");
     }
 
     #[test]
@@ -218,5 +345,103 @@ mod tests {
         assert!(r.is_kubectl_status);
         assert!(parse(r#"{"timestamp":"2026-11-20T09:41:02Z","level":"err"#).is_err());
         assert!(parse(r#"{"a":1} trailing"#).is_err());
+    }
+}
+
+/// How far into a line the fast path looks for the level and time keys.
+const QUICK_WINDOW: usize = 256;
+
+fn quick_value<'a>(line: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    let window = &line[..line.len().min(QUICK_WINDOW)];
+    let at = memchr::memmem::find(window, key)? + key.len();
+    let rest = &line[at..];
+    let start = rest.iter().position(|c| *c != b' ')?;
+    Some(&rest[start..])
+}
+
+/// The level of a JSON line, read from its bytes without parsing it (`"level":"info"`,
+/// `"level":30`): the fast path for lines whose message is not needed. `None` when the key is not
+/// near the start or its value is not a plain word or number.
+pub fn quick_level(line: &[u8]) -> Option<Level> {
+    let v = quick_value(line, b"\"level\":")?;
+    match v.first()? {
+        b'"' => {
+            let end = memchr::memchr(b'"', &v[1..])?;
+            Level::from_word(&v[1..1 + end])
+        }
+        c if c.is_ascii_digit() => {
+            let end = v
+                .iter()
+                .position(|c| !c.is_ascii_digit())
+                .unwrap_or(v.len());
+            std::str::from_utf8(&v[..end])
+                .ok()?
+                .parse::<f64>()
+                .ok()
+                .map(Level::from_number)
+        }
+        _ => None,
+    }
+}
+
+/// The time of a JSON line from its bytes (`"timestamp":"..."`, `"time":"..."`, `"time":<ms>`),
+/// for the same fast path. `None` when not found or not readable (the full parse then decides).
+pub fn quick_time(line: &[u8]) -> Option<ParsedTs> {
+    for key in [
+        &b"\"timestamp\":"[..],
+        b"\"time\":",
+        b"\"@timestamp\":",
+        b"\"ts\":",
+    ] {
+        let Some(v) = quick_value(line, key) else {
+            continue;
+        };
+        return match v.first()? {
+            b'"' => {
+                let end = memchr::memchr(b'"', &v[1..])?;
+                let p = parse_timestamp_prefix(&v[1..1 + end])?;
+                (p.len == end).then_some(p)
+            }
+            c if c.is_ascii_digit() => {
+                let end = v
+                    .iter()
+                    .position(|c| !(c.is_ascii_digit() || *c == b'.'))
+                    .unwrap_or(v.len());
+                let n: f64 = std::str::from_utf8(&v[..end]).ok()?.parse().ok()?;
+                time_of(&Value::Num(n))
+            }
+            _ => None,
+        };
+    }
+    None
+}
+
+#[cfg(test)]
+mod quick_tests {
+    use super::*;
+
+    #[test]
+    fn quick_reads_agree_with_the_full_parse() {
+        let lines = [
+            r#"{"timestamp":"2026-11-20T09:41:02.123Z","level":"info","message":"x","service":"S"}"#,
+            r#"{"level":30,"time":1742277600123,"pid":1,"msg":"request completed"}"#,
+            r#"{"@timestamp":"2026-11-20T09:41:02Z","level":"debug","msg":"x"}"#,
+            r#"{"level":"warn","ts":1763631662.5,"msg":"x"}"#,
+        ];
+        for l in lines {
+            let full = parse(l).unwrap();
+            assert_eq!(quick_level(l.as_bytes()), full.level, "{l}");
+            assert_eq!(
+                quick_time(l.as_bytes()).map(|t| t.millis),
+                full.ts.map(|t| t.millis),
+                "{l}"
+            );
+        }
+        // A level inside an escaped string is not the record's level.
+        assert_eq!(
+            quick_level(br#"{"message":"said \"level\":\"error\"","x":1}"#),
+            None
+        );
+        assert_eq!(quick_time(br#"{"time":"yesterday"}"#), None);
     }
 }

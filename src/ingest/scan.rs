@@ -5,11 +5,12 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
+
+use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use super::chunker::{Chunk, OVERLONG_MARKER};
 use super::hints::PathHints;
-use super::line::{is_continuation, is_kubectl_message, split_kubelet_ts, split_prefix};
+use super::line::{is_continuation, is_kubectl_message, split_kubelet_ts, split_prefix, Prefix};
 use super::sink::{Record, RecordSink};
 use super::{json_log, text};
 use crate::model::quality::MAX_PROBLEMS_PER_INPUT;
@@ -144,6 +145,25 @@ fn strip_ansi(content: &[u8], buf: &mut Vec<u8>) {
     buf.extend_from_slice(&strip_ansi_escapes::strip(content));
 }
 
+/// Pod and container of a line: from its `--prefix`, else from the file name (counted as an
+/// assumption).
+fn origin<'a>(
+    prefix: Option<Prefix<'a>>,
+    hint_pod: &'a str,
+    hint_container: &'a str,
+    st: &mut ChunkStats,
+) -> (&'a str, &'a str) {
+    match prefix {
+        Some(p) => (p.pod, p.container),
+        None => {
+            if !hint_pod.is_empty() {
+                st.assume(POD_FROM_NAME);
+            }
+            (hint_pod, hint_container)
+        }
+    }
+}
+
 /// Ends a record: settles its time, applies the time window, counts it and hands it to the sink.
 fn flush<S: RecordSink>(
     p: Pending<'_>,
@@ -172,9 +192,7 @@ fn flush<S: RecordSink>(
     st.first_ts = Some(st.first_ts.map_or(ts, |f| f.min(ts)));
     st.last_ts = Some(st.last_ts.map_or(ts, |l| l.max(ts)));
     let line_hash = if p.wanted {
-        let mut h = DefaultHasher::new();
-        (p.pod, ts, p.content_hash).hash(&mut h);
-        h.finish()
+        xxh3_64_with_seed(p.pod.as_bytes(), p.content_hash ^ ts as u64)
     } else {
         0
     };
@@ -204,6 +222,7 @@ pub fn scan_chunk<S: RecordSink>(
     let mut last_ts = carry_ts;
     let mut pending: Option<Pending<'_>> = None;
     let mut ansi_buf = Vec::new();
+    let mut last_prefix: Option<(&[u8], Prefix<'_>)> = None;
     let mut overlong = chunk.overlong.iter();
     let hint_pod = ctx.hints.pod.as_deref().unwrap_or("");
     let hint_container = ctx.hints.container.as_deref().unwrap_or("");
@@ -246,7 +265,15 @@ pub fn scan_chunk<S: RecordSink>(
             st.skip(SkipReason::Blank, 1);
             continue;
         }
-        let (prefix, rest) = split_prefix(line);
+        // `--prefix` repeats line after line: reuse the last one when the bytes match.
+        let (prefix, rest) = match last_prefix {
+            Some((raw, p)) if line.starts_with(raw) => (Some(p), &line[raw.len()..]),
+            _ => {
+                let (p, rest) = split_prefix(line);
+                last_prefix = p.map(|p| (&line[..line.len() - rest.len()], p));
+                (p, rest)
+            }
+        };
         let (kts, mut content) = split_kubelet_ts(rest);
         if memchr::memchr(0x1b, content).is_some() {
             strip_ansi(content, &mut ansi_buf);
@@ -293,11 +320,45 @@ pub fn scan_chunk<S: RecordSink>(
             continue;
         }
 
+        // Fast path: a complete-looking JSON line at a level nobody needs is only counted, so
+        // its level and time are read from the bytes and the parse is skipped.
+        if content.first() == Some(&b'{') && content.ends_with(b"}") {
+            if let Some(level) = json_log::quick_level(content).filter(|l| !sink.wants(*l)) {
+                let ts = match kts {
+                    Some(k) => Some(k.millis),
+                    None => json_log::quick_time(content).map(|p| {
+                        if p.has_zone {
+                            p.millis
+                        } else {
+                            st.assume(ASSUMED_ZONE);
+                            ctx.zone.local_to_utc(p.millis)
+                        }
+                    }),
+                };
+                if ts.is_some() {
+                    let (pod, container) = origin(prefix, hint_pod, hint_container, &mut st);
+                    pending = Some(Pending {
+                        ts,
+                        level,
+                        wanted: false,
+                        message: String::new(),
+                        trace: String::new(),
+                        pod,
+                        container,
+                        line: this_line,
+                        lines: 1,
+                        content_hash: 0,
+                    });
+                    continue;
+                }
+            }
+        }
+
         // Parse the content.
         let (own_ts, level, message, trace): (_, _, Cow<'_, str>, Cow<'_, str>) = if content.first()
             == Some(&b'{')
         {
-            match json_log::parse(&content_str) {
+            match json_log::parse_wanted(&content_str, &|l| sink.wants(l)) {
                 Ok(j) if j.is_kubectl_status => {
                     st.skip(SkipReason::KubectlMessage, 1);
                     if st.kubectl_message.is_none() {
@@ -360,23 +421,9 @@ pub fn scan_chunk<S: RecordSink>(
             }
             None => Level::Unknown,
         };
-        let (pod, container) = match prefix {
-            Some(p) => (p.pod, p.container),
-            None => {
-                if !hint_pod.is_empty() {
-                    st.assume(POD_FROM_NAME);
-                }
-                (hint_pod, hint_container)
-            }
-        };
+        let (pod, container) = origin(prefix, hint_pod, hint_container, &mut st);
         let wanted = sink.wants(level);
-        let content_hash = if wanted {
-            let mut h = DefaultHasher::new();
-            content.hash(&mut h);
-            h.finish()
-        } else {
-            0
-        };
+        let content_hash = if wanted { xxh3_64(content) } else { 0 };
         pending = Some(Pending {
             ts,
             level,
