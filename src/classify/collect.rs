@@ -29,6 +29,14 @@ pub struct PodSeen {
 /// Pod, container and namespace names.
 type Origin = (String, String, String);
 
+/// When one (pod, container, namespace) was seen in a chunk.
+struct OriginSeen {
+    syms: (Sym, Sym, Sym),
+    first: Millis,
+    last: Millis,
+    records: u64,
+}
+
 /// What classifying one distinct (level, message, trace) gave.
 #[derive(Clone, Copy)]
 struct Classified {
@@ -46,8 +54,8 @@ pub struct EventSink<'t> {
     rows: Vec<ErrorEvent>,
     syms: Interner,
     examples: HashMap<Sym, String>,
-    /// Per origin: (pod, container, namespace) symbols, first and last time, records.
-    seen: Vec<((Sym, Sym, Sym), Millis, Millis, u64)>,
+    /// Per origin (pod, container, namespace): when it was seen and how often.
+    seen: Vec<OriginSeen>,
     /// The last origin seen and its index in `seen`: records come in runs.
     last_origin: Option<(Origin, usize)>,
     /// Logs repeat themselves: each distinct message is classified and masked once.
@@ -87,10 +95,15 @@ impl EventSink<'_> {
             self.syms.intern(rec.container),
             self.syms.intern(rec.namespace),
         );
-        let idx = match self.seen.iter().position(|s| s.0 == syms) {
+        let idx = match self.seen.iter().position(|s| s.syms == syms) {
             Some(i) => i,
             None => {
-                self.seen.push((syms, rec.ts, rec.ts, 0));
+                self.seen.push(OriginSeen {
+                    syms,
+                    first: rec.ts,
+                    last: rec.ts,
+                    records: 0,
+                });
                 self.seen.len() - 1
             }
         };
@@ -136,10 +149,10 @@ impl RecordSink for EventSink<'_> {
     fn record(&mut self, rec: &Record<'_>) {
         let idx = self.origin(rec);
         let seen = &mut self.seen[idx];
-        seen.1 = seen.1.min(rec.ts);
-        seen.2 = seen.2.max(rec.ts);
-        seen.3 += 1;
-        let (pod, container, namespace) = seen.0;
+        seen.first = seen.first.min(rec.ts);
+        seen.last = seen.last.max(rec.ts);
+        seen.records += 1;
+        let (pod, container, namespace) = seen.syms;
         if !self.table.may_count(rec.level) {
             return;
         }
@@ -204,7 +217,13 @@ pub fn merge(
             for (sig, example) in sink.examples {
                 table.examples.entry(map[sig as usize]).or_insert(example);
             }
-            for ((p, c, n), first, last, count) in sink.seen {
+            for OriginSeen {
+                syms: (p, c, n),
+                first,
+                last,
+                records: count,
+            } in sink.seen
+            {
                 let e = seen
                     .entry((map[p as usize], map[c as usize], map[n as usize]))
                     .or_insert((first, last, 0));
