@@ -16,6 +16,7 @@ use crate::classify::{CauseTable, EventTable, UNCLASSIFIED_ID};
 use crate::config::{Config, RateMode};
 use crate::detect::engine::PromCompat;
 use crate::detect::Detection;
+use crate::model::event::CauseIdx;
 use crate::model::time::{format_duration, format_rfc3339, format_short, MINUTE};
 use crate::model::{AlertInstance, FileQuality, InputKind, Millis};
 
@@ -30,42 +31,92 @@ fn t(ms: Millis) -> String {
     format_rfc3339(ms)
 }
 
-/// The classified error records as a DataFrame, one row per record.
-pub fn events_frame(
+/// The classified error records as a DataFrame for aggregation, one row per record. Names are
+/// kept as integer codes (cause index, interned pod and signature) so the frame costs ~50 bytes
+/// a row; [`export_frame`] spells them out for `--export`.
+pub fn events_frame(table: &EventTable) -> PolarsResult<DataFrame> {
+    let rows = &table.rows;
+    DataFrame::new_infer_height(vec![
+        Column::new(
+            "ts_ms".into(),
+            rows.iter().map(|r| r.ts).collect::<Vec<i64>>(),
+        ),
+        Column::new(
+            "minute_ms".into(),
+            rows.iter()
+                .map(|r| r.ts - r.ts.rem_euclid(MINUTE))
+                .collect::<Vec<i64>>(),
+        ),
+        Column::new(
+            "cause".into(),
+            rows.iter().map(|r| r.cause as u32).collect::<Vec<u32>>(),
+        ),
+        Column::new(
+            "pod".into(),
+            rows.iter().map(|r| r.pod).collect::<Vec<u32>>(),
+        ),
+        Column::new(
+            "event".into(),
+            rows.iter().map(|r| r.first_of_event).collect::<Vec<bool>>(),
+        ),
+        Column::new(
+            "signature".into(),
+            rows.iter().map(|r| r.signature).collect::<Vec<u32>>(),
+        ),
+    ])
+}
+
+/// The classified error records with every name spelled out, for `--export`.
+pub fn export_frame(
     table: &EventTable,
     causes: &CauseTable,
     inputs: &[FileQuality],
 ) -> PolarsResult<DataFrame> {
     let rows = &table.rows;
-    let ts: Vec<i64> = rows.iter().map(|r| r.ts).collect();
-    let minute: Vec<i64> = rows
-        .iter()
-        .map(|r| r.ts - r.ts.rem_euclid(MINUTE))
-        .collect();
-    let cause: Vec<&str> = rows.iter().map(|r| causes.id(r.cause)).collect();
-    let level: Vec<&str> = rows.iter().map(|r| r.level.as_str()).collect();
-    let pod: Vec<&str> = rows.iter().map(|r| table.syms.get(r.pod)).collect();
-    let container: Vec<&str> = rows.iter().map(|r| table.syms.get(r.container)).collect();
-    let namespace: Vec<&str> = rows.iter().map(|r| table.syms.get(r.namespace)).collect();
-    let event: Vec<bool> = rows.iter().map(|r| r.first_of_event).collect();
-    let signature: Vec<&str> = rows.iter().map(|r| table.syms.get(r.signature)).collect();
-    let input: Vec<&str> = rows
-        .iter()
-        .map(|r| inputs.get(r.input as usize).map_or("", |q| q.name.as_str()))
-        .collect();
-    let line: Vec<u64> = rows.iter().map(|r| r.line).collect();
+    let sym = |f: fn(&crate::model::ErrorEvent) -> u32| {
+        rows.iter()
+            .map(|r| table.syms.get(f(r)))
+            .collect::<Vec<&str>>()
+    };
     DataFrame::new_infer_height(vec![
-        Column::new("ts_ms".into(), ts),
-        Column::new("minute_ms".into(), minute),
-        Column::new("cause".into(), cause),
-        Column::new("level".into(), level),
-        Column::new("pod".into(), pod),
-        Column::new("container".into(), container),
-        Column::new("namespace".into(), namespace),
-        Column::new("event".into(), event),
-        Column::new("signature".into(), signature),
-        Column::new("input".into(), input),
-        Column::new("line".into(), line),
+        Column::new(
+            "time".into(),
+            rows.iter()
+                .map(|r| format_rfc3339(r.ts))
+                .collect::<Vec<String>>(),
+        ),
+        Column::new(
+            "ts_ms".into(),
+            rows.iter().map(|r| r.ts).collect::<Vec<i64>>(),
+        ),
+        Column::new(
+            "cause".into(),
+            rows.iter()
+                .map(|r| causes.id(r.cause))
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            "level".into(),
+            rows.iter().map(|r| r.level.as_str()).collect::<Vec<&str>>(),
+        ),
+        Column::new("pod".into(), sym(|r| r.pod)),
+        Column::new("container".into(), sym(|r| r.container)),
+        Column::new("namespace".into(), sym(|r| r.namespace)),
+        Column::new(
+            "event".into(),
+            rows.iter().map(|r| r.first_of_event).collect::<Vec<bool>>(),
+        ),
+        Column::new("signature".into(), sym(|r| r.signature)),
+        Column::new(
+            "input".into(),
+            rows.iter()
+                .map(|r| inputs.get(r.input as usize).map_or("", |q| q.name.as_str()))
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            "line".into(),
+            rows.iter().map(|r| r.line).collect::<Vec<u64>>(),
+        ),
     ])
 }
 
@@ -86,8 +137,8 @@ fn counts(df: &DataFrame, keys: &[&str]) -> PolarsResult<DataFrame> {
         .collect()
 }
 
-fn str_col<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<impl Iterator<Item = &'a str>> {
-    Ok(df.column(name)?.str()?.iter().map(|v| v.unwrap_or("")))
+fn u32_col<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<impl Iterator<Item = u32> + 'a> {
+    Ok(df.column(name)?.u32()?.iter().map(|v| v.unwrap_or(0)))
 }
 
 fn u64_col<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<impl Iterator<Item = u64> + 'a> {
@@ -187,7 +238,8 @@ fn labels_text(labels: &BTreeMap<String, String>) -> String {
 /// Everything the renderers need.
 pub struct Built {
     pub report: Report,
-    pub events: DataFrame,
+    /// The events with names spelled out, when `--export` asked for them.
+    pub export: Option<DataFrame>,
 }
 
 /// Builds the report document.
@@ -199,7 +251,8 @@ pub fn build(
 ) -> Result<Built> {
     let causes = &cfg.causes;
     let a = &cfg.alert;
-    let events = events_frame(table, causes, &files).context("building the events table")?;
+    let events = events_frame(table).context("building the events table")?;
+    let cause_id = |code: u32| causes.id(code as CauseIdx);
     let total_events = table.event_count() as u64;
     let total_records = table.rows.len() as u64;
 
@@ -208,8 +261,9 @@ pub fn build(
     let by_pod = counts(&events, &["cause", "pod"]).context("aggregating by cause and pod")?;
     let by_sig = counts(&events, &["cause", "signature"]).context("aggregating by message")?;
     let mut pods_of: HashMap<String, BTreeMap<String, PodCount>> = HashMap::new();
-    for ((c, p), (r, e)) in str_col(&by_pod, "cause")?
-        .zip(str_col(&by_pod, "pod")?)
+    for ((c, p), (r, e)) in u32_col(&by_pod, "cause")?
+        .map(cause_id)
+        .zip(u32_col(&by_pod, "pod")?.map(|p| table.syms.get(p)))
         .zip(u64_col(&by_pod, "records")?.zip(u64_col(&by_pod, "events")?))
     {
         let pod = if p.is_empty() { "(unknown pod)" } else { p };
@@ -222,24 +276,14 @@ pub fn build(
         );
     }
     let mut messages: HashMap<String, Vec<TopMessage>> = HashMap::new();
-    let mut sig_syms: HashMap<&str, u32> = HashMap::new();
-    for r in &table.rows {
-        sig_syms
-            .entry(table.syms.get(r.signature))
-            .or_insert(r.signature);
-    }
-    for ((c, s), n) in str_col(&by_sig, "cause")?
-        .zip(str_col(&by_sig, "signature")?)
+    for ((c, sig), n) in u32_col(&by_sig, "cause")?
+        .map(cause_id)
+        .zip(u32_col(&by_sig, "signature")?)
         .zip(u64_col(&by_sig, "records")?)
     {
-        let example = sig_syms
-            .get(s)
-            .and_then(|sym| table.examples.get(sym))
-            .cloned()
-            .unwrap_or_default();
         messages.entry(c.to_owned()).or_default().push(TopMessage {
-            signature: s.to_owned(),
-            example,
+            signature: table.syms.get(sig).to_owned(),
+            example: table.examples.get(&sig).cloned().unwrap_or_default(),
             records: n,
         });
     }
@@ -253,7 +297,8 @@ pub fn build(
     }
     let mut cause_docs: Vec<CauseSummary> = Vec::new();
     let mut first_ms: HashMap<String, Millis> = HashMap::new();
-    for ((((id, r), e), f), l) in str_col(&by_cause, "cause")?
+    for ((((id, r), e), f), l) in u32_col(&by_cause, "cause")?
+        .map(cause_id)
         .zip(u64_col(&by_cause, "records")?)
         .zip(u64_col(&by_cause, "events")?)
         .zip(i64_col(&by_cause, "first")?)
@@ -292,7 +337,7 @@ pub fn build(
     let per_min = counts(&events, &["minute_ms", "cause"]).context("aggregating per minute")?;
     let mut minutes: BTreeMap<i64, BTreeMap<String, u64>> = BTreeMap::new();
     for ((m, c), e) in i64_col(&per_min, "minute_ms")?
-        .zip(str_col(&per_min, "cause")?)
+        .zip(u32_col(&per_min, "cause")?.map(cause_id))
         .zip(u64_col(&per_min, "events")?)
     {
         minutes.entry(m).or_default().insert(c.to_owned(), e);
@@ -499,7 +544,15 @@ pub fn build(
         inputs,
         charts: BTreeMap::new(),
     };
-    Ok(Built { report, events })
+    drop(events);
+    let export = match cfg.export {
+        Some(_) => Some(
+            export_frame(table, causes, &report.inputs.files)
+                .context("building the export table")?,
+        ),
+        None => None,
+    };
+    Ok(Built { report, export })
 }
 
 fn fill(command: &str, namespace: &str, deployment: &str, container: &str, pod: &str) -> String {

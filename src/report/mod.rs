@@ -12,11 +12,10 @@ pub mod model;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use polars::prelude::{Column, CsvWriter, DataFrame, ParquetWriter, SerWriter};
+use polars::prelude::{CsvWriter, DataFrame, ParquetWriter, SerWriter};
 
 use crate::config::{Config, ExportKind, Format};
 use crate::detect::Detection;
-use crate::model::time::format_rfc3339;
 use charts::{Band, BandKind, ImageFormat, Line, PieChart, RateChart, Slice};
 use model::Report;
 
@@ -160,7 +159,7 @@ pub fn write_all(
 ) -> Result<Written> {
     let build::Built {
         mut report,
-        mut events,
+        export: export_table,
     } = built;
     let rate = rate_chart(&report, det);
     let pie = pie_chart(&report);
@@ -215,8 +214,8 @@ pub fn write_all(
         std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
         files.push(path);
     }
-    if let Some((path, kind)) = &cfg.export {
-        export(&mut events, path, *kind)?;
+    if let (Some((path, kind)), Some(mut table)) = (&cfg.export, export_table) {
+        export(&mut table, path, *kind)?;
         files.push(path.clone());
     }
     Ok(Written {
@@ -225,17 +224,8 @@ pub fn write_all(
     })
 }
 
-/// Writes the events table, with a readable `time` column first.
-fn export(events: &mut DataFrame, path: &Path, kind: ExportKind) -> Result<()> {
-    let times: Vec<String> = events
-        .column("ts_ms")?
-        .i64()?
-        .iter()
-        .map(|t| t.map(format_rfc3339).unwrap_or_default())
-        .collect();
-    let mut df = events.clone();
-    df.insert_column(0, Column::new("time".into(), times))?;
-    df = df.drop("minute_ms")?;
+/// Writes the events table.
+fn export(df: &mut DataFrame, path: &Path, kind: ExportKind) -> Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
@@ -245,12 +235,12 @@ fn export(events: &mut DataFrame, path: &Path, kind: ExportKind) -> Result<()> {
     match kind {
         ExportKind::Parquet => {
             ParquetWriter::new(file)
-                .finish(&mut df)
+                .finish(df)
                 .with_context(|| format!("writing {}", path.display()))?;
         }
         ExportKind::Csv => {
             CsvWriter::new(file)
-                .finish(&mut df)
+                .finish(df)
                 .with_context(|| format!("writing {}", path.display()))?;
         }
     }
