@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rayon::slice::ParallelSliceMut;
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use super::signature::{error_key, signature};
@@ -113,16 +114,17 @@ impl EventSink<'_> {
     }
 
     fn classify(&mut self, rec: &Record<'_>) -> Classified {
-        let trace_hash = xxh3_64(rec.trace.as_bytes());
-        let key = xxh3_64_with_seed(rec.message.as_bytes(), trace_hash ^ rec.level as u64);
+        let trace_hash = xxh3_64(rec.trace.bytes());
+        let key = xxh3_64_with_seed(rec.message.bytes(), trace_hash ^ rec.level as u64);
         if let Some(c) = self.cache.get(&key) {
             return *c;
         }
-        let cause = self.table.classify(rec.level, rec.message, rec.trace);
-        let signature = self.syms.intern(&signature(rec.message));
+        let (message, trace) = (rec.message.decode(), rec.trace.decode());
+        let cause = self.table.classify(rec.level, &message, &trace);
+        let signature = self.syms.intern(&signature(&message));
         self.examples.entry(signature).or_insert_with(|| {
-            let mut m: String = rec.message.chars().take(EXAMPLE_MAX).collect();
-            if m.len() < rec.message.len() {
+            let mut m: String = message.chars().take(EXAMPLE_MAX).collect();
+            if m.len() < message.len() {
                 m.push('…');
             }
             m
@@ -130,7 +132,7 @@ impl EventSink<'_> {
         let c = Classified {
             cause,
             signature,
-            error_key: error_key(rec.message),
+            error_key: error_key(&message),
         };
         if self.cache.len() >= CACHE_MAX {
             self.cache.clear();
@@ -302,7 +304,7 @@ fn unify_containers(
 /// Drops records whose `line_hash` was already seen in an earlier input (or earlier in the same
 /// one), moving their lines from used to skipped (duplicate).
 fn remove_duplicates(rows: &mut Vec<ErrorEvent>, qualities: &mut [FileQuality]) {
-    rows.sort_by_key(|r| (r.line_hash, r.input, r.line));
+    rows.par_sort_unstable_by_key(|r| (r.line_hash, r.input, r.line));
     let mut keep = vec![true; rows.len()];
     for i in 1..rows.len() {
         let (a, b) = (&rows[i - 1], &rows[i]);
@@ -316,12 +318,12 @@ fn remove_duplicates(rows: &mut Vec<ErrorEvent>, qualities: &mut [FileQuality]) 
     }
     let mut it = keep.iter();
     rows.retain(|_| *it.next().expect("same length"));
-    rows.sort_by_key(|r| (r.ts, r.input, r.line));
+    rows.par_sort_unstable_by_key(|r| (r.ts, r.input, r.line));
 }
 
 /// Marks the second and later records of each error event (`first_of_event = false`).
 fn group_events(rows: &mut [ErrorEvent], window: Millis) {
-    let mut open: HashMap<(Sym, u16, u64), Millis> = HashMap::new();
+    let mut open: foldhash::HashMap<(Sym, u16, u64), Millis> = foldhash::HashMap::default();
     for r in rows.iter_mut() {
         let key = (r.pod, r.cause, r.error_key);
         match open.get(&key) {

@@ -26,6 +26,9 @@ pub struct JsonRecord<'a> {
     pub trace: Cow<'a, str>,
     /// kubectl's `{"kind":"Status",...}` error object rather than a log line.
     pub is_kubectl_status: bool,
+    /// With [`parse_raw`]: message and trace as JSON string literals, not decoded.
+    pub message_raw: Option<&'a str>,
+    pub trace_raw: Option<&'a str>,
 }
 
 /// Parses one JSON object line, decoding message and trace for every level.
@@ -39,9 +42,26 @@ pub fn parse_wanted<'a>(
     line: &'a str,
     wants: &dyn Fn(Level) -> bool,
 ) -> Result<JsonRecord<'a>, String> {
+    parse_with(line, wants, false)
+}
+
+/// Like [`parse_wanted`], but top-level message and trace strings are returned undecoded in
+/// `message_raw` / `trace_raw` (borrowed JSON string literals), for callers that decode lazily.
+pub fn parse_raw<'a>(
+    line: &'a str,
+    wants: &dyn Fn(Level) -> bool,
+) -> Result<JsonRecord<'a>, String> {
+    parse_with(line, wants, true)
+}
+
+fn parse_with<'a>(
+    line: &'a str,
+    wants: &dyn Fn(Level) -> bool,
+    raw: bool,
+) -> Result<JsonRecord<'a>, String> {
     let mut de = serde_json::Deserializer::from_str(line);
     let rec = de
-        .deserialize_map(RecordVisitor { wants })
+        .deserialize_map(RecordVisitor { wants, raw })
         .map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())?;
     Ok(rec)
@@ -188,6 +208,7 @@ fn time_of(v: &Value<'_>) -> Option<ParsedTs> {
 
 struct RecordVisitor<'w> {
     wants: &'w dyn Fn(Level) -> bool,
+    raw: bool,
 }
 
 impl<'de> Visitor<'de> for RecordVisitor<'_> {
@@ -240,6 +261,14 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
                         "msg" => 1,
                         _ => 2,
                     };
+                    if self.raw {
+                        let v: &'de serde_json::value::RawValue = map.next_value()?;
+                        if v.get().starts_with('"') && rank < msg_rank {
+                            msg_rank = rank;
+                            rec.message_raw = Some(v.get());
+                        }
+                        continue;
+                    }
                     if let Value::Str(s) = map.next_value::<Value<'de>>()? {
                         if rank < msg_rank {
                             msg_rank = rank;
@@ -250,6 +279,13 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
                 "trace" | "stack" | "stack_trace" | "stacktrace" | "exception" => {
                     if skip_text(&rec) {
                         map.next_value::<IgnoredAny>()?;
+                        continue;
+                    }
+                    if self.raw {
+                        let v: &'de serde_json::value::RawValue = map.next_value()?;
+                        if v.get().starts_with('"') {
+                            rec.trace_raw = Some(v.get());
+                        }
                         continue;
                     }
                     if let Value::Str(s) = map.next_value::<Value<'de>>()? {
@@ -276,7 +312,7 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
                 }
             }
         }
-        if rec.message.is_empty() {
+        if rec.message.is_empty() && rec.message_raw.is_none() {
             if let Some(m) = err_message {
                 rec.message = m;
             }
@@ -414,6 +450,27 @@ pub fn quick_time(line: &[u8]) -> Option<ParsedTs> {
         };
     }
     None
+}
+
+#[cfg(test)]
+mod raw_tests {
+    use super::*;
+    use crate::ingest::sink::Text;
+
+    #[test]
+    fn raw_strings_decode_to_what_the_full_parse_gives() {
+        let line = r#"{"timestamp":"2026-11-20T09:41:02.123Z","level":"error","message":"Graph execution failed: 529 {\"type\":\"error\"}","trace":"E: x\n    at y","msg":"ignored"}"#;
+        let full = parse(line).unwrap();
+        let raw = parse_raw(line, &|_| true).unwrap();
+        assert_eq!(Text::Json(raw.message_raw.unwrap()).decode(), full.message);
+        assert_eq!(Text::Json(raw.trace_raw.unwrap()).decode(), full.trace);
+        // Unescaped strings are borrowed, not copied.
+        let plain = parse_raw(r#"{"level":"error","message":"plain"}"#, &|_| true).unwrap();
+        assert!(matches!(
+            Text::Json(plain.message_raw.unwrap()).decode(),
+            Cow::Borrowed("plain")
+        ));
+    }
 }
 
 #[cfg(test)]

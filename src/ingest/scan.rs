@@ -11,7 +11,7 @@ use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 use super::chunker::{Chunk, OVERLONG_MARKER};
 use super::hints::PathHints;
 use super::line::{is_continuation, is_kubectl_message, split_kubelet_ts, split_prefix, Prefix};
-use super::sink::{Record, RecordSink};
+use super::sink::{Record, RecordSink, Text};
 use super::{json_log, text};
 use crate::model::quality::MAX_PROBLEMS_PER_INPUT;
 use crate::model::time::{format_short, Zone};
@@ -106,13 +106,93 @@ struct Pending<'a> {
     ts: Option<Millis>,
     level: Level,
     wanted: bool,
-    message: String,
-    trace: String,
+    message: PText<'a>,
+    trace: PText<'a>,
     pod: &'a str,
     container: &'a str,
     line: u64,
     lines: u32,
     content_hash: u64,
+}
+
+/// A pending record's message or trace: borrowed from the chunk while possible, owned once
+/// continuation lines are appended (or the line had to be rewritten: ANSI, invalid UTF-8).
+enum PText<'a> {
+    Plain(&'a str),
+    Json(&'a str),
+    Owned(String),
+}
+
+impl<'a> PText<'a> {
+    const EMPTY: PText<'static> = PText::Plain("");
+
+    fn text(&self) -> Text<'_> {
+        match self {
+            PText::Plain(s) => Text::Plain(s),
+            PText::Json(s) => Text::Json(s),
+            PText::Owned(s) => Text::Plain(s),
+        }
+    }
+
+    /// Appends a continuation line (after a newline when not empty).
+    fn push_line(&mut self, line: &str) {
+        let mut owned = match std::mem::replace(self, PText::EMPTY) {
+            PText::Owned(s) => s,
+            other => other.text().decode().into_owned(),
+        };
+        if !owned.is_empty() {
+            owned.push('\n');
+        }
+        owned.push_str(line);
+        *self = PText::Owned(owned);
+    }
+}
+
+/// What the scanner keeps of a parsed JSON line.
+struct JsonParts<'a> {
+    ts: Option<crate::model::time::ParsedTs>,
+    level: Option<Level>,
+    bad_ts: bool,
+    /// The message of kubectl's `Status` object, when the line is one.
+    status: Option<String>,
+    message: PText<'a>,
+    trace: PText<'a>,
+}
+
+impl<'a> JsonParts<'a> {
+    /// From [`json_log::parse_raw`] on text borrowed from the chunk: strings stay undecoded.
+    fn borrowed(j: json_log::JsonRecord<'a>) -> Self {
+        let text = |raw: Option<&'a str>, decoded: Cow<'a, str>| match (raw, decoded) {
+            (Some(r), _) => PText::Json(r),
+            (None, Cow::Borrowed(s)) => PText::Plain(s),
+            (None, Cow::Owned(s)) => PText::Owned(s),
+        };
+        JsonParts {
+            ts: j.ts,
+            level: j.level,
+            bad_ts: j.bad_ts,
+            status: j.is_kubectl_status.then(|| {
+                j.message_raw.map_or_else(
+                    || j.message.to_string(),
+                    |r| Text::Json(r).decode().into_owned(),
+                )
+            }),
+            message: text(j.message_raw, j.message),
+            trace: text(j.trace_raw, j.trace),
+        }
+    }
+
+    /// From [`json_log::parse_wanted`] on a rewritten line: strings are copied out.
+    fn owned(j: json_log::JsonRecord<'_>) -> Self {
+        JsonParts {
+            ts: j.ts,
+            level: j.level,
+            bad_ts: j.bad_ts,
+            status: j.is_kubectl_status.then(|| j.message.to_string()),
+            message: PText::Owned(j.message.into_owned()),
+            trace: PText::Owned(j.trace.into_owned()),
+        }
+    }
 }
 
 /// The time of a raw line, if it has one (kubelet time, or the content's own).
@@ -199,8 +279,8 @@ fn flush<S: RecordSink>(
     sink.record(&Record {
         ts,
         level: p.level,
-        message: &p.message,
-        trace: &p.trace,
+        message: p.message.text(),
+        trace: p.trace.text(),
         pod: p.pod,
         container: p.container,
         namespace,
@@ -212,10 +292,10 @@ fn flush<S: RecordSink>(
 
 /// Scans one chunk. `carry_ts` is the last record time before the chunk, for records without
 /// a time of their own.
-pub fn scan_chunk<S: RecordSink>(
-    chunk: &Chunk,
+pub fn scan_chunk<'a, S: RecordSink>(
+    chunk: &'a Chunk,
     carry_ts: Option<Millis>,
-    ctx: &FileCtx,
+    ctx: &'a FileCtx,
     sink: &mut S,
 ) -> ChunkStats {
     let mut st = ChunkStats::default();
@@ -274,37 +354,42 @@ pub fn scan_chunk<S: RecordSink>(
                 (p, rest)
             }
         };
-        let (kts, mut content) = split_kubelet_ts(rest);
-        if memchr::memchr(0x1b, content).is_some() {
-            strip_ansi(content, &mut ansi_buf);
-            content = &ansi_buf;
+        let (kts, orig) = split_kubelet_ts(rest);
+        let ansi = memchr::memchr(0x1b, orig).is_some();
+        if ansi {
+            strip_ansi(orig, &mut ansi_buf);
             st.assume(ANSI_STRIPPED);
         }
+        // The content as text borrowed from the chunk, when it needs no rewriting.
+        let data_str: Option<&'a str> = if ansi {
+            None
+        } else {
+            std::str::from_utf8(orig).ok()
+        };
+        let content: &[u8] = if ansi { &ansi_buf } else { orig };
         if content.iter().all(u8::is_ascii_whitespace) {
             st.skip(SkipReason::Blank, 1);
             continue;
         }
-        let content_str: Cow<'_, str> = match std::str::from_utf8(content) {
-            Ok(s) => Cow::Borrowed(s),
-            Err(_) => {
-                st.assume(LOSSY_UTF8);
-                if st.assumed[LOSSY_UTF8] == 1 {
-                    st.problem(
-                        this_line,
-                        "invalid UTF-8: read lossily (bad bytes shown as U+FFFD)".into(),
-                    );
+        let content_str: Cow<'_, str> =
+            match data_str.map_or_else(|| std::str::from_utf8(content), Ok) {
+                Ok(s) => Cow::Borrowed(s),
+                Err(_) => {
+                    st.assume(LOSSY_UTF8);
+                    if st.assumed[LOSSY_UTF8] == 1 {
+                        st.problem(
+                            this_line,
+                            "invalid UTF-8: read lossily (bad bytes shown as U+FFFD)".into(),
+                        );
+                    }
+                    String::from_utf8_lossy(content)
                 }
-                String::from_utf8_lossy(content)
-            }
-        };
+            };
         if let Some(p) = pending.as_mut() {
             if is_continuation(content) {
                 p.lines += 1;
                 if p.wanted {
-                    if !p.trace.is_empty() {
-                        p.trace.push('\n');
-                    }
-                    p.trace.push_str(&content_str);
+                    p.trace.push_line(&content_str);
                 }
                 continue;
             }
@@ -341,8 +426,8 @@ pub fn scan_chunk<S: RecordSink>(
                         ts,
                         level,
                         wanted: false,
-                        message: String::new(),
-                        trace: String::new(),
+                        message: PText::EMPTY,
+                        trace: PText::EMPTY,
                         pod,
                         container,
                         line: this_line,
@@ -355,14 +440,17 @@ pub fn scan_chunk<S: RecordSink>(
         }
 
         // Parse the content.
-        let (own_ts, level, message, trace): (_, _, Cow<'_, str>, Cow<'_, str>) = if content.first()
-            == Some(&b'{')
-        {
-            match json_log::parse_wanted(&content_str, &|l| sink.wants(l)) {
-                Ok(j) if j.is_kubectl_status => {
+        let (own_ts, level, message, trace) = if content.first() == Some(&b'{') {
+            let wants = |l: Level| sink.wants(l);
+            let parsed = match data_str {
+                Some(s) => json_log::parse_raw(s, &wants).map(JsonParts::borrowed),
+                None => json_log::parse_wanted(&content_str, &wants).map(JsonParts::owned),
+            };
+            match parsed {
+                Ok(j) if j.status.is_some() => {
                     st.skip(SkipReason::KubectlMessage, 1);
                     if st.kubectl_message.is_none() {
-                        st.kubectl_message = Some(j.message.into_owned());
+                        st.kubectl_message = j.status;
                     }
                     continue;
                 }
@@ -393,16 +481,21 @@ pub fn scan_chunk<S: RecordSink>(
                 st.skip(SkipReason::BadTimestamp, 1);
                 let shown: String = content_str.chars().take(40).collect();
                 st.problem(
-                        this_line,
-                        format!("unreadable timestamp at the start of {shown:?}: expected RFC 3339 like 2026-11-20T09:41:02.123Z"),
-                    );
+                    this_line,
+                    format!("unreadable timestamp at the start of {shown:?}: expected RFC 3339 like 2026-11-20T09:41:02.123Z"),
+                );
                 continue;
             }
-            let msg = match &content_str {
-                Cow::Borrowed(s) => Cow::Borrowed(s.get(t.message_start..).unwrap_or(s)),
-                Cow::Owned(s) => Cow::Owned(s.get(t.message_start..).unwrap_or(s).to_owned()),
+            let msg = match data_str {
+                Some(s) => PText::Plain(s.get(t.message_start..).unwrap_or(s)),
+                None => PText::Owned(
+                    content_str
+                        .get(t.message_start..)
+                        .unwrap_or(&content_str)
+                        .to_owned(),
+                ),
             };
-            (t.ts, t.level, msg, Cow::Borrowed(""))
+            (t.ts, t.level, msg, PText::EMPTY)
         };
         let ts = match (kts, own_ts) {
             (Some(k), _) => Some(k.millis),
@@ -428,16 +521,8 @@ pub fn scan_chunk<S: RecordSink>(
             ts,
             level,
             wanted,
-            message: if wanted {
-                message.into_owned()
-            } else {
-                String::new()
-            },
-            trace: if wanted {
-                trace.into_owned()
-            } else {
-                String::new()
-            },
+            message: if wanted { message } else { PText::EMPTY },
+            trace: if wanted { trace } else { PText::EMPTY },
             pod,
             container,
             line: this_line,

@@ -2,7 +2,47 @@
 //! [`RecordSink`] (as ripgrep's searcher pushes matches into a sink), one sink per chunk, so the
 //! consumer can run in parallel and the results can be merged in input order.
 
+use std::borrow::Cow;
+
 use crate::model::{Level, Millis};
+
+/// A record's message or trace as found in the input: plain text, or a JSON string literal
+/// (quotes and escapes included) that is decoded only when someone needs the text. Logs repeat
+/// themselves, so most records are classified from a cache keyed on these bytes without ever
+/// being decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Text<'a> {
+    Plain(&'a str),
+    Json(&'a str),
+}
+
+impl<'a> Text<'a> {
+    pub const EMPTY: Text<'static> = Text::Plain("");
+
+    /// The bytes as found (a stable identity for caching).
+    pub fn bytes(&self) -> &'a [u8] {
+        match self {
+            Text::Plain(s) | Text::Json(s) => s.as_bytes(),
+        }
+    }
+
+    /// The text itself.
+    pub fn decode(&self) -> Cow<'a, str> {
+        match *self {
+            Text::Plain(s) => Cow::Borrowed(s),
+            Text::Json(raw) => {
+                let inner = raw.get(1..raw.len().saturating_sub(1)).unwrap_or("");
+                if !inner.contains('\\') {
+                    Cow::Borrowed(inner)
+                } else {
+                    Cow::Owned(
+                        serde_json::from_str::<String>(raw).unwrap_or_else(|_| inner.to_owned()),
+                    )
+                }
+            }
+        }
+    }
+}
 
 /// One log record: a line and its continuation lines, with everything ingest could learn.
 #[derive(Clone, Copy, Debug)]
@@ -10,8 +50,8 @@ pub struct Record<'a> {
     pub ts: Millis,
     pub level: Level,
     /// Message and trace are filled only when the sink [`wants`](RecordSink::wants) the level.
-    pub message: &'a str,
-    pub trace: &'a str,
+    pub message: Text<'a>,
+    pub trace: Text<'a>,
     pub pod: &'a str,
     pub container: &'a str,
     pub namespace: &'a str,

@@ -6,10 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{Context, Result};
-use polars::prelude::{
-    col, len, Column, DataFrame, DataType, Expr, IntoLazy, PlSmallStr, PolarsResult,
-    SortMultipleOptions,
-};
+use polars::prelude::{col, len, Column, DataFrame, DataType, Expr, IntoLazy, PolarsResult};
 
 use super::model::*;
 use crate::classify::{CauseTable, EventTable, UNCLASSIFIED_ID};
@@ -120,10 +117,10 @@ pub fn export_frame(
     ])
 }
 
-/// Group by `keys`, counting records and events, with first and last time.
+/// Group by `keys`, counting records and events, with first and last time. Row order is
+/// unspecified: callers sort what they show.
 fn counts(df: &DataFrame, keys: &[&str]) -> PolarsResult<DataFrame> {
     let by: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
-    let sort_by: Vec<PlSmallStr> = keys.iter().map(|k| PlSmallStr::from(*k)).collect();
     df.clone()
         .lazy()
         .group_by(by)
@@ -133,7 +130,6 @@ fn counts(df: &DataFrame, keys: &[&str]) -> PolarsResult<DataFrame> {
             col("ts_ms").min().alias("first"),
             col("ts_ms").max().alias("last"),
         ])
-        .sort(sort_by, SortMultipleOptions::default())
         .collect()
 }
 
@@ -163,10 +159,11 @@ pub fn deployment_of(pod: &str) -> Option<&str> {
     (6..=10).contains(&hash.len()).then_some(deploy)
 }
 
-fn most_common<'a>(items: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+/// The most frequent non-empty name (ties: the alphabetically first), from (name, count) pairs.
+fn most_common<'a>(items: impl Iterator<Item = (&'a str, u64)>) -> Option<&'a str> {
     let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
-    for i in items.filter(|s| !s.is_empty()) {
-        *counts.entry(i).or_default() += 1;
+    for (name, n) in items.filter(|(s, _)| !s.is_empty()) {
+        *counts.entry(name).or_default() += n;
     }
     counts
         .into_iter()
@@ -174,16 +171,32 @@ fn most_common<'a>(items: impl Iterator<Item = &'a str>) -> Option<&'a str> {
         .map(|(k, _)| k)
 }
 
+/// How many error records carry each interned name in one field: one pass, no string work.
+fn name_counts(
+    table: &EventTable,
+    field: fn(&crate::model::ErrorEvent) -> u32,
+) -> Vec<(&str, u64)> {
+    let mut counts = vec![0u64; table.syms.len()];
+    for r in &table.rows {
+        counts[field(r) as usize] += 1;
+    }
+    counts
+        .into_iter()
+        .enumerate()
+        .filter(|(_, n)| *n > 0)
+        .map(|(sym, n)| (table.syms.get(sym as u32), n))
+        .collect()
+}
+
 /// Namespace, deployment and container for the remediation commands, and how they were found.
 fn target(cfg: &Config, table: &EventTable) -> (String, String, String, String) {
-    let pods = || table.rows.iter().map(|r| table.syms.get(r.pod));
     let mut how = Vec::new();
     let namespace = match &cfg.namespace {
         Some(n) => {
             how.push("namespace from --namespace".to_owned());
             n.clone()
         }
-        None => match most_common(table.rows.iter().map(|r| table.syms.get(r.namespace))) {
+        None => match most_common(name_counts(table, |r| r.namespace).into_iter()) {
             Some(n) => {
                 how.push("namespace from the input's paths".to_owned());
                 n.to_owned()
@@ -199,7 +212,11 @@ fn target(cfg: &Config, table: &EventTable) -> (String, String, String, String) 
             how.push("deployment from --deployment".to_owned());
             d.clone()
         }
-        None => match most_common(pods().filter_map(deployment_of)) {
+        None => match most_common(
+            name_counts(table, |r| r.pod)
+                .into_iter()
+                .filter_map(|(p, n)| Some((deployment_of(p)?, n))),
+        ) {
             Some(d) => {
                 how.push(format!("deployment {d} derived from pod names"));
                 d.to_owned()
@@ -210,7 +227,7 @@ fn target(cfg: &Config, table: &EventTable) -> (String, String, String, String) 
             }
         },
     };
-    let container = most_common(table.rows.iter().map(|r| table.syms.get(r.container)))
+    let container = most_common(name_counts(table, |r| r.container).into_iter())
         .unwrap_or("backend")
         .to_owned();
     (namespace, deployment, container, how.join("; "))
@@ -256,10 +273,25 @@ pub fn build(
     let total_events = table.event_count() as u64;
     let total_records = table.rows.len() as u64;
 
-    // Errors by type.
-    let by_cause = counts(&events, &["cause"]).context("aggregating by cause")?;
-    let by_pod = counts(&events, &["cause", "pod"]).context("aggregating by cause and pod")?;
-    let by_sig = counts(&events, &["cause", "signature"]).context("aggregating by message")?;
+    // Errors by type, by pod, by message and per minute: four independent aggregations.
+    let ((by_cause, by_pod), (by_sig, per_min)) = rayon::join(
+        || {
+            rayon::join(
+                || counts(&events, &["cause"]),
+                || counts(&events, &["cause", "pod"]),
+            )
+        },
+        || {
+            rayon::join(
+                || counts(&events, &["cause", "signature"]),
+                || counts(&events, &["minute_ms", "cause"]),
+            )
+        },
+    );
+    let by_cause = by_cause.context("aggregating by cause")?;
+    let by_pod = by_pod.context("aggregating by cause and pod")?;
+    let by_sig = by_sig.context("aggregating by message")?;
+    let per_min = per_min.context("aggregating per minute")?;
     let mut pods_of: HashMap<String, BTreeMap<String, PodCount>> = HashMap::new();
     for ((c, p), (r, e)) in u32_col(&by_pod, "cause")?
         .map(cause_id)
@@ -334,7 +366,6 @@ pub fn build(
     });
 
     // Per minute.
-    let per_min = counts(&events, &["minute_ms", "cause"]).context("aggregating per minute")?;
     let mut minutes: BTreeMap<i64, BTreeMap<String, u64>> = BTreeMap::new();
     for ((m, c), e) in i64_col(&per_min, "minute_ms")?
         .zip(u32_col(&per_min, "cause")?.map(cause_id))
