@@ -302,22 +302,21 @@ fn unify_containers(
 }
 
 /// Drops records whose `line_hash` was already seen in an earlier input (or earlier in the same
-/// one), moving their lines from used to skipped (duplicate).
+/// one), moving their lines from used to skipped (duplicate); then puts rows in time order.
 fn remove_duplicates(rows: &mut Vec<ErrorEvent>, qualities: &mut [FileQuality]) {
-    rows.par_sort_unstable_by_key(|r| (r.line_hash, r.input, r.line));
-    let mut keep = vec![true; rows.len()];
-    for i in 1..rows.len() {
-        let (a, b) = (&rows[i - 1], &rows[i]);
-        if a.line_hash == b.line_hash && a.line_hash != 0 && a.pod == b.pod && a.ts == b.ts {
-            keep[i] = false;
-            let q = &mut qualities[b.input as usize];
-            q.lines_used -= b.lines as u64;
-            q.records -= 1;
-            q.skip(SkipReason::Duplicate, b.lines as u64);
+    // Rows arrive in input and line order, so the first one seen is the one kept.
+    let mut seen: foldhash::HashSet<(u64, Sym, Millis)> = foldhash::HashSet::default();
+    seen.reserve(rows.len());
+    rows.retain(|r| {
+        if r.line_hash == 0 || seen.insert((r.line_hash, r.pod, r.ts)) {
+            return true;
         }
-    }
-    let mut it = keep.iter();
-    rows.retain(|_| *it.next().expect("same length"));
+        let q = &mut qualities[r.input as usize];
+        q.lines_used -= r.lines as u64;
+        q.records -= 1;
+        q.skip(SkipReason::Duplicate, r.lines as u64);
+        false
+    });
     rows.par_sort_unstable_by_key(|r| (r.ts, r.input, r.line));
 }
 
