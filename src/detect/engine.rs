@@ -1,359 +1,530 @@
-//! The alert engine: Prometheus' `rate()`/`increase()` (`extrapolatedRate` in
-//! `promql/functions.go`), Loki's simpler `rate()`, the evaluation grid, and the rule engine's
-//! pending/firing/resolved state machine (`rules/alerting.go`). Pure functions over plain
-//! samples, shared by the logs path and the metrics path, and checked against `promtool test
-//! rules` in `tests/promtool_conformance.rs`.
+//! The alert engine: everything needed to say *when* an alert was pending, fired and resolved,
+//! to the evaluation step, the way Prometheus itself decides it.
+//!
+//! It owns four things, all pure functions over plain samples (no I/O, no configuration):
+//! - [`rate`] and [`increase`]: Prometheus' `extrapolatedRate` (`promql/functions.go`), with
+//!   counter resets, extrapolation to the window edges and the counter zero-point limit, in the
+//!   flavour of Prometheus 2.47 or 3.x ([`PromCompat`]);
+//! - [`loki_rate`]: LogQL's simpler `rate()` over log records (a count in the window, no
+//!   extrapolation);
+//! - [`eval_grid`]: the times at which a rule group is evaluated;
+//! - [`run_alert`]: the rule engine's pending/firing/resolved state machine for one alert label
+//!   set (`AlertingRule.Eval` in `rules/alerting.go`), with `for` and `keep_firing_for`.
+//!
+//! `tests/promtool_conformance.rs` checks `rate` and `run_alert` against `promtool test rules`,
+//! which runs the real Prometheus engine, at every evaluation step of randomly generated series.
 
 use serde::Serialize;
 
-use crate::model::Millis;
-
-/// Which Prometheus the semantics follow.
+/// Which Prometheus the range-function semantics follow. Both flavours count counter resets and
+/// extrapolate the same way; they differ in two details.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum PromCompat {
-    /// 2.x up to 2.50 (the service runs 2.47): range windows closed on both ends `[t-r, t]`;
-    /// the counter zero-point limit is applied before the extrapolation threshold test.
+    /// Prometheus 2.x up to 2.50 (the reference system runs 2.47; `promtool` 2.42 agrees): the
+    /// window of `[r]` at `t` is closed, `t - r <= T <= t`, and the counter zero-point limit is
+    /// applied *before* the test against the extrapolation threshold.
     V2,
-    /// 3.x: windows open on the left `(t-r, t]`; the threshold test first, then the zero-point
-    /// limit (as in 2.51+).
+    /// Prometheus 3.x: the window is open on the left, `t - r < T <= t`, and the zero-point limit
+    /// is applied *after* the threshold test (as since 2.51).
     V3,
 }
 
-/// One sample of a series.
+/// One sample of a series: a timestamp in milliseconds since the Unix epoch and its value.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Sample {
-    pub t_ms: Millis,
+    pub t_ms: i64,
     pub v: f64,
 }
 
-/// The samples of `samples` (sorted by time) inside the range ending at `t_ms`.
-fn window(samples: &[Sample], t_ms: Millis, range_ms: Millis, compat: PromCompat) -> &[Sample] {
-    let start = t_ms - range_ms;
-    let lo = match compat {
-        PromCompat::V2 => samples.partition_point(|s| s.t_ms < start),
-        PromCompat::V3 => samples.partition_point(|s| s.t_ms <= start),
-    };
-    let hi = samples.partition_point(|s| s.t_ms <= t_ms);
-    &samples[lo..hi.max(lo)]
+/// `rate(x[range])` evaluated at `t_ms`: the per-second increase of the counter `samples` over the
+/// range ending at `t_ms`, exactly as Prometheus' `extrapolatedRate` computes it (counter resets,
+/// extrapolation to the window edges, the zero-point limit for counters), divided by the
+/// *nominal* range, not the sampled span. Prometheus computes it as
+/// `raw_increase * (extrapolated_span / sampled_span / range)`, which is not always bit-equal to
+/// [`increase`] divided by the range (a counter growing 1.5 per 15 s scrape, seen from `t - 285 s`:
+/// `28.5 * (300 / 285 / 300)` is `0.09999999999999999`, `30 / 300` is `0.1`); the same order is
+/// followed here so that comparisons with a threshold decide the same way.
+///
+/// `samples` must be sorted by time and must not contain staleness markers (Prometheus drops
+/// those from range selections). The window is found by binary search, so a call costs
+/// O(log n + k) for k samples in the window.
+///
+/// Returns `None`, as Prometheus returns no element, when the window holds fewer than 2 samples.
+pub fn rate(samples: &[Sample], t_ms: i64, range_ms: i64, compat: PromCompat) -> Option<f64> {
+    extrapolated_rate(samples, t_ms, range_ms, compat, Per::Second)
 }
 
-/// `extrapolatedRate` for counters: the increase over the window, extrapolated to its edges.
-/// `None` when fewer than two samples fall in the window.
-fn extrapolated_increase(
-    samples: &[Sample],
-    t_ms: Millis,
-    range_ms: Millis,
-    compat: PromCompat,
-) -> Option<f64> {
-    let w = window(samples, t_ms, range_ms, compat);
-    if w.len() < 2 {
-        return None;
-    }
-    let (first, last) = (w[0], w[w.len() - 1]);
-    let mut result = last.v - first.v;
-    // Counter resets: a drop means the counter restarted; add back what it had reached.
-    let mut prev = 0.0;
-    for s in w {
-        if s.v < prev {
-            result += prev;
-        }
-        prev = s.v;
-    }
+/// `increase(x[range])` evaluated at `t_ms`: the increase of the counter `samples` over the range
+/// ending at `t_ms`, extrapolated to the window edges. Same rules, inputs and cost as [`rate`]
+/// (whose result is this one divided by the range in seconds, up to rounding).
+///
+/// Returns `None` when the window holds fewer than 2 samples.
+pub fn increase(samples: &[Sample], t_ms: i64, range_ms: i64, compat: PromCompat) -> Option<f64> {
+    extrapolated_rate(samples, t_ms, range_ms, compat, Per::Range)
+}
+
+/// What [`extrapolated_rate`] returns the increase per (`isRate` in Prometheus' code).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Per {
+    /// Per second of the nominal range: `rate()`.
+    Second,
+    /// Over the whole range: `increase()`.
+    Range,
+}
+
+/// The samples of `samples` (sorted by time) that a range selector `[range_ms]` evaluated at
+/// `t_ms` selects under `compat`.
+fn range_window(samples: &[Sample], t_ms: i64, range_ms: i64, compat: PromCompat) -> &[Sample] {
     let range_start = t_ms - range_ms;
-    let mut to_start = (first.t_ms - range_start) as f64 / 1000.0;
-    let mut to_end = (t_ms - last.t_ms) as f64 / 1000.0;
-    let sampled = (last.t_ms - first.t_ms) as f64 / 1000.0;
-    let avg = sampled / (w.len() - 1) as f64;
-    let threshold = avg * 1.1;
-    let zero_limit = |to_start: f64| {
-        if result > 0.0 && first.v >= 0.0 {
-            let to_zero = sampled * (first.v / result);
-            if to_zero < to_start {
-                return to_zero;
+    let first = match compat {
+        PromCompat::V2 => samples.partition_point(|s| s.t_ms < range_start),
+        PromCompat::V3 => samples.partition_point(|s| s.t_ms <= range_start),
+    };
+    let end = samples.partition_point(|s| s.t_ms <= t_ms);
+    &samples[first..end.max(first)]
+}
+
+/// Go's `time.Duration.Seconds()` for a duration of `ms` milliseconds, rounded the same way, so
+/// that results are bit-identical to Prometheus'.
+fn go_duration_seconds(ms: i64) -> f64 {
+    let whole_seconds = ms / 1000;
+    let nanos = (ms % 1000) * 1_000_000;
+    whole_seconds as f64 + nanos as f64 / 1e9
+}
+
+/// Prometheus' `extrapolatedRate` for float counters (`isCounter = true`), with its floating-point
+/// operations in the same order so that results, and therefore comparisons against a threshold,
+/// are bit-identical.
+fn extrapolated_rate(
+    samples: &[Sample],
+    t_ms: i64,
+    range_ms: i64,
+    compat: PromCompat,
+    per: Per,
+) -> Option<f64> {
+    let window = range_window(samples, t_ms, range_ms, compat);
+    let (first, last) = match window {
+        [first, .., last] => (*first, *last),
+        _ => return None,
+    };
+
+    // The raw increase: last minus first, plus the value before every counter reset.
+    let mut increase = last.v - first.v;
+    for pair in window.windows(2) {
+        if pair[1].v < pair[0].v {
+            increase += pair[0].v;
+        }
+    }
+
+    let range_start = t_ms - range_ms;
+    let mut duration_to_start = (first.t_ms - range_start) as f64 / 1000.0;
+    let mut duration_to_end = (t_ms - last.t_ms) as f64 / 1000.0;
+    let sampled_interval = (last.t_ms - first.t_ms) as f64 / 1000.0;
+    let average_between_samples = sampled_interval / (window.len() - 1) as f64;
+    // Extrapolate all the way to an edge when the first/last sample is closer to it than 110% of
+    // the average spacing; otherwise assume the series starts/ends half a spacing beyond it.
+    let extrapolation_threshold = average_between_samples * 1.1;
+
+    // A counter cannot go below zero: do not extrapolate further left than where the line
+    // through the samples reaches zero.
+    let limit_to_zero_point = |duration_to_start: f64| {
+        if increase > 0.0 && first.v >= 0.0 {
+            let duration_to_zero = sampled_interval * (first.v / increase);
+            if duration_to_zero < duration_to_start {
+                return duration_to_zero;
             }
         }
-        to_start
+        duration_to_start
     };
     match compat {
         PromCompat::V2 => {
-            to_start = zero_limit(to_start);
-            if to_start >= threshold {
-                to_start = avg / 2.0;
+            duration_to_start = limit_to_zero_point(duration_to_start);
+            if duration_to_start >= extrapolation_threshold {
+                duration_to_start = average_between_samples / 2.0;
             }
         }
         PromCompat::V3 => {
-            if to_start >= threshold {
-                to_start = avg / 2.0;
+            if duration_to_start >= extrapolation_threshold {
+                duration_to_start = average_between_samples / 2.0;
             }
-            to_start = zero_limit(to_start);
+            duration_to_start = limit_to_zero_point(duration_to_start);
         }
     }
-    if to_end >= threshold {
-        to_end = avg / 2.0;
+    if duration_to_end >= extrapolation_threshold {
+        duration_to_end = average_between_samples / 2.0;
     }
-    Some(result * ((sampled + to_start + to_end) / sampled))
-}
 
-/// `increase(x[range])` at `t_ms`.
-pub fn increase(
-    samples: &[Sample],
-    t_ms: Millis,
-    range_ms: Millis,
-    compat: PromCompat,
-) -> Option<f64> {
-    extrapolated_increase(samples, t_ms, range_ms, compat)
-}
-
-/// `rate(x[range])` at `t_ms`: the extrapolated increase divided by the nominal range.
-pub fn rate(samples: &[Sample], t_ms: Millis, range_ms: Millis, compat: PromCompat) -> Option<f64> {
-    extrapolated_increase(samples, t_ms, range_ms, compat)
-        .map(|inc| inc / (range_ms as f64 / 1000.0))
-}
-
-/// Loki's `rate({...}[range])`: entries in `(t - range, t]` divided by the range in seconds.
-/// `event_ts_ms` must be sorted.
-pub fn loki_rate(event_ts_ms: &[Millis], t_ms: Millis, range_ms: Millis) -> f64 {
-    let lo = event_ts_ms.partition_point(|&e| e <= t_ms - range_ms);
-    let hi = event_ts_ms.partition_point(|&e| e <= t_ms);
-    (hi - lo) as f64 / (range_ms as f64 / 1000.0)
-}
-
-/// Evaluation times `offset + k * interval` within `[start_ms, end_ms]`.
-pub fn eval_grid(
-    start_ms: Millis,
-    end_ms: Millis,
-    interval_ms: Millis,
-    offset_ms: Millis,
-) -> Vec<Millis> {
-    if interval_ms <= 0 || end_ms < start_ms {
-        return Vec::new();
+    let mut factor = (sampled_interval + duration_to_start + duration_to_end) / sampled_interval;
+    if per == Per::Second {
+        factor /= go_duration_seconds(range_ms);
     }
-    let k = (start_ms - offset_ms).div_euclid(interval_ms);
-    let mut t = offset_ms + k * interval_ms;
-    if t < start_ms {
-        t += interval_ms;
-    }
-    let mut grid = Vec::with_capacity(((end_ms - t) / interval_ms + 1).max(0) as usize);
-    while t <= end_ms {
-        grid.push(t);
-        t += interval_ms;
-    }
-    grid
+    Some(increase * factor)
 }
 
-/// An alerting rule's timing: `for` and `keep_firing_for`.
+/// LogQL's `rate()` over log records: the number of record timestamps in `(t_ms - range_ms, t_ms]`
+/// divided by the range in seconds, with no extrapolation. `event_ts_ms` must be sorted; the
+/// count is found by binary search. An empty window gives 0 (Loki itself then returns no
+/// element for the stream; the caller decides which of the two it reports).
+pub fn loki_rate(event_ts_ms: &[i64], t_ms: i64, range_ms: i64) -> f64 {
+    let first = event_ts_ms.partition_point(|&ts| ts <= t_ms - range_ms);
+    let end = event_ts_ms.partition_point(|&ts| ts <= t_ms);
+    end.saturating_sub(first) as f64 / go_duration_seconds(range_ms)
+}
+
+/// The evaluation times `offset_ms + k * interval_ms` (for any integer `k`) that lie in
+/// `[start_ms, end_ms]`, ascending: the first is the earliest `>= start_ms`, the last the latest
+/// `<= end_ms`. `offset_ms` is the group's phase (0 for a grid aligned to the interval); empty when
+/// no such time exists.
+///
+/// # Panics
+/// When `interval_ms` is not positive.
+pub fn eval_grid(start_ms: i64, end_ms: i64, interval_ms: i64, offset_ms: i64) -> Vec<i64> {
+    assert!(
+        interval_ms > 0,
+        "evaluation interval must be positive, got {interval_ms} ms"
+    );
+    let first = start_ms + (offset_ms - start_ms).rem_euclid(interval_ms);
+    let step = usize::try_from(interval_ms).expect("a positive i64 fits in usize");
+    (first..=end_ms).step_by(step).collect()
+}
+
+/// How long an alerting rule holds an alert before and after its condition.
 #[derive(Clone, Copy, Debug)]
 pub struct ForSpec {
-    pub for_ms: Millis,
-    pub keep_firing_for_ms: Millis,
+    /// The rule's `for`: how long the condition must hold, from the first evaluation where it
+    /// held, before the alert fires. 0 fires at once (never pending).
+    pub for_ms: i64,
+    /// The rule's `keep_firing_for`: how long a firing alert stays firing after its condition
+    /// stops holding. 0 resolves at the first evaluation where the condition is absent.
+    pub keep_firing_for_ms: i64,
 }
 
-/// One activation of one alert label set.
+/// One activation of one alert label set: from the evaluation where its condition started to
+/// hold to the one where it was dropped or resolved.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Episode {
-    /// When it became pending (`activeAt`).
-    pub active_at_ms: Millis,
-    /// When it started firing; `None` if it never did (dropped while pending, or still pending
-    /// at the end of the data).
-    pub firing_at_ms: Option<Millis>,
-    /// When it resolved; `None` if it never fired or was still firing at the end.
-    pub resolved_at_ms: Option<Millis>,
-    /// Highest value while present, and when.
+    /// The evaluation at which the alert became active (pending, or firing at once with
+    /// `for: 0`); Prometheus' `activeAt`, and the value of `ALERTS_FOR_STATE` (in seconds).
+    pub active_at_ms: i64,
+    /// The evaluation at which it became firing; `None` if it never fired (it was dropped
+    /// silently, without any notification, when its condition went absent, or it was still
+    /// pending at the last evaluation).
+    pub firing_at_ms: Option<i64>,
+    /// The evaluation at which a firing alert resolved; `None` if it never fired or was still
+    /// firing at the last evaluation.
+    pub resolved_at_ms: Option<i64>,
+    /// The highest value of the alert expression while the condition held.
     pub peak: f64,
-    pub peak_at_ms: Millis,
-    /// The last evaluation at which the condition held.
-    pub last_present_ms: Millis,
+    /// The first evaluation at which `peak` was seen.
+    pub peak_at_ms: i64,
+    /// The last evaluation at which the condition held. A never-fired activation was dropped at
+    /// the evaluation right after it (if there is one).
+    pub last_present_ms: i64,
 }
 
-/// Prometheus' alert state machine for one label set. `evals` gives, at each evaluation time,
-/// the element's value when the rule's expression returned it (condition true), `None` when it
-/// did not (condition false, or no data).
+/// The activation being tracked by [`run_alert`].
+struct Active {
+    episode: Episode,
+    /// The first evaluation of the current run of absent conditions, while a firing alert is
+    /// held by `keep_firing_for` (Prometheus' `KeepFiringSince`).
+    absent_since_ms: Option<i64>,
+}
+
+/// Prometheus' pending/firing/resolved state machine (`AlertingRule.Eval`) for ONE alert label
+/// set.
+///
+/// `evals` yields, in time order, one `(t_ms, value)` per evaluation of the rule: `Some(value)`
+/// when the alert expression returned this label set at `t_ms` (the condition held; `value` is
+/// the expression's value), `None` when it did not (the condition was false, or there was no data,
+/// such as a `rate()` with fewer than 2 samples in its window).
+///
+/// At each evaluation:
+/// - present and not active: a new activation starts, `active_at = t`;
+/// - present and pending with `t - active_at >= for`: it fires at `t` (checked in the same
+///   evaluation that activates it, so `for: 0` fires at once and is never pending);
+/// - absent and pending: the activation is dropped silently (`firing_at` stays `None`);
+/// - absent and firing: it resolves at `t`, unless `keep_firing_for` holds it firing until the
+///   first evaluation with `t - first_absent >= keep_firing_for` (the condition holding again
+///   clears that clock). After a resolution the next presence is a new activation.
+///
+/// Returns every activation in order, including one still pending or firing at the end.
 pub fn run_alert(
-    evals: impl IntoIterator<Item = (Millis, Option<f64>)>,
+    evals: impl IntoIterator<Item = (i64, Option<f64>)>,
     spec: ForSpec,
 ) -> Vec<Episode> {
-    let mut done = Vec::new();
-    let mut cur: Option<Episode> = None;
-    let mut keep_since: Option<Millis> = None;
-    for (t, v) in evals {
-        match v {
-            Some(x) => {
-                keep_since = None;
-                let ep = cur.get_or_insert(Episode {
-                    active_at_ms: t,
-                    firing_at_ms: None,
-                    resolved_at_ms: None,
-                    peak: x,
-                    peak_at_ms: t,
-                    last_present_ms: t,
+    let mut episodes = Vec::new();
+    let mut active: Option<Active> = None;
+    for (t_ms, value) in evals {
+        match value {
+            Some(value) => {
+                let current = active.get_or_insert(Active {
+                    episode: Episode {
+                        active_at_ms: t_ms,
+                        firing_at_ms: None,
+                        resolved_at_ms: None,
+                        peak: value,
+                        peak_at_ms: t_ms,
+                        last_present_ms: t_ms,
+                    },
+                    absent_since_ms: None,
                 });
-                if x > ep.peak || x.is_nan() && ep.peak.is_nan() {
-                    ep.peak = x;
-                    ep.peak_at_ms = t;
+                let episode = &mut current.episode;
+                current.absent_since_ms = None;
+                episode.last_present_ms = t_ms;
+                if value > episode.peak {
+                    episode.peak = value;
+                    episode.peak_at_ms = t_ms;
                 }
-                ep.last_present_ms = t;
-                if ep.firing_at_ms.is_none() && t - ep.active_at_ms >= spec.for_ms {
-                    ep.firing_at_ms = Some(t);
+                if episode.firing_at_ms.is_none() && t_ms - episode.active_at_ms >= spec.for_ms {
+                    episode.firing_at_ms = Some(t_ms);
                 }
             }
             None => {
-                let Some(mut ep) = cur.take() else { continue };
-                if ep.firing_at_ms.is_some() && spec.keep_firing_for_ms > 0 {
-                    let since = *keep_since.get_or_insert(t);
-                    if t - since < spec.keep_firing_for_ms {
-                        cur = Some(ep);
-                        continue;
+                let Some(mut current) = active.take() else {
+                    continue;
+                };
+                if current.episode.firing_at_ms.is_some() {
+                    if spec.keep_firing_for_ms > 0 {
+                        let absent_since = *current.absent_since_ms.get_or_insert(t_ms);
+                        if t_ms - absent_since < spec.keep_firing_for_ms {
+                            active = Some(current);
+                            continue;
+                        }
                     }
+                    current.episode.resolved_at_ms = Some(t_ms);
                 }
-                keep_since = None;
-                if ep.firing_at_ms.is_some() {
-                    ep.resolved_at_ms = Some(t);
-                }
-                done.push(ep);
+                episodes.push(current.episode);
             }
         }
     }
-    done.extend(cur);
-    done
+    episodes.extend(active.map(|current| current.episode));
+    episodes
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn series(start: Millis, step: Millis, values: &[f64]) -> Vec<Sample> {
-        values
-            .iter()
-            .enumerate()
+    const STEP: i64 = 15_000;
+    const FIVE_MINUTES: i64 = 300_000;
+
+    /// Samples at `start_ms`, `start_ms + step_ms`, ... with the given values.
+    fn series(start_ms: i64, step_ms: i64, values: &[f64]) -> Vec<Sample> {
+        (0..)
+            .zip(values)
             .map(|(i, &v)| Sample {
-                t_ms: start + i as Millis * step,
+                t_ms: start_ms + i * step_ms,
                 v,
             })
             .collect()
     }
 
-    #[test]
-    fn resets_add_back_the_value_reached() {
-        // 0 1 2 3 2 3 4: an increase of 7 (3 before the reset, 4 after... minus the start).
-        let s = series(0, 10_000, &[0.0, 1.0, 2.0, 3.0, 2.0, 3.0, 4.0]);
-        // Window exactly covering the samples: no extrapolation beyond them in V2 except the
-        // zero-point: first value 0 means the series starts at its zero point.
-        let inc = increase(&s, 60_000, 60_000, PromCompat::V2).unwrap();
-        assert!((inc - 7.0).abs() < 1e-9, "{inc}");
-    }
-
-    #[test]
-    fn fewer_than_two_samples_is_no_result() {
-        let s = series(0, 15_000, &[5.0]);
-        assert_eq!(rate(&s, 10_000, 300_000, PromCompat::V2), None);
-        assert_eq!(rate(&[], 10_000, 300_000, PromCompat::V2), None);
-    }
-
-    #[test]
-    fn v2_window_is_closed_v3_left_open() {
-        // A regular 15s grid aligned with the evaluation: 21 samples in [t-5m, t], 20 in (t-5m, t].
-        let s = series(0, 15_000, &(0..100).map(|i| i as f64).collect::<Vec<_>>());
-        assert_eq!(window(&s, 600_000, 300_000, PromCompat::V2).len(), 21);
-        assert_eq!(window(&s, 600_000, 300_000, PromCompat::V3).len(), 20);
-        // A steady 1 per 15s is 1/15 per second either way once extrapolated.
-        let v2 = rate(&s, 600_000, 300_000, PromCompat::V2).unwrap();
-        let v3 = rate(&s, 600_000, 300_000, PromCompat::V3).unwrap();
-        assert!((v2 - 1.0 / 15.0).abs() < 1e-9, "{v2}");
-        assert!((v3 - 1.0 / 15.0).abs() < 1e-9, "{v3}");
-    }
-
-    #[test]
-    fn extrapolation_stops_at_the_counters_zero_point() {
-        // A counter that appears at 10 and grows by 10 per 15s: the left edge is limited by
-        // where the line through the samples reaches zero (15s before the first sample).
-        let s = series(240_000, 15_000, &[10.0, 20.0, 30.0, 40.0, 50.0]);
-        let inc = increase(&s, 300_000, 300_000, PromCompat::V2).unwrap();
-        // sampled 60s, raw 40, to_start limited to 15s (zero point), to_end 0 -> 40 * 75/60 = 50.
-        assert!((inc - 50.0).abs() < 1e-9, "{inc}");
-    }
-
-    #[test]
-    fn loki_counts_entries_in_a_left_open_window() {
-        let ev = [1_000, 2_000, 300_000, 301_000];
-        assert_eq!(loki_rate(&ev, 301_000, 300_000), 3.0 / 300.0);
-        assert_eq!(loki_rate(&ev, 300_000, 300_000), 3.0 / 300.0);
-    }
-
-    #[test]
-    fn grid_is_aligned() {
-        assert_eq!(
-            eval_grid(1, 46_000, 15_000, 0),
-            vec![15_000, 30_000, 45_000]
-        );
-        assert_eq!(eval_grid(0, 30_000, 15_000, 5_000), vec![5_000, 20_000]);
-    }
-
-    fn evals(pattern: &str) -> Vec<(Millis, Option<f64>)> {
-        pattern
-            .chars()
-            .enumerate()
-            .map(|(i, c)| (i as Millis * 60_000, (c == 'x').then_some(1.0)))
+    /// Evaluations every `STEP` from 0, present (with value 1) where `pattern` has `#`.
+    fn evals(pattern: &str) -> Vec<(i64, Option<f64>)> {
+        (0..)
+            .zip(pattern.chars())
+            .map(|(i, c)| (i * STEP, (c == '#').then_some(1.0)))
             .collect()
     }
 
-    #[test]
-    fn fires_on_the_sixth_evaluation_with_for_5m_and_1m_interval() {
-        let eps = run_alert(
-            evals("xxxxxxx..."),
-            ForSpec {
-                for_ms: 300_000,
-                keep_firing_for_ms: 0,
-            },
-        );
-        assert_eq!(eps.len(), 1);
-        assert_eq!(eps[0].active_at_ms, 0);
-        assert_eq!(eps[0].firing_at_ms, Some(300_000));
-        assert_eq!(eps[0].resolved_at_ms, Some(420_000));
+    fn spec(for_ms: i64, keep_firing_for_ms: i64) -> ForSpec {
+        ForSpec {
+            for_ms,
+            keep_firing_for_ms,
+        }
     }
 
     #[test]
-    fn pending_that_goes_absent_is_dropped_silently() {
-        let eps = run_alert(
-            evals("xxx.xxxxxx"),
-            ForSpec {
-                for_ms: 300_000,
-                keep_firing_for_ms: 0,
-            },
+    fn counter_resets_add_back_the_value_before_the_reset() {
+        // `0 1 2 3 2 3 4` has an increase of 7; the window covers the samples exactly, so there is
+        // no extrapolation under V2.
+        let s = series(0, STEP, &[0.0, 1.0, 2.0, 3.0, 2.0, 3.0, 4.0]);
+        let t = 6 * STEP;
+        assert_eq!(increase(&s, t, t, PromCompat::V2), Some(7.0));
+        assert_eq!(rate(&s, t, t, PromCompat::V2), Some(7.0 / 90.0));
+        // V3 leaves the first sample out (raw increase 6) and extrapolates 12.5 s to the left,
+        // where the counter line reaches zero: 6 * 87.5 / 75.
+        let v3 = increase(&s, t, t, PromCompat::V3).unwrap();
+        assert!((v3 - 7.0).abs() < 1e-12, "{v3}");
+    }
+
+    #[test]
+    fn fewer_than_two_samples_give_no_result() {
+        let one = series(0, STEP, &[5.0]);
+        assert_eq!(rate(&[], 0, FIVE_MINUTES, PromCompat::V2), None);
+        assert_eq!(rate(&one, 0, FIVE_MINUTES, PromCompat::V2), None);
+        assert_eq!(increase(&one, 60_000, FIVE_MINUTES, PromCompat::V3), None);
+        // Two samples, but one is older than the window.
+        let two = series(0, 400_000, &[1.0, 2.0]);
+        assert_eq!(rate(&two, 400_000, FIVE_MINUTES, PromCompat::V2), None);
+        assert!(rate(&two, 400_000, 400_000, PromCompat::V2).is_some());
+    }
+
+    #[test]
+    fn v2_sees_21_samples_of_a_15s_grid_in_5m_and_v3_sees_20() {
+        let t = 40 * STEP;
+        let s = series(0, STEP, &[0.0; 41]);
+        assert_eq!(range_window(&s, t, FIVE_MINUTES, PromCompat::V2).len(), 21);
+        assert_eq!(range_window(&s, t, FIVE_MINUTES, PromCompat::V3).len(), 20);
+
+        // A counter that jumped from 0 to 10 just after t - 5m: V2 still sees the 0 at the left
+        // edge, V3 no longer does, so the alert resolves one evaluation earlier under V3.
+        let mut values = vec![0.0; 21];
+        values.extend([10.0; 20]);
+        let s = series(0, STEP, &values);
+        assert_eq!(
+            rate(&s, t, FIVE_MINUTES, PromCompat::V2),
+            Some(10.0 / 300.0)
         );
+        assert_eq!(rate(&s, t, FIVE_MINUTES, PromCompat::V3), Some(0.0));
+    }
+
+    #[test]
+    fn zero_point_limit_comes_before_the_threshold_test_in_v2_and_after_in_v3() {
+        // A series born 150 s into the window: 11 samples from 1 to 16. The counter line reaches
+        // zero 10 s before the first sample: under the 16.5 s threshold, over half a spacing.
+        let t = 20 * STEP;
+        let values: Vec<f64> = (0..11).map(|i| 1.0 + 1.5 * f64::from(i)).collect();
+        let s = series(t - 150_000, STEP, &values);
+        // V2: min(150, 10) = 10 is under the threshold, so it is used as is: 15 * 160 / 150.
+        assert_eq!(increase(&s, t, FIVE_MINUTES, PromCompat::V2), Some(16.0));
+        // V3: 150 is over the threshold, so 7.5; the zero point (10) does not shorten it.
+        assert_eq!(
+            increase(&s, t, FIVE_MINUTES, PromCompat::V3),
+            Some(15.0 * (157.5 / 150.0))
+        );
+    }
+
+    #[test]
+    fn extrapolates_half_a_spacing_past_samples_far_from_the_edges() {
+        // Samples from t-4m to t-1m of a counter that is far from zero: both ends are more than
+        // 1.1 spacings from the edges, so the span is stretched by 7.5 s on each side.
+        let t = 20 * STEP;
+        let values: Vec<f64> = (0..13).map(|i| 1000.0 + f64::from(i)).collect();
+        let s = series(t - 240_000, STEP, &values);
+        let expected = 12.0 * ((180.0 + 7.5 + 7.5) / 180.0 / 300.0);
+        assert_eq!(rate(&s, t, FIVE_MINUTES, PromCompat::V2), Some(expected));
+        assert_eq!(rate(&s, t, FIVE_MINUTES, PromCompat::V3), Some(expected));
+    }
+
+    #[test]
+    fn loki_rate_counts_records_in_the_left_open_window() {
+        let records = [0, 1_000, 60_000, 299_999, 300_000, 300_001];
+        // (0, 300000]: 1000, 60000, 299999, 300000.
+        assert_eq!(loki_rate(&records, 300_000, FIVE_MINUTES), 4.0 / 300.0);
+        assert_eq!(loki_rate(&records, 10_000_000, FIVE_MINUTES), 0.0);
+        assert_eq!(loki_rate(&[], 0, FIVE_MINUTES), 0.0);
+    }
+
+    #[test]
+    fn eval_grid_keeps_the_phase_inside_the_bounds() {
+        assert_eq!(
+            eval_grid(0, 45_000, STEP, 0),
+            vec![0, 15_000, 30_000, 45_000]
+        );
+        assert_eq!(eval_grid(1, 45_000, STEP, 0), vec![15_000, 30_000, 45_000]);
+        assert_eq!(
+            eval_grid(0, 44_999, STEP, 4_000),
+            vec![4_000, 19_000, 34_000]
+        );
+        assert_eq!(eval_grid(-20_000, 0, STEP, 4_000), vec![-11_000]);
+        assert_eq!(
+            eval_grid(0, 44_999, STEP, 64_000),
+            vec![4_000, 19_000, 34_000]
+        );
+        assert!(eval_grid(10, 5, STEP, 0).is_empty());
+    }
+
+    #[test]
+    fn for_fires_at_the_first_evaluation_a_full_for_after_activation() {
+        // With for: 1m on a 15s grid, the 5th consecutive evaluation fires.
+        let eps = run_alert(evals("..#######.."), spec(60_000, 0));
+        assert_eq!(
+            eps,
+            vec![Episode {
+                active_at_ms: 2 * STEP,
+                firing_at_ms: Some(6 * STEP),
+                resolved_at_ms: Some(9 * STEP),
+                peak: 1.0,
+                peak_at_ms: 2 * STEP,
+                last_present_ms: 8 * STEP,
+            }]
+        );
+    }
+
+    #[test]
+    fn for_zero_fires_at_once_and_a_firing_alert_stays_unresolved_at_the_end() {
+        let eps = run_alert(evals(".#..##"), spec(0, 0));
         assert_eq!(eps.len(), 2);
-        assert_eq!(eps[0].firing_at_ms, None);
-        assert_eq!(eps[0].resolved_at_ms, None);
-        assert_eq!(eps[1].active_at_ms, 240_000);
-        assert_eq!(eps[1].firing_at_ms, Some(540_000));
+        assert_eq!(eps[0].active_at_ms, STEP);
+        assert_eq!(eps[0].firing_at_ms, Some(STEP));
+        assert_eq!(eps[0].resolved_at_ms, Some(2 * STEP));
+        assert_eq!(eps[1].active_at_ms, 4 * STEP);
+        assert_eq!(eps[1].firing_at_ms, Some(4 * STEP));
         assert_eq!(eps[1].resolved_at_ms, None, "still firing at the end");
     }
 
     #[test]
-    fn no_for_fires_at_once_and_a_gap_resolves() {
-        let eps = run_alert(
-            evals("xx.x"),
-            ForSpec {
-                for_ms: 0,
-                keep_firing_for_ms: 0,
-            },
-        );
+    fn a_pending_alert_that_goes_absent_is_dropped_and_restarts_later() {
+        let eps = run_alert(evals("###.####"), spec(60_000, 0));
         assert_eq!(eps.len(), 2);
-        assert_eq!(eps[0].firing_at_ms, Some(0));
-        assert_eq!(eps[0].resolved_at_ms, Some(120_000));
-        assert_eq!(eps[1].active_at_ms, 180_000);
-        assert_eq!(eps[1].firing_at_ms, Some(180_000));
+        assert_eq!(eps[0].active_at_ms, 0);
+        assert_eq!(eps[0].firing_at_ms, None);
+        assert_eq!(
+            eps[0].resolved_at_ms, None,
+            "dropped silently, never resolved"
+        );
+        assert_eq!(eps[0].last_present_ms, 2 * STEP);
+        // The new activation has its own active_at and has not lasted 1m by the end.
+        assert_eq!(eps[1].active_at_ms, 4 * STEP);
+        assert_eq!(eps[1].firing_at_ms, None);
     }
 
     #[test]
-    fn keep_firing_for_holds_and_is_cleared_by_a_return() {
-        let spec = ForSpec {
-            for_ms: 0,
-            keep_firing_for_ms: 120_000,
-        };
-        // absent at 1m and 2m (held: 0 and 1 minute since first absent), back at 3m (clock
-        // cleared), absent from 4m: held at 4m, 5m, resolved at 6m.
-        let eps = run_alert(evals("x..x..."), spec);
+    fn a_gap_resolves_a_firing_alert_and_a_new_activation_follows() {
+        let eps = run_alert(evals("######..######"), spec(30_000, 0));
+        assert_eq!(eps.len(), 2);
+        assert_eq!(eps[0].firing_at_ms, Some(2 * STEP));
+        assert_eq!(eps[0].resolved_at_ms, Some(6 * STEP));
+        assert_eq!(eps[1].active_at_ms, 8 * STEP);
+        assert_eq!(eps[1].firing_at_ms, Some(10 * STEP));
+        assert_eq!(eps[1].resolved_at_ms, None);
+    }
+
+    #[test]
+    fn keep_firing_for_holds_until_a_full_period_of_absence() {
+        // keep_firing_for: 45s. Absent from 4: 4, 5, 6 are held (0, 15, 30 s), 7 resolves (45 s).
+        let eps = run_alert(evals("####......"), spec(0, 45_000));
         assert_eq!(eps.len(), 1);
-        assert_eq!(eps[0].resolved_at_ms, Some(360_000));
+        assert_eq!(eps[0].resolved_at_ms, Some(7 * STEP));
+        assert_eq!(eps[0].last_present_ms, 3 * STEP);
+
+        // The condition returning within the period clears the clock: one activation throughout.
+        let eps = run_alert(evals("##..#...#...."), spec(0, 45_000));
+        assert_eq!(eps.len(), 1);
+        assert_eq!(eps[0].active_at_ms, 0);
+        assert_eq!(eps[0].resolved_at_ms, Some(12 * STEP));
+    }
+
+    #[test]
+    fn keep_firing_for_does_not_hold_a_pending_alert() {
+        let eps = run_alert(evals("##..##"), spec(60_000, 120_000));
+        assert_eq!(eps.len(), 2);
+        assert!(eps.iter().all(|e| e.firing_at_ms.is_none()));
+    }
+
+    #[test]
+    fn peak_is_the_first_maximum_while_present() {
+        let evals = [
+            (0, Some(0.2)),
+            (STEP, Some(0.5)),
+            (2 * STEP, Some(0.3)),
+            (3 * STEP, Some(0.5)),
+            (4 * STEP, None),
+        ];
+        let eps = run_alert(evals, spec(0, 0));
+        assert_eq!(eps[0].peak, 0.5);
+        assert_eq!(eps[0].peak_at_ms, STEP);
+        assert_eq!(eps[0].last_present_ms, 3 * STEP);
     }
 }
