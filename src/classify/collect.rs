@@ -148,6 +148,12 @@ impl RecordSink for EventSink<'_> {
         self.table.may_count(level)
     }
 
+    fn finish(&mut self) {
+        self.rows.shrink_to_fit();
+        self.cache = foldhash::HashMap::default();
+        self.last_origin = None;
+    }
+
     fn record(&mut self, rec: &Record<'_>) {
         let idx = self.origin(rec);
         let seen = &mut self.seen[idx];
@@ -211,6 +217,13 @@ pub fn merge(
         ..EventTable::default()
     };
     let mut qualities = Vec::with_capacity(results.len());
+    table.rows.reserve_exact(
+        results
+            .iter()
+            .flat_map(|r| &r.sinks)
+            .map(|s| s.rows.len())
+            .sum(),
+    );
     let mut seen: BTreeMap<(Sym, Sym, Sym), (Millis, Millis, u64)> = BTreeMap::new();
     for (input, result) in results.into_iter().enumerate() {
         qualities.push(result.quality);

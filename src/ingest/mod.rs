@@ -78,7 +78,10 @@ where
                 } => {
                     let mut sink = factory.make();
                     let stats = scan_chunk(&chunk, carry, &ctx, &mut sink);
-                    (input, 1, chunk.index, Out::Chunk(stats, sink))
+                    let index = chunk.index;
+                    drop(chunk);
+                    sink.finish();
+                    (input, 1, index, Out::Chunk(stats, sink))
                 }
                 Msg::End {
                     input,

@@ -68,6 +68,8 @@ pub trait RecordSink: Send {
     /// Whether records at this level need their message and trace (the rest only count).
     fn wants(&self, level: Level) -> bool;
     fn record(&mut self, rec: &Record<'_>);
+    /// The chunk is done: release what is no longer needed (sinks are kept until the merge).
+    fn finish(&mut self) {}
 }
 
 /// Makes one sink per chunk.
