@@ -2,26 +2,12 @@
 //! one. This regenerates it and fails if the committed copy is stale. To refresh it, run the
 //! first command of the README.
 
-use std::process::Command;
+mod common;
 
 #[test]
 fn committed_example_report_is_current() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let out = std::env::temp_dir().join(format!("postmortem-example-{}", std::process::id()));
-    let status = Command::new(env!("CARGO_BIN_EXE_postmortem"))
-        .args([
-            "analyze",
-            "fixtures/incident",
-            "--as-of",
-            "2026-11-20T10:30:00Z",
-            "--quiet",
-            "--out",
-        ])
-        .arg(&out)
-        .current_dir(root)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let out = common::analyze_incident("example", &[]);
     for name in [
         "report.md",
         "report.json",

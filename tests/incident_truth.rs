@@ -3,29 +3,13 @@
 //! overlapping export counted once, a failure and its echo one event), and the per-series alert
 //! must fire only for the Anthropic burst, on both pods that had it.
 
-use std::process::Command;
+mod common;
 
 use serde_json::Value;
 
 #[test]
 fn counts_match_the_generators_truth() {
-    let out = std::env::temp_dir().join(format!("postmortem-truth-{}", std::process::id()));
-    let status = Command::new(env!("CARGO_BIN_EXE_postmortem"))
-        .args([
-            "analyze",
-            "fixtures/incident",
-            "--as-of",
-            "2026-11-20T10:30:00Z",
-            "--quiet",
-            "--format",
-            "json",
-            "--out",
-        ])
-        .arg(&out)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let out = common::analyze_incident("truth", &["--format", "json"]);
     let report: Value =
         serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
     let truth: Value = serde_json::from_slice(
@@ -91,28 +75,10 @@ fn counts_match_the_generators_truth() {
 #[test]
 fn same_input_same_bytes_whatever_the_thread_count() {
     let run = |threads: &str| {
-        let out = std::env::temp_dir().join(format!(
-            "postmortem-threads-{}-{threads}",
-            std::process::id()
-        ));
-        let status = Command::new(env!("CARGO_BIN_EXE_postmortem"))
-            .args([
-                "analyze",
-                "fixtures/incident",
-                "--as-of",
-                "2026-11-20T10:30:00Z",
-                "--quiet",
-                "--format",
-                "md,json",
-                "--threads",
-                threads,
-                "--out",
-            ])
-            .arg(&out)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .unwrap();
-        assert!(status.success());
+        let out = common::analyze_incident(
+            &format!("threads-{threads}"),
+            &["--format", "md,json", "--threads", threads],
+        );
         let bytes = (
             std::fs::read(out.join("report.json")).unwrap(),
             std::fs::read(out.join("report.md")).unwrap(),

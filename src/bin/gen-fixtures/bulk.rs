@@ -49,6 +49,18 @@ fn two(buf: &mut Vec<u8>, v: u64) {
     buf.push(b'0' + (v % 10) as u8);
 }
 
+/// Appends `2026-11-20THH:MM:SS.<frac>` (the caller adds the zone).
+fn clock(buf: &mut Vec<u8>, (h, m, s): (u64, u64, u64), frac: &str) {
+    buf.extend_from_slice(b"2026-11-20T");
+    two(buf, h);
+    buf.push(b':');
+    two(buf, m);
+    buf.push(b':');
+    two(buf, s);
+    buf.push(b'.');
+    buf.extend_from_slice(frac.as_bytes());
+}
+
 /// Writes about `size_bytes` of log lines with `error_pct` percent error lines; returns the
 /// bytes written. Pods are dumped one after another, as `kubectl logs -l ... --prefix` does.
 pub fn write_bulk(
@@ -73,23 +85,11 @@ pub fn write_bulk(
             line.clear();
             line.extend_from_slice(b"[pod/");
             line.extend_from_slice(pod.as_bytes());
-            line.extend_from_slice(b"/backend] 2026-11-20T");
-            two(&mut line, h);
-            line.push(b':');
-            two(&mut line, m);
-            line.push(b':');
-            two(&mut line, s);
-            line.push(b'.');
+            line.extend_from_slice(b"/backend] ");
             let kubelet_frac = format!("{frac:09}");
-            line.extend_from_slice(kubelet_frac.as_bytes());
-            line.extend_from_slice(b"Z {\"timestamp\":\"2026-11-20T");
-            two(&mut line, h);
-            line.push(b':');
-            two(&mut line, m);
-            line.push(b':');
-            two(&mut line, s);
-            line.push(b'.');
-            line.extend_from_slice(&kubelet_frac.as_bytes()[..3]);
+            clock(&mut line, (h, m, s), &kubelet_frac);
+            line.extend_from_slice(b"Z {\"timestamp\":\"");
+            clock(&mut line, (h, m, s), &kubelet_frac[..3]);
             line.extend_from_slice(b"Z\",");
             let body = if rng.unit() * 100.0 < error_pct {
                 ERRORS[rng.below(ERRORS.len() as u64) as usize]
