@@ -152,6 +152,10 @@ pub struct AnalyzeArgs {
     /// Lines longer than this many bytes are skipped (and reported), never held in memory.
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20, help_heading = "Performance")]
     pub max_line_bytes: usize,
+    /// Error records kept in memory (64 bytes each) before the rest go to a temporary file
+    /// in sorted runs ($TMPDIR), so memory stays bounded whatever the input size.
+    #[arg(long, value_name = "RECORDS", default_value_t = 1 << 20, help_heading = "Performance")]
+    pub spill_after: usize,
 }
 
 #[derive(Args, Debug)]

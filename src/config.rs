@@ -100,6 +100,8 @@ pub struct Config {
     pub quiet: bool,
     pub threads: Option<usize>,
     pub max_line_bytes: usize,
+    /// Error records kept in memory before sorted runs spill to a temporary file.
+    pub spill_after: usize,
 }
 
 /// Parses `5m`, `90s`, `2h`, `1d`, `250ms`, `1h30m`.
@@ -254,6 +256,7 @@ impl Config {
             quiet: a.quiet,
             threads: a.threads,
             max_line_bytes: a.max_line_bytes,
+            spill_after: a.spill_after.max(1),
         })
     }
 }

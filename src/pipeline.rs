@@ -6,13 +6,14 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
-use crate::classify::{self, CauseTable, Classifier};
+use crate::classify::{self, CauseTable, Classifier, Collector};
 use crate::config::{Config, Mode};
 use crate::detect;
 use crate::ingest::{self, ReadSettings};
 use crate::model::time::{format_rfc3339, format_short};
-use crate::model::{FileQuality, SkipReason};
+use crate::model::{ErrorEvent, FileQuality, Interner, SkipReason};
 use crate::report;
+use crate::report::export::Exporter;
 
 /// What the caller needs for the exit code.
 #[derive(Debug)]
@@ -38,21 +39,58 @@ fn run_stages(cfg: &Config) -> Result<Outcome> {
         until: cfg.until,
         max_line: cfg.max_line_bytes,
     };
-    let classifier = Classifier { table: &cfg.causes };
-    let results = ingest::run(&cfg.inputs, &settings, &classifier);
-    let (table, files) = classify::merge(results, cfg.alert.dedup_window_ms);
+    let mut exporter = match &cfg.export {
+        Some((path, kind)) => Some(Exporter::create(
+            path,
+            *kind,
+            cfg.causes.causes.iter().map(|c| c.id.clone()).collect(),
+            classify::UNCLASSIFIED_ID,
+        )?),
+        None => None,
+    };
+    let collector = Collector::new(cfg.spill_after);
+    let classifier = Classifier {
+        table: &cfg.causes,
+        collector: &collector,
+    };
+    let files: Vec<FileQuality> = ingest::run(&cfg.inputs, &settings, &classifier)
+        .into_iter()
+        .map(|r| r.quality)
+        .collect();
+    if let Some(e) = exporter.as_mut() {
+        e.set_inputs(files.iter().map(|f| f.name.clone()).collect());
+    }
+
+    // The merge streams the error records, in time order, into what detect and report keep
+    // of them (per-series counts, the per-minute events table) and into the export.
+    let mut series = detect::SeriesBuilder::new(&cfg.alert);
+    let mut events = report::build::EventsBuilder::default();
+    let mut consume = |r: &ErrorEvent, syms: &Interner| -> Result<()> {
+        series.add(r);
+        events.add(r);
+        if let Some(e) = exporter.as_mut() {
+            e.row(r, syms)?;
+        }
+        Ok(())
+    };
+    let (table, files) =
+        classify::merge(collector, files, cfg.alert.dedup_window_ms, &mut consume)?;
+    let exported = match exporter {
+        Some(e) => Some(e.finish()?.0),
+        None => None,
+    };
     tell_problems(&files);
     ensure_usable(cfg, &files)?;
 
     // detect
-    let detection = detect::detect(&table, &cfg.causes, &cfg.alert, cfg.until);
+    let detection = detect::detect(series, &table, &cfg.causes, &cfg.alert, cfg.until);
 
     // report
-    let built = report::build::build(cfg, &table, files, &detection)?;
-    let breached = built.report.verdict.breached;
+    let report = report::build::build(cfg, events, &table, files, &detection)?;
+    let breached = report.verdict.breached;
     match cfg.mode {
         Mode::Check => {
-            let line = report::check_line(&built.report);
+            let line = report::check_line(&report);
             let mut out = std::io::stdout().lock();
             writeln!(out, "{line}")?;
             Ok(Outcome {
@@ -61,11 +99,8 @@ fn run_stages(cfg: &Config) -> Result<Outcome> {
             })
         }
         Mode::Analyze => {
-            let dir = cfg
-                .out
-                .clone()
-                .unwrap_or_else(|| default_out_dir(&built.report));
-            let written = report::write_all(cfg, built, &detection, &dir)?;
+            let dir = cfg.out.clone().unwrap_or_else(|| default_out_dir(&report));
+            let written = report::write_all(cfg, report, &detection, &dir, exported)?;
             if !cfg.quiet {
                 let mut out = std::io::stdout().lock();
                 out.write_all(written.summary.as_bytes())?;

@@ -1,15 +1,19 @@
 //! Classifying records as ingest pushes them ([`EventSink`], one per chunk, run in parallel),
-//! and merging the sinks into one [`EventTable`]: rows in time order, the same line from
+//! gathering every chunk's records in the [`Collector`] (spilling sorted runs to disk beyond a
+//! memory budget), and the [`merge`] that streams them back in time order: the same line from
 //! overlapping exports counted once, and the records of one failure grouped into one event.
 
 use std::collections::{BTreeMap, HashMap};
 
-use rayon::slice::ParallelSliceMut;
+use std::sync::Mutex;
+
+use anyhow::Context;
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use super::signature::{error_key, signature};
+use super::spill::Spill;
 use super::CauseTable;
-use crate::ingest::{InputResult, Record, RecordSink, SinkFactory};
+use crate::ingest::{Record, RecordSink, SinkFactory};
 use crate::model::event::{CauseIdx, Sym};
 use crate::model::{ErrorEvent, FileQuality, Interner, Level, Millis, SkipReason};
 
@@ -52,9 +56,13 @@ const CACHE_MAX: usize = 16 * 1024;
 /// Classifies the records of one chunk.
 pub struct EventSink<'t> {
     table: &'t CauseTable,
+    collector: &'t Collector,
+    /// The input this chunk belongs to (index in the run's list of inputs).
+    input: u32,
     rows: Vec<ErrorEvent>,
     syms: Interner,
-    examples: HashMap<Sym, String>,
+    /// An example message per signature, with the line it came from.
+    examples: HashMap<Sym, (u64, String)>,
     /// Per origin (pod, container, namespace): when it was seen and how often.
     seen: Vec<OriginSeen>,
     /// The last origin seen and its index in `seen`: records come in runs.
@@ -63,22 +71,134 @@ pub struct EventSink<'t> {
     cache: foldhash::HashMap<u64, Classified>,
 }
 
-/// Makes an [`EventSink`] per chunk.
+/// Makes an [`EventSink`] per chunk; every sink hands its records to the [`Collector`] when its
+/// chunk is done.
 pub struct Classifier<'t> {
     pub table: &'t CauseTable,
+    pub collector: &'t Collector,
 }
 
 impl<'t> SinkFactory for Classifier<'t> {
     type Sink = EventSink<'t>;
-    fn make(&self) -> EventSink<'t> {
+    fn make(&self, input: u32) -> EventSink<'t> {
         EventSink {
             table: self.table,
+            collector: self.collector,
+            input,
             rows: Vec::new(),
             syms: Interner::new(),
             examples: HashMap::new(),
             seen: Vec::new(),
             last_origin: None,
             cache: foldhash::HashMap::default(),
+        }
+    }
+}
+
+/// Most distinct message signatures kept; later ones are counted under [`OTHER_MESSAGES`].
+pub const MAX_SIGNATURES: usize = 50_000;
+/// The signature that stands for messages beyond [`MAX_SIGNATURES`].
+pub const OTHER_MESSAGES: &str = "(other messages: more distinct messages than postmortem keeps)";
+
+/// Where every chunk's records go as its chunk finishes: names in one interner, records in a
+/// buffer that is sorted and spilled to disk as a run whenever it reaches the budget.
+pub struct Collector {
+    budget_rows: usize,
+    shared: Mutex<Shared>,
+}
+
+#[derive(Default)]
+struct Shared {
+    syms: Interner,
+    signatures: usize,
+    /// An example per signature, from the earliest (input, line) that showed it, so the choice
+    /// does not depend on which thread finished first.
+    examples: HashMap<Sym, ((u32, u64), String)>,
+    seen: HashMap<(Sym, Sym, Sym), (Millis, Millis, u64)>,
+    rows: Vec<ErrorEvent>,
+    spill: Spill,
+    spill_error: Option<std::io::Error>,
+}
+
+impl Collector {
+    /// A collector that keeps at most `budget_rows` records in memory (64 bytes each).
+    pub fn new(budget_rows: usize) -> Self {
+        Collector {
+            budget_rows: budget_rows.max(1),
+            shared: Mutex::new(Shared {
+                syms: Interner::new(),
+                ..Shared::default()
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
+        // A worker that panicked cannot leave the tables half-updated in a way that matters
+        // more than losing the run; keep going with what is there.
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes one finished chunk's records and names.
+    fn absorb(&self, sink: &mut EventSink<'_>) {
+        let mut guard = self.lock();
+        let sh = &mut *guard;
+        let is_signature: Vec<bool> = {
+            let mut v = vec![false; sink.syms.len()];
+            for &sig in sink.examples.keys() {
+                v[sig as usize] = true;
+            }
+            v
+        };
+        let map: Vec<Sym> = sink
+            .syms
+            .strings()
+            .iter()
+            .zip(&is_signature)
+            .map(|(s, &is_sig)| match sh.syms.lookup(s) {
+                Some(sym) => sym,
+                None if is_sig && sh.signatures >= MAX_SIGNATURES => sh.syms.intern(OTHER_MESSAGES),
+                None => {
+                    sh.signatures += is_sig as usize;
+                    sh.syms.intern(s)
+                }
+            })
+            .collect();
+        for (sig, (line, example)) in sink.examples.drain() {
+            let pos = (sink.input, line);
+            let e = sh
+                .examples
+                .entry(map[sig as usize])
+                .or_insert_with(|| (pos, String::new()));
+            if e.1.is_empty() || pos < e.0 {
+                *e = (pos, example);
+            }
+        }
+        for o in sink.seen.drain(..) {
+            let (p, c, n) = o.syms;
+            let e = sh
+                .seen
+                .entry((map[p as usize], map[c as usize], map[n as usize]))
+                .or_insert((o.first, o.last, 0));
+            e.0 = e.0.min(o.first);
+            e.1 = e.1.max(o.last);
+            e.2 += o.records;
+        }
+        let input = sink.input;
+        sh.rows.extend(sink.rows.drain(..).map(|mut r| {
+            r.input = input;
+            r.pod = map[r.pod as usize];
+            r.container = map[r.container as usize];
+            r.namespace = map[r.namespace as usize];
+            r.signature = map[r.signature as usize];
+            r
+        }));
+        if sh.rows.len() >= self.budget_rows && sh.spill_error.is_none() {
+            let mut rows = std::mem::take(&mut sh.rows);
+            if let Err(e) = sh.spill.write_run(&mut rows) {
+                // Keep the records in memory rather than lose them; the merge reports it.
+                sh.spill_error = Some(e);
+                sh.rows = rows;
+            }
         }
     }
 }
@@ -127,7 +247,7 @@ impl EventSink<'_> {
             if m.len() < message.len() {
                 m.push('…');
             }
-            m
+            (rec.line, m)
         });
         let c = Classified {
             cause,
@@ -149,9 +269,11 @@ impl RecordSink for EventSink<'_> {
     }
 
     fn finish(&mut self) {
-        self.rows.shrink_to_fit();
         self.cache = foldhash::HashMap::default();
         self.last_origin = None;
+        self.collector.absorb(self);
+        self.rows = Vec::new();
+        self.syms = Interner::new();
     }
 
     fn record(&mut self, rec: &Record<'_>) {
@@ -186,77 +308,70 @@ impl RecordSink for EventSink<'_> {
     }
 }
 
-/// All error records of the run, and what the merge learned.
+/// What the merge learned about the run's error records (the records themselves stream through
+/// the merge's consumer and are not kept).
 #[derive(Debug, Default)]
 pub struct EventTable {
-    /// Error records in time order (ties: input, then line). Duplicates already removed.
-    pub rows: Vec<ErrorEvent>,
     pub syms: Interner,
     /// An example message for each signature.
     pub examples: HashMap<Sym, String>,
     /// Every pod/container seen, sorted.
     pub pods: Vec<PodSeen>,
+    /// Error records (duplicates removed) and error events.
+    pub records: u64,
+    pub events: u64,
+    /// The first error record's time.
+    pub first_ts: Option<Millis>,
+    /// How many sorted runs went to disk because the records exceeded the memory budget.
+    pub spilled_runs: usize,
 }
 
-impl EventTable {
-    /// Number of error events (distinct failures).
-    pub fn event_count(&self) -> usize {
-        self.rows.iter().filter(|r| r.first_of_event).count()
+/// Receives every error record once, in time order (ties: input, then line), with duplicates
+/// removed and `first_of_event` settled.
+pub trait RowConsumer {
+    fn row(&mut self, row: &ErrorEvent, syms: &Interner) -> anyhow::Result<()>;
+}
+
+impl<F: FnMut(&ErrorEvent, &Interner) -> anyhow::Result<()>> RowConsumer for F {
+    fn row(&mut self, row: &ErrorEvent, syms: &Interner) -> anyhow::Result<()> {
+        self(row, syms)
     }
 }
 
-/// Merges the chunk sinks of every input (in order), removes duplicate records from
-/// overlapping exports (keeping the first input's), and groups records into events: on one pod,
-/// records with the same underlying error within `dedup_window` of the event's first record.
+/// Merges what the collector gathered with the inputs' accounting (`qualities`, in input order,
+/// as ingest returned them) and streams
+/// the error records, in time order, into `consumer`: the same line from overlapping exports
+/// counted once (the first input's kept), and the records of one failure grouped into one
+/// event (on one pod, records with the same underlying error within `dedup_window` of the
+/// event's first record). Memory stays bounded: runs are read back a batch at a time, and only
+/// the records of the current millisecond and the events still open are remembered.
 pub fn merge(
-    results: Vec<InputResult<EventSink<'_>>>,
+    collector: Collector,
+    mut qualities: Vec<FileQuality>,
     dedup_window: Millis,
-) -> (EventTable, Vec<FileQuality>) {
+    consumer: &mut dyn RowConsumer,
+) -> anyhow::Result<(EventTable, Vec<FileQuality>)> {
+    let sh = collector
+        .shared
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(e) = &sh.spill_error {
+        eprintln!(
+            "postmortem: could not write to the temporary directory ({e}); kept every error record in memory instead (set TMPDIR to a writable place with room)"
+        );
+    }
     let mut table = EventTable {
-        syms: Interner::new(),
+        syms: sh.syms,
+        examples: sh
+            .examples
+            .into_iter()
+            .map(|(sig, (_, example))| (sig, example))
+            .collect(),
+        spilled_runs: sh.spill.runs(),
         ..EventTable::default()
     };
-    let mut qualities = Vec::with_capacity(results.len());
-    table.rows.reserve_exact(
-        results
-            .iter()
-            .flat_map(|r| &r.sinks)
-            .map(|s| s.rows.len())
-            .sum(),
-    );
-    let mut seen: BTreeMap<(Sym, Sym, Sym), (Millis, Millis, u64)> = BTreeMap::new();
-    for (input, result) in results.into_iter().enumerate() {
-        qualities.push(result.quality);
-        for sink in result.sinks {
-            let map = table.syms.absorb(&sink.syms);
-            for (sig, example) in sink.examples {
-                table.examples.entry(map[sig as usize]).or_insert(example);
-            }
-            for OriginSeen {
-                syms: (p, c, n),
-                first,
-                last,
-                records: count,
-            } in sink.seen
-            {
-                let e = seen
-                    .entry((map[p as usize], map[c as usize], map[n as usize]))
-                    .or_insert((first, last, 0));
-                e.0 = e.0.min(first);
-                e.1 = e.1.max(last);
-                e.2 += count;
-            }
-            table.rows.extend(sink.rows.into_iter().map(|mut r| {
-                r.input = input as u32;
-                r.pod = map[r.pod as usize];
-                r.container = map[r.container as usize];
-                r.namespace = map[r.namespace as usize];
-                r.signature = map[r.signature as usize];
-                r
-            }));
-        }
-    }
-    unify_containers(&mut table, &mut seen);
+    let mut seen: BTreeMap<(Sym, Sym, Sym), (Millis, Millis, u64)> = sh.seen.into_iter().collect();
+    let only_container = unify_containers(&mut seen);
     table.pods = seen
         .into_iter()
         .map(|((p, c, n), (first, last, records))| PodSeen {
@@ -272,21 +387,64 @@ pub fn merge(
         (&a.pod, &a.container, &a.namespace).cmp(&(&b.pod, &b.container, &b.namespace))
     });
 
-    remove_duplicates(&mut table.rows, &mut qualities);
-    for row in &table.rows {
-        qualities[row.input as usize].error_records += 1;
+    let mut merged = sh
+        .spill
+        .merged(sh.rows)
+        .context("reading back the error records spilled to the temporary directory")?;
+    // Duplicates share their time, so only the current millisecond's keys are needed.
+    let mut same_ms: foldhash::HashSet<(u64, Sym)> = foldhash::HashSet::default();
+    let mut current_ms = Millis::MIN;
+    // Open events: (pod, cause, error key) -> time of the event's first record.
+    let mut open: foldhash::HashMap<(Sym, CauseIdx, u64), Millis> = foldhash::HashMap::default();
+    let mut open_limit = 1024;
+    while let Some(mut r) = merged
+        .next_row()
+        .context("reading back the error records spilled to the temporary directory")?
+    {
+        if r.container == 0 {
+            if let Some(&c) = only_container.get(&r.pod) {
+                r.container = c;
+            }
+        }
+        if r.ts != current_ms {
+            same_ms.clear();
+            current_ms = r.ts;
+        }
+        if r.line_hash != 0 && !same_ms.insert((r.line_hash, r.pod)) {
+            let q = &mut qualities[r.input as usize];
+            q.lines_used -= r.lines as u64;
+            q.records -= 1;
+            q.skip(SkipReason::Duplicate, r.lines as u64);
+            continue;
+        }
+        qualities[r.input as usize].error_records += 1;
+        let key = (r.pod, r.cause, r.error_key);
+        match open.get(&key) {
+            Some(&start) if r.ts - start <= dedup_window => r.first_of_event = false,
+            _ => {
+                r.first_of_event = true;
+                open.insert(key, r.ts);
+                if open.len() > open_limit {
+                    // Events that started more than a window ago can take no more records.
+                    open.retain(|_, start| r.ts - *start <= dedup_window);
+                    open_limit = (open.len() * 2).max(1024);
+                }
+            }
+        }
+        table.records += 1;
+        table.events += r.first_of_event as u64;
+        table.first_ts.get_or_insert(r.ts);
+        consumer.row(&r, &table.syms)?;
     }
-    group_events(&mut table.rows, dedup_window);
-    (table, qualities)
+    Ok((table, qualities))
 }
 
 /// A pod exported both with `--prefix` (container known) and by file name alone (container
 /// unknown) is one pod: when a pod has exactly one known container, records without one get it,
-/// so its errors form one series.
+/// so its errors form one series. Returns those pods and their container.
 fn unify_containers(
-    table: &mut EventTable,
     seen: &mut BTreeMap<(Sym, Sym, Sym), (Millis, Millis, u64)>,
-) {
+) -> HashMap<Sym, Sym> {
     let mut known: HashMap<Sym, Vec<Sym>> = HashMap::new();
     for &(p, c, _) in seen.keys() {
         if c != 0 {
@@ -296,53 +454,22 @@ fn unify_containers(
             }
         }
     }
-    let only = |p: Sym| known.get(&p).filter(|l| l.len() == 1).map(|l| l[0]);
-    for r in &mut table.rows {
-        if r.container == 0 {
-            if let Some(c) = only(r.pod) {
-                r.container = c;
-            }
-        }
-    }
+    let only: HashMap<Sym, Sym> = known
+        .into_iter()
+        .filter(|(_, l)| l.len() == 1)
+        .map(|(p, l)| (p, l[0]))
+        .collect();
     let old = std::mem::take(seen);
     for ((p, c, n), (first, last, count)) in old {
-        let c = if c == 0 { only(p).unwrap_or(0) } else { c };
+        let c = if c == 0 {
+            only.get(&p).copied().unwrap_or(0)
+        } else {
+            c
+        };
         let e = seen.entry((p, c, n)).or_insert((first, last, 0));
         e.0 = e.0.min(first);
         e.1 = e.1.max(last);
         e.2 += count;
     }
-}
-
-/// Drops records whose `line_hash` was already seen in an earlier input (or earlier in the same
-/// one), moving their lines from used to skipped (duplicate); then puts rows in time order.
-fn remove_duplicates(rows: &mut Vec<ErrorEvent>, qualities: &mut [FileQuality]) {
-    // Rows arrive in input and line order, so the first one seen is the one kept.
-    let mut seen: foldhash::HashSet<(u64, Sym, Millis)> = foldhash::HashSet::default();
-    seen.reserve(rows.len());
-    rows.retain(|r| {
-        if r.line_hash == 0 || seen.insert((r.line_hash, r.pod, r.ts)) {
-            return true;
-        }
-        let q = &mut qualities[r.input as usize];
-        q.lines_used -= r.lines as u64;
-        q.records -= 1;
-        q.skip(SkipReason::Duplicate, r.lines as u64);
-        false
-    });
-    rows.par_sort_unstable_by_key(|r| (r.ts, r.input, r.line));
-}
-
-/// Marks the second and later records of each error event (`first_of_event = false`).
-fn group_events(rows: &mut [ErrorEvent], window: Millis) {
-    let mut open: foldhash::HashMap<(Sym, u16, u64), Millis> = foldhash::HashMap::default();
-    for r in rows.iter_mut() {
-        let key = (r.pod, r.cause, r.error_key);
-        match open.get(&key) {
-            Some(&start) if r.ts - start <= window => r.first_of_event = false,
-            _ => {
-                open.insert(key, r.ts);
-            }
-        }
-    }
+    only
 }

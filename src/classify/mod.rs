@@ -4,7 +4,8 @@
 
 pub mod collect;
 pub mod signature;
+pub mod spill;
 pub mod table;
 
-pub use collect::{merge, Classifier, EventSink, EventTable, PodSeen};
+pub use collect::{merge, Classifier, Collector, EventSink, EventTable, PodSeen, RowConsumer};
 pub use table::{Action, Cause, CauseTable, CauseTableError, UNCLASSIFIED_ID};

@@ -168,7 +168,12 @@ fn extrapolated_rate(
 pub fn loki_rate(event_ts_ms: &[i64], t_ms: i64, range_ms: i64) -> f64 {
     let first = event_ts_ms.partition_point(|&ts| ts <= t_ms - range_ms);
     let end = event_ts_ms.partition_point(|&ts| ts <= t_ms);
-    end.saturating_sub(first) as f64 / go_duration_seconds(range_ms)
+    loki_rate_of_count(end.saturating_sub(first) as u64, range_ms)
+}
+
+/// [`loki_rate`] from the number of records in the window.
+pub fn loki_rate_of_count(count: u64, range_ms: i64) -> f64 {
+    count as f64 / go_duration_seconds(range_ms)
 }
 
 /// The evaluation times `offset_ms + k * interval_ms` (for any integer `k`) that lie in

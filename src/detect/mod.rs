@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use crate::classify::{CauseTable, EventTable};
 use crate::config::{AlertSettings, RateMode};
 use crate::model::event::{CauseIdx, Sym};
-use crate::model::{AlertInstance, AlertSource, Millis};
+use crate::model::{AlertInstance, AlertSource, ErrorEvent, Millis};
 use engine::{ForSpec, Sample};
 
 /// One label set's error series and what the rule made of it.
@@ -65,13 +65,6 @@ impl Detection {
     }
 }
 
-struct SeriesInput {
-    key: (CauseIdx, Sym, Sym, Sym),
-    records: Vec<Millis>,
-    events: Vec<Millis>,
-    alive_until: Millis,
-}
-
 fn floor_to(t: Millis, step: Millis, offset: Millis) -> Millis {
     (t - offset).div_euclid(step) * step + offset
 }
@@ -85,26 +78,137 @@ fn ceil_to(t: Millis, step: Millis, offset: Millis) -> Millis {
     }
 }
 
+/// Adds `n` at time `t` to an ascending list of (time, count), merging equal times.
+fn bump(list: &mut Vec<(Millis, u64)>, t: Millis, n: u64) {
+    match list.last_mut() {
+        Some((last, c)) if *last == t => *c += n,
+        _ => list.push((t, n)),
+    }
+}
+
+/// One label set's records, reduced to what the rule needs: counts per scrape (Prometheus
+/// mode) or per evaluation step (loki mode), never the records themselves.
+struct SeriesAcc {
+    key: (CauseIdx, Sym, Sym, Sym),
+    records: u64,
+    events: u64,
+    first_record: Millis,
+    last_record: Millis,
+    /// Prometheus mode: error events per scrape, keyed by the first scrape at or after them.
+    scrapes: Vec<(Millis, u64)>,
+    /// Loki mode: records entering the window (the first evaluation at or after them) and
+    /// leaving it (the first evaluation at least a window after them).
+    enters: Vec<(Millis, u64)>,
+    leaves: Vec<(Millis, u64)>,
+}
+
+/// Turns the merge's stream of error records (in time order) into per-series counts. Memory
+/// grows with series × scrapes of the incident, not with the number of records.
+pub struct SeriesBuilder {
+    mode: RateMode,
+    scrape_ms: Millis,
+    eval_ms: Millis,
+    offset_ms: Millis,
+    window_ms: Millis,
+    index: foldhash::HashMap<(CauseIdx, Sym, Sym, Sym), usize>,
+    series: Vec<SeriesAcc>,
+}
+
+impl SeriesBuilder {
+    pub fn new(a: &AlertSettings) -> Self {
+        SeriesBuilder {
+            mode: a.rate_mode,
+            scrape_ms: a.scrape_interval_ms,
+            eval_ms: a.eval_interval_ms,
+            offset_ms: a.eval_offset_ms,
+            window_ms: a.window_ms,
+            index: foldhash::HashMap::default(),
+            series: Vec::new(),
+        }
+    }
+
+    /// Counts one error record; records must come in time order.
+    pub fn add(&mut self, r: &ErrorEvent) {
+        let key = (r.cause, r.pod, r.container, r.namespace);
+        let idx = *self.index.entry(key).or_insert_with(|| {
+            self.series.push(SeriesAcc {
+                key,
+                records: 0,
+                events: 0,
+                first_record: r.ts,
+                last_record: r.ts,
+                scrapes: Vec::new(),
+                enters: Vec::new(),
+                leaves: Vec::new(),
+            });
+            self.series.len() - 1
+        });
+        let s = &mut self.series[idx];
+        s.records += 1;
+        s.last_record = r.ts;
+        match self.mode {
+            RateMode::Prometheus => {
+                if r.first_of_event {
+                    s.events += 1;
+                    bump(&mut s.scrapes, ceil_to(r.ts, self.scrape_ms, 0), 1);
+                }
+            }
+            RateMode::Loki => {
+                s.events += r.first_of_event as u64;
+                bump(
+                    &mut s.enters,
+                    ceil_to(r.ts, self.eval_ms, self.offset_ms),
+                    1,
+                );
+                bump(
+                    &mut s.leaves,
+                    ceil_to(r.ts + self.window_ms, self.eval_ms, self.offset_ms),
+                    1,
+                );
+            }
+        }
+    }
+}
+
 /// The counter Prometheus would have scraped: from the first scrape at or after the first
-/// event (prom-client creates a labelled series on its first increment) to `until`.
-fn counter_samples(events: &[Millis], scrape: Millis, until: Millis) -> Vec<Sample> {
-    let Some(&first) = events.first() else {
+/// event (prom-client creates a labelled series on its first increment) to `until`. `scrapes`
+/// holds the events per scrape time, ascending.
+fn counter_samples(scrapes: &[(Millis, u64)], scrape: Millis, until: Millis) -> Vec<Sample> {
+    let Some(&(mut t, _)) = scrapes.first() else {
         return Vec::new();
     };
     let mut samples = Vec::new();
-    let mut t = ceil_to(first, scrape, 0);
-    let mut i = 0;
+    let (mut i, mut total) = (0, 0u64);
     while t <= until {
-        while i < events.len() && events[i] <= t {
+        while i < scrapes.len() && scrapes[i].0 <= t {
+            total += scrapes[i].1;
             i += 1;
         }
         samples.push(Sample {
             t_ms: t,
-            v: i as f64,
+            v: total as f64,
         });
         t += scrape;
     }
     samples
+}
+
+/// Records in the window `(t - window, t]` at each evaluation time of `grid`.
+fn window_counts(enters: &[(Millis, u64)], leaves: &[(Millis, u64)], grid: &[Millis]) -> Vec<u64> {
+    let (mut i, mut j, mut inside) = (0, 0, 0u64);
+    grid.iter()
+        .map(|&t| {
+            while i < enters.len() && enters[i].0 <= t {
+                inside += enters[i].1;
+                i += 1;
+            }
+            while j < leaves.len() && leaves[j].0 <= t {
+                inside -= leaves[j].1;
+                j += 1;
+            }
+            inside
+        })
+        .collect()
 }
 
 /// The highest value and its (first) time.
@@ -138,28 +242,15 @@ fn instance(
     }
 }
 
-/// Runs the reconstruction. `until` caps the evaluation (the end of what the user asked for).
+/// Runs the reconstruction over the series the merge built. `until` caps the evaluation (the
+/// end of what the user asked for).
 pub fn detect(
+    built: SeriesBuilder,
     table: &EventTable,
     causes: &CauseTable,
     a: &AlertSettings,
     until: Option<Millis>,
 ) -> Detection {
-    // Group rows into series.
-    let mut by_key: HashMap<(CauseIdx, Sym, Sym, Sym), SeriesInput> = HashMap::new();
-    for r in &table.rows {
-        let key = (r.cause, r.pod, r.container, r.namespace);
-        let s = by_key.entry(key).or_insert_with(|| SeriesInput {
-            key,
-            records: Vec::new(),
-            events: Vec::new(),
-            alive_until: Millis::MIN,
-        });
-        s.records.push(r.ts);
-        if r.first_of_event {
-            s.events.push(r.ts);
-        }
-    }
     let last_seen: HashMap<(&str, &str, &str), Millis> = table
         .pods
         .iter()
@@ -170,19 +261,6 @@ pub fn detect(
             )
         })
         .collect();
-    let mut inputs: Vec<SeriesInput> = by_key.into_values().collect();
-    for s in &mut inputs {
-        let (_, p, c, n) = s.key;
-        let seen = last_seen
-            .get(&(table.syms.get(p), table.syms.get(c), table.syms.get(n)))
-            .copied()
-            .unwrap_or(Millis::MIN);
-        let last_event = *s.records.last().expect("a series has records");
-        s.alive_until = seen.max(ceil_to(last_event, a.scrape_interval_ms, 0));
-        if let Some(u) = until {
-            s.alive_until = s.alive_until.min(u);
-        }
-    }
     let label_of = |key: (CauseIdx, Sym, Sym, Sym)| {
         let (cause, p, c, n) = key;
         let mut labels = BTreeMap::new();
@@ -195,16 +273,32 @@ pub fn detect(
         }
         labels
     };
-    inputs.sort_by_key(|s| label_of(s.key));
-    let Some(first) = inputs
-        .iter()
-        .filter_map(|s| s.records.first())
-        .min()
-        .copied()
-    else {
+    let mut inputs: Vec<(SeriesAcc, Millis, BTreeMap<String, String>)> = built
+        .series
+        .into_iter()
+        .map(|s| {
+            let (_, p, c, n) = s.key;
+            let seen = last_seen
+                .get(&(table.syms.get(p), table.syms.get(c), table.syms.get(n)))
+                .copied()
+                .unwrap_or(Millis::MIN);
+            let mut alive_until = seen.max(ceil_to(s.last_record, a.scrape_interval_ms, 0));
+            if let Some(u) = until {
+                alive_until = alive_until.min(u);
+            }
+            let labels = label_of(s.key);
+            (s, alive_until, labels)
+        })
+        .collect();
+    inputs.sort_by(|x, y| x.2.cmp(&y.2));
+    let Some(first) = inputs.iter().map(|(s, ..)| s.first_record).min() else {
         return Detection::default();
     };
-    let mut end = inputs.iter().map(|s| s.alive_until).max().unwrap_or(first)
+    let mut end = inputs
+        .iter()
+        .map(|(_, alive, _)| *alive)
+        .max()
+        .unwrap_or(first)
         + a.window_ms
         + a.eval_interval_ms;
     if let Some(u) = until {
@@ -222,25 +316,23 @@ pub fn detect(
     };
 
     let computed: Vec<(SeriesResult, Vec<Option<f64>>)> = inputs
-        .par_iter()
-        .map(|s| {
+        .into_par_iter()
+        .map(|(s, alive_until, labels)| {
             let rates: Vec<Option<f64>> = match a.rate_mode {
                 RateMode::Prometheus => {
-                    let samples = counter_samples(&s.events, a.scrape_interval_ms, s.alive_until);
+                    let samples = counter_samples(&s.scrapes, a.scrape_interval_ms, alive_until);
                     grid.iter()
                         .map(|&t| engine::rate(&samples, t, a.window_ms, a.compat))
                         .collect()
                 }
-                RateMode::Loki => grid
-                    .iter()
-                    .map(|&t| {
+                RateMode::Loki => window_counts(&s.enters, &s.leaves, &grid)
+                    .into_iter()
+                    .map(|n| {
                         // Loki returns nothing once the stream has no line in the window.
-                        let r = engine::loki_rate(&s.records, t, a.window_ms);
-                        (r > 0.0).then_some(r)
+                        (n > 0).then(|| engine::loki_rate_of_count(n, a.window_ms))
                     })
                     .collect(),
             };
-            let labels = label_of(s.key);
             let episodes = engine::run_alert(
                 grid.iter()
                     .zip(&rates)
@@ -258,8 +350,8 @@ pub fn detect(
                     labels,
                     cause,
                     pod: table.syms.get(p).to_owned(),
-                    records: s.records.len() as u64,
-                    events: s.events.len() as u64,
+                    records: s.records,
+                    events: s.events,
                     peak,
                     alerts,
                 },
@@ -305,11 +397,76 @@ pub fn detect(
 mod tests {
     use super::*;
 
+    fn row(ts: Millis, first_of_event: bool) -> ErrorEvent {
+        ErrorEvent {
+            ts,
+            cause: 0,
+            level: crate::model::Level::Error,
+            pod: 1,
+            container: 0,
+            namespace: 0,
+            input: 0,
+            line: 0,
+            lines: 1,
+            signature: 0,
+            error_key: 0,
+            line_hash: 0,
+            first_of_event,
+        }
+    }
+
+    fn settings(rate_mode: RateMode) -> AlertSettings {
+        AlertSettings {
+            name: "HighGenerationErrorRate".into(),
+            threshold: 0.1,
+            for_ms: 300_000,
+            window_ms: 300_000,
+            eval_interval_ms: 15_000,
+            eval_offset_ms: 0,
+            scrape_interval_ms: 15_000,
+            rate_mode,
+            compat: engine::PromCompat::V2,
+            dedup_window_ms: 250,
+        }
+    }
+
     #[test]
     fn counter_starts_at_first_scrape_after_first_event() {
-        let s = counter_samples(&[1_000, 2_000, 16_000], 15_000, 45_000);
-        let got: Vec<(i64, f64)> = s.iter().map(|s| (s.t_ms, s.v)).collect();
+        let mut b = SeriesBuilder::new(&settings(RateMode::Prometheus));
+        for (ts, first) in [(1_000, true), (1_500, false), (2_000, true), (16_000, true)] {
+            b.add(&row(ts, first));
+        }
+        let s = &b.series[0];
+        assert_eq!((s.records, s.events), (4, 3));
+        let samples = counter_samples(&s.scrapes, 15_000, 45_000);
+        let got: Vec<(i64, f64)> = samples.iter().map(|s| (s.t_ms, s.v)).collect();
         assert_eq!(got, vec![(15_000, 2.0), (30_000, 3.0), (45_000, 3.0)]);
+    }
+
+    #[test]
+    fn loki_counts_match_counting_the_records_in_each_window() {
+        let a = settings(RateMode::Loki);
+        let records = [
+            0, 1_000, 14_999, 15_000, 60_000, 299_999, 300_000, 300_001, 615_000,
+        ];
+        let mut b = SeriesBuilder::new(&a);
+        for &ts in &records {
+            b.add(&row(ts, true));
+        }
+        let grid = engine::eval_grid(0, 1_000_000, a.eval_interval_ms, a.eval_offset_ms);
+        let s = &b.series[0];
+        let counts = window_counts(&s.enters, &s.leaves, &grid);
+        for (&t, &n) in grid.iter().zip(&counts) {
+            let want = records
+                .iter()
+                .filter(|&&ts| ts > t - a.window_ms && ts <= t)
+                .count() as u64;
+            assert_eq!(n, want, "at {t}");
+            assert_eq!(
+                engine::loki_rate_of_count(n, a.window_ms),
+                engine::loki_rate(&records, t, a.window_ms)
+            );
+        }
     }
 
     #[test]

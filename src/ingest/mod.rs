@@ -76,7 +76,7 @@ where
                     carry,
                     ctx,
                 } => {
-                    let mut sink = factory.make();
+                    let mut sink = factory.make(input);
                     let stats = scan_chunk(&chunk, carry, &ctx, &mut sink);
                     let index = chunk.index;
                     drop(chunk);

@@ -68,12 +68,13 @@ pub trait RecordSink: Send {
     /// Whether records at this level need their message and trace (the rest only count).
     fn wants(&self, level: Level) -> bool;
     fn record(&mut self, rec: &Record<'_>);
-    /// The chunk is done: release what is no longer needed (sinks are kept until the merge).
+    /// The chunk is done: hand on or release what it gathered (sinks are kept until the merge).
     fn finish(&mut self) {}
 }
 
 /// Makes one sink per chunk.
 pub trait SinkFactory: Sync {
     type Sink: RecordSink;
-    fn make(&self) -> Self::Sink;
+    /// A sink for a chunk of input number `input` (in the order inputs were found).
+    fn make(&self, input: u32) -> Self::Sink;
 }

@@ -1,7 +1,7 @@
 //! Classified error records: the compact row each one becomes once ingest and classify have
 //! seen it, and the interner that lets millions of rows share pod names and message
-//! signatures. A row is ~50 bytes whatever the length of the log line, so memory grows with the
-//! number of errors, never with the size of the input.
+//! signatures. A row is 64 bytes whatever the length of the log line; rows beyond a budget go
+//! to disk (`classify::spill`), so memory does not grow with the size of the input.
 
 use std::collections::HashMap;
 
@@ -67,6 +67,16 @@ impl Interner {
         self.strings.push(s.to_owned());
         self.index.insert(s.to_owned(), sym);
         sym
+    }
+
+    /// The symbol for `s`, if it was interned.
+    pub fn lookup(&self, s: &str) -> Option<Sym> {
+        self.index.get(s).copied()
+    }
+
+    /// Every string, indexed by its symbol.
+    pub fn strings(&self) -> &[String] {
+        &self.strings
     }
 
     /// The string behind a symbol (the empty string for an unknown symbol).

@@ -1,21 +1,22 @@
-//! Building the report: the classified events go into a polars DataFrame, which does the
-//! per-cause, per-pod, per-signature and per-minute aggregations (and the `--export`); the
+//! Building the report: the classified events go into a polars DataFrame (at minute
+//! resolution, built as the merge streams them), which does the per-cause, per-pod,
+//! per-signature and per-minute aggregations; the
 //! detection becomes alerts, a verdict and a timeline; the cause table's remediation is filled
 //! in with the namespace, deployment and container seen in the input.
 
 use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{Context, Result};
-use polars::prelude::{col, len, Column, DataFrame, DataType, Expr, IntoLazy, PolarsResult};
+use polars::prelude::{col, Column, DataFrame, Expr, IntoLazy, PolarsResult};
 
 use super::model::*;
 use crate::classify::{CauseTable, EventTable, UNCLASSIFIED_ID};
 use crate::config::{Config, RateMode};
 use crate::detect::engine::PromCompat;
 use crate::detect::Detection;
-use crate::model::event::CauseIdx;
+use crate::model::event::{CauseIdx, Sym};
 use crate::model::time::{format_duration, format_rfc3339, format_short, MINUTE};
-use crate::model::{AlertInstance, FileQuality, InputKind, Millis};
+use crate::model::{AlertInstance, ErrorEvent, FileQuality, InputKind, Millis};
 
 /// How many top messages each cause lists.
 const TOP_MESSAGES: usize = 5;
@@ -28,107 +29,99 @@ fn t(ms: Millis) -> String {
     format_rfc3339(ms)
 }
 
-/// The classified error records as a DataFrame for aggregation, one row per record. Names are
-/// kept as integer codes (cause index, interned pod and signature) so the frame costs ~50 bytes
-/// a row; [`export_frame`] spells them out for `--export`.
-pub fn events_frame(table: &EventTable) -> PolarsResult<DataFrame> {
-    let rows = &table.rows;
-    DataFrame::new_infer_height(vec![
-        Column::new(
-            "ts_ms".into(),
-            rows.iter().map(|r| r.ts).collect::<Vec<i64>>(),
-        ),
-        Column::new(
-            "minute_ms".into(),
-            rows.iter()
-                .map(|r| r.ts - r.ts.rem_euclid(MINUTE))
-                .collect::<Vec<i64>>(),
-        ),
-        Column::new(
-            "cause".into(),
-            rows.iter().map(|r| r.cause as u32).collect::<Vec<u32>>(),
-        ),
-        Column::new(
-            "pod".into(),
-            rows.iter().map(|r| r.pod).collect::<Vec<u32>>(),
-        ),
-        Column::new(
-            "event".into(),
-            rows.iter().map(|r| r.first_of_event).collect::<Vec<bool>>(),
-        ),
-        Column::new(
-            "signature".into(),
-            rows.iter().map(|r| r.signature).collect::<Vec<u32>>(),
-        ),
-    ])
+/// Aggregation key of [`EventsBuilder`]: cause, pod, container, namespace, signature.
+type MinuteKey = (CauseIdx, Sym, Sym, Sym, Sym);
+
+/// Records, events, first and last time of one aggregation key.
+#[derive(Clone, Copy)]
+struct Tally {
+    records: u64,
+    events: u64,
+    first: Millis,
+    last: Millis,
 }
 
-/// The classified error records with every name spelled out, for `--export`.
-pub fn export_frame(
-    table: &EventTable,
-    causes: &CauseTable,
-    inputs: &[FileQuality],
-) -> PolarsResult<DataFrame> {
-    let rows = &table.rows;
-    let sym = |f: fn(&crate::model::ErrorEvent) -> u32| {
-        rows.iter()
-            .map(|r| table.syms.get(f(r)))
-            .collect::<Vec<&str>>()
-    };
-    DataFrame::new_infer_height(vec![
-        Column::new(
-            "time".into(),
-            rows.iter()
-                .map(|r| format_rfc3339(r.ts))
-                .collect::<Vec<String>>(),
-        ),
-        Column::new(
-            "ts_ms".into(),
-            rows.iter().map(|r| r.ts).collect::<Vec<i64>>(),
-        ),
-        Column::new(
-            "cause".into(),
-            rows.iter()
-                .map(|r| causes.id(r.cause))
-                .collect::<Vec<&str>>(),
-        ),
-        Column::new(
-            "level".into(),
-            rows.iter().map(|r| r.level.as_str()).collect::<Vec<&str>>(),
-        ),
-        Column::new("pod".into(), sym(|r| r.pod)),
-        Column::new("container".into(), sym(|r| r.container)),
-        Column::new("namespace".into(), sym(|r| r.namespace)),
-        Column::new(
-            "event".into(),
-            rows.iter().map(|r| r.first_of_event).collect::<Vec<bool>>(),
-        ),
-        Column::new("signature".into(), sym(|r| r.signature)),
-        Column::new(
-            "input".into(),
-            rows.iter()
-                .map(|r| inputs.get(r.input as usize).map_or("", |q| q.name.as_str()))
-                .collect::<Vec<&str>>(),
-        ),
-        Column::new(
-            "line".into(),
-            rows.iter().map(|r| r.line).collect::<Vec<u64>>(),
-        ),
-    ])
+/// The classified events table, built as the merge streams the error records (in time order):
+/// one row per minute, cause, pod, container, namespace and message signature, with the records
+/// and events it holds and their first and last time. This is the events table at minute
+/// resolution, the finest any aggregation of the report uses, so its size follows the
+/// incident's length and variety, not the number of records. Names are integer codes (cause
+/// index, interned strings).
+#[derive(Default)]
+pub struct EventsBuilder {
+    minute: Option<Millis>,
+    current: foldhash::HashMap<MinuteKey, Tally>,
+    minute_ms: Vec<i64>,
+    keys: Vec<MinuteKey>,
+    tallies: Vec<Tally>,
 }
 
-/// Group by `keys`, counting records and events, with first and last time. Row order is
-/// unspecified: callers sort what they show.
+impl EventsBuilder {
+    /// Adds one error record; records must come in time order.
+    pub fn add(&mut self, r: &ErrorEvent) {
+        let minute = r.ts - r.ts.rem_euclid(MINUTE);
+        if self.minute != Some(minute) {
+            self.flush();
+            self.minute = Some(minute);
+        }
+        let key = (r.cause, r.pod, r.container, r.namespace, r.signature);
+        let t = self.current.entry(key).or_insert(Tally {
+            records: 0,
+            events: 0,
+            first: r.ts,
+            last: r.ts,
+        });
+        t.records += 1;
+        t.events += r.first_of_event as u64;
+        t.last = r.ts;
+    }
+
+    fn flush(&mut self) {
+        let Some(minute) = self.minute else {
+            return;
+        };
+        let mut rows: Vec<(MinuteKey, Tally)> = self.current.drain().collect();
+        rows.sort_unstable_by_key(|(k, _)| *k);
+        for (k, t) in rows {
+            self.minute_ms.push(minute);
+            self.keys.push(k);
+            self.tallies.push(t);
+        }
+    }
+
+    /// The table as a polars DataFrame.
+    pub fn frame(mut self) -> PolarsResult<DataFrame> {
+        self.flush();
+        let key = |f: fn(&MinuteKey) -> u32| self.keys.iter().map(f).collect::<Vec<u32>>();
+        let tally = |f: fn(&Tally) -> u64| self.tallies.iter().map(f).collect::<Vec<u64>>();
+        let time = |f: fn(&Tally) -> i64| self.tallies.iter().map(f).collect::<Vec<i64>>();
+        DataFrame::new_infer_height(vec![
+            Column::new("minute_ms".into(), self.minute_ms.clone()),
+            Column::new("cause".into(), key(|k| k.0 as u32)),
+            Column::new("pod".into(), key(|k| k.1)),
+            Column::new("container".into(), key(|k| k.2)),
+            Column::new("namespace".into(), key(|k| k.3)),
+            Column::new("signature".into(), key(|k| k.4)),
+            Column::new("records".into(), tally(|t| t.records)),
+            Column::new("events".into(), tally(|t| t.events)),
+            Column::new("first".into(), time(|t| t.first)),
+            Column::new("last".into(), time(|t| t.last)),
+        ])
+    }
+}
+
+/// Group the events table by `keys`, summing records and events, with first and last time.
+/// Row order is unspecified: callers sort what they show.
 fn counts(df: &DataFrame, keys: &[&str]) -> PolarsResult<DataFrame> {
     let by: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
     df.clone()
         .lazy()
         .group_by(by)
         .agg([
-            len().cast(DataType::UInt64).alias("records"),
-            col("event").cast(DataType::UInt64).sum().alias("events"),
-            col("ts_ms").min().alias("first"),
-            col("ts_ms").max().alias("last"),
+            col("records").sum().alias("records"),
+            col("events").sum().alias("events"),
+            col("first").min().alias("first"),
+            col("last").max().alias("last"),
         ])
         .collect()
 }
@@ -171,32 +164,37 @@ fn most_common<'a>(items: impl Iterator<Item = (&'a str, u64)>) -> Option<&'a st
         .map(|(k, _)| k)
 }
 
-/// How many error records carry each interned name in one field: one pass, no string work.
-fn name_counts(
-    table: &EventTable,
-    field: fn(&crate::model::ErrorEvent) -> u32,
-) -> Vec<(&str, u64)> {
+/// How many error records carry each name in one column of the events table.
+fn name_counts<'a>(
+    events: &DataFrame,
+    table: &'a EventTable,
+    column: &str,
+) -> PolarsResult<Vec<(&'a str, u64)>> {
     let mut counts = vec![0u64; table.syms.len()];
-    for r in &table.rows {
-        counts[field(r) as usize] += 1;
+    for (sym, n) in u32_col(events, column)?.zip(u64_col(events, "records")?) {
+        counts[sym as usize] += n;
     }
-    counts
+    Ok(counts
         .into_iter()
         .enumerate()
         .filter(|(_, n)| *n > 0)
         .map(|(sym, n)| (table.syms.get(sym as u32), n))
-        .collect()
+        .collect())
 }
 
 /// Namespace, deployment and container for the remediation commands, and how they were found.
-fn target(cfg: &Config, table: &EventTable) -> (String, String, String, String) {
+fn target(
+    cfg: &Config,
+    table: &EventTable,
+    events: &DataFrame,
+) -> PolarsResult<(String, String, String, String)> {
     let mut how = Vec::new();
     let namespace = match &cfg.namespace {
         Some(n) => {
             how.push("namespace from --namespace".to_owned());
             n.clone()
         }
-        None => match most_common(name_counts(table, |r| r.namespace).into_iter()) {
+        None => match most_common(name_counts(events, table, "namespace")?.into_iter()) {
             Some(n) => {
                 how.push("namespace from the input's paths".to_owned());
                 n.to_owned()
@@ -213,7 +211,7 @@ fn target(cfg: &Config, table: &EventTable) -> (String, String, String, String) 
             d.clone()
         }
         None => match most_common(
-            name_counts(table, |r| r.pod)
+            name_counts(events, table, "pod")?
                 .into_iter()
                 .filter_map(|(p, n)| Some((deployment_of(p)?, n))),
         ) {
@@ -227,10 +225,10 @@ fn target(cfg: &Config, table: &EventTable) -> (String, String, String, String) 
             }
         },
     };
-    let container = most_common(name_counts(table, |r| r.container).into_iter())
+    let container = most_common(name_counts(events, table, "container")?.into_iter())
         .unwrap_or("backend")
         .to_owned();
-    (namespace, deployment, container, how.join("; "))
+    Ok((namespace, deployment, container, how.join("; ")))
 }
 
 fn alert_doc(a: &AlertInstance) -> Alert {
@@ -252,26 +250,20 @@ fn labels_text(labels: &BTreeMap<String, String>) -> String {
     format!("{{{}}}", parts.join(", "))
 }
 
-/// Everything the renderers need.
-pub struct Built {
-    pub report: Report,
-    /// The events with names spelled out, when `--export` asked for them.
-    pub export: Option<DataFrame>,
-}
-
-/// Builds the report document.
+/// Builds the report document from the events table, the merge's findings and the detection.
 pub fn build(
     cfg: &Config,
+    events: EventsBuilder,
     table: &EventTable,
     files: Vec<FileQuality>,
     det: &Detection,
-) -> Result<Built> {
+) -> Result<Report> {
     let causes = &cfg.causes;
     let a = &cfg.alert;
-    let events = events_frame(table).context("building the events table")?;
+    let events = events.frame().context("building the events table")?;
     let cause_id = |code: u32| causes.id(code as CauseIdx);
-    let total_events = table.event_count() as u64;
-    let total_records = table.rows.len() as u64;
+    let total_events = table.events;
+    let total_records = table.records;
 
     // Errors by type, by pod, by message and per minute: four independent aggregations.
     let ((by_cause, by_pod), (by_sig, per_min)) = rayon::join(
@@ -432,7 +424,7 @@ pub fn build(
         .map(|a| a.pending_at)
         .chain(det.total_alerts.iter().map(|a| a.pending_at))
         .min()
-        .or_else(|| table.rows.first().map(|r| r.ts));
+        .or(table.first_ts);
     let thr = a.threshold;
     let forw = format_duration(a.for_ms);
     let summary = if total_records == 0 {
@@ -494,7 +486,8 @@ pub fn build(
     };
 
     // Remediation.
-    let (namespace, deployment, container, target_from) = target(cfg, table);
+    let (namespace, deployment, container, target_from) =
+        target(cfg, table, &events).context("finding the remediation's target")?;
     let remediation = remediation(
         causes,
         &cause_docs,
@@ -575,15 +568,7 @@ pub fn build(
         inputs,
         charts: BTreeMap::new(),
     };
-    drop(events);
-    let export = match cfg.export {
-        Some(_) => Some(
-            export_frame(table, causes, &report.inputs.files)
-                .context("building the export table")?,
-        ),
-        None => None,
-    };
-    Ok(Built { report, export })
+    Ok(report)
 }
 
 fn fill(command: &str, namespace: &str, deployment: &str, container: &str, pod: &str) -> String {

@@ -1,9 +1,11 @@
 //! Report: the document (`model.rs`), how it is built from the stages' results (`build.rs`),
 //! and one module per output format. Renderers are pure functions returning bytes; [`write_all`]
-//! is the one place that touches the file system.
+//! is the one place that writes the report (the `--export` table streams out as the run goes:
+//! `export.rs`).
 
 pub mod build;
 pub mod charts;
+pub mod export;
 pub mod html;
 pub mod json;
 pub mod markdown;
@@ -12,9 +14,8 @@ pub mod model;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use polars::prelude::{CsvWriter, DataFrame, ParquetWriter, SerWriter};
 
-use crate::config::{Config, ExportKind, Format};
+use crate::config::{Config, Format};
 use crate::detect::Detection;
 use charts::{Band, BandKind, ImageFormat, Line, PieChart, RateChart, Slice};
 use model::Report;
@@ -150,17 +151,15 @@ fn image_ext(f: ImageFormat) -> &'static str {
     }
 }
 
-/// Renders every requested format and writes it under `dir`, plus the `--export` table.
+/// Renders every requested format and writes it under `dir`. `exported` is the `--export`
+/// file, already written while the records streamed by, listed with the rest.
 pub fn write_all(
     cfg: &Config,
-    built: build::Built,
+    mut report: Report,
     det: &Detection,
     dir: &Path,
+    exported: Option<PathBuf>,
 ) -> Result<Written> {
-    let build::Built {
-        mut report,
-        export: export_table,
-    } = built;
     let rate = rate_chart(&report, det);
     let pie = pie_chart(&report);
     let mut outputs: Vec<(String, Vec<u8>)> = Vec::new();
@@ -214,37 +213,11 @@ pub fn write_all(
         std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
         files.push(path);
     }
-    if let (Some((path, kind)), Some(mut table)) = (&cfg.export, export_table) {
-        export(&mut table, path, *kind)?;
-        files.push(path.clone());
-    }
+    files.extend(exported);
     Ok(Written {
         summary: summary(&report, dir, &files),
         files,
     })
-}
-
-/// Writes the events table.
-fn export(df: &mut DataFrame, path: &Path, kind: ExportKind) -> Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("creating {}", parent.display()))?;
-    }
-    let file = std::fs::File::create(path)
-        .with_context(|| format!("--export {}: cannot create the file", path.display()))?;
-    match kind {
-        ExportKind::Parquet => {
-            ParquetWriter::new(file)
-                .finish(df)
-                .with_context(|| format!("writing {}", path.display()))?;
-        }
-        ExportKind::Csv => {
-            CsvWriter::new(file)
-                .finish(df)
-                .with_context(|| format!("writing {}", path.display()))?;
-        }
-    }
-    Ok(())
 }
 
 /// The short summary `analyze` prints.
