@@ -11,7 +11,7 @@ use anyhow::Context;
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use super::signature::{error_key, signature};
-use super::spill::Spill;
+use super::spill::{Block, Spill};
 use super::CauseTable;
 use crate::ingest::{Record, RecordSink, SinkFactory};
 use crate::model::event::{CauseIdx, Sym};
@@ -57,8 +57,9 @@ const CACHE_MAX: usize = 16 * 1024;
 pub struct EventSink<'t> {
     table: &'t CauseTable,
     collector: &'t Collector,
-    /// The input this chunk belongs to (index in the run's list of inputs).
+    /// The input this chunk belongs to (index in the run's list of inputs) and its index there.
     input: u32,
+    chunk: usize,
     rows: Vec<ErrorEvent>,
     syms: Interner,
     /// An example message per signature, with the line it came from.
@@ -80,11 +81,12 @@ pub struct Classifier<'t> {
 
 impl<'t> SinkFactory for Classifier<'t> {
     type Sink = EventSink<'t>;
-    fn make(&self, input: u32) -> EventSink<'t> {
+    fn make(&self, input: u32, chunk: usize) -> EventSink<'t> {
         EventSink {
             table: self.table,
             collector: self.collector,
             input,
+            chunk,
             rows: Vec::new(),
             syms: Interner::new(),
             examples: HashMap::new(),
@@ -115,7 +117,9 @@ struct Shared {
     /// does not depend on which thread finished first.
     examples: HashMap<Sym, ((u32, u64), String)>,
     seen: HashMap<(Sym, Sym, Sym), (Millis, Millis, u64)>,
-    rows: Vec<ErrorEvent>,
+    /// Records in memory, per chunk, and how many.
+    blocks: Vec<Block>,
+    buffered: usize,
     spill: Spill,
     spill_error: Option<std::io::Error>,
 }
@@ -183,21 +187,27 @@ impl Collector {
             e.1 = e.1.max(o.last);
             e.2 += o.records;
         }
-        let input = sink.input;
-        sh.rows.extend(sink.rows.drain(..).map(|mut r| {
-            r.input = input;
+        let mut rows = std::mem::take(&mut sink.rows);
+        for r in &mut rows {
+            r.input = sink.input;
             r.pod = map[r.pod as usize];
             r.container = map[r.container as usize];
             r.namespace = map[r.namespace as usize];
             r.signature = map[r.signature as usize];
-            r
-        }));
-        if sh.rows.len() >= self.budget_rows && sh.spill_error.is_none() {
-            let mut rows = std::mem::take(&mut sh.rows);
-            if let Err(e) = sh.spill.write_run(&mut rows) {
+        }
+        sh.buffered += rows.len();
+        sh.blocks.push(Block {
+            order: (sink.input, sink.chunk),
+            rows,
+        });
+        if sh.buffered >= self.budget_rows && sh.spill_error.is_none() {
+            let blocks = std::mem::take(&mut sh.blocks);
+            sh.buffered = 0;
+            if let Err((e, blocks)) = sh.spill.write_run(blocks) {
                 // Keep the records in memory rather than lose them; the merge reports it.
                 sh.spill_error = Some(e);
-                sh.rows = rows;
+                sh.buffered = blocks.iter().map(|b| b.rows.len()).sum();
+                sh.blocks = blocks;
             }
         }
     }
@@ -389,7 +399,7 @@ pub fn merge(
 
     let mut merged = sh
         .spill
-        .merged(sh.rows)
+        .merged(sh.blocks)
         .context("reading back the error records spilled to the temporary directory")?;
     // Duplicates share their time, so only the current millisecond's keys are needed.
     let mut same_ms: foldhash::HashSet<(u64, Sym)> = foldhash::HashSet::default();

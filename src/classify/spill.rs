@@ -19,8 +19,11 @@ const RECORD_BYTES: usize = 64;
 const READ_BATCH: usize = 1024;
 
 /// The order records are merged in: time, then input, then line.
+pub type OrderKey = (i64, u32, u64);
+
+/// A record's [`OrderKey`].
 #[inline]
-pub fn order_key(r: &ErrorEvent) -> (i64, u32, u64) {
+pub fn order_key(r: &ErrorEvent) -> OrderKey {
     (r.ts, r.input, r.line)
 }
 
@@ -64,6 +67,96 @@ fn decode(b: &[u8]) -> ErrorEvent {
     }
 }
 
+/// The records of one chunk, with the chunk's place in the run (input, chunk index).
+#[derive(Debug, Default)]
+pub struct Block {
+    pub order: (u32, usize),
+    pub rows: Vec<ErrorEvent>,
+}
+
+/// Most sorted pieces [`in_order`] hands to the k-way merge before it sorts instead.
+const MAX_PIECES: usize = 64;
+
+/// A sorted sequence of records, kept as the chunk vectors it came in.
+type Piece = Vec<Vec<ErrorEvent>>;
+
+/// The records of `blocks` as a few sorted pieces for the k-way merge. A container's log is
+/// written in time order, so blocks put back in input and chunk order fall into a handful of
+/// sorted stretches (one per container or pod, as `kubectl logs --prefix` dumps them one after
+/// another), which are used as they are: nothing is sorted or copied. Input in no such order
+/// is sorted instead (in parallel when `parallel`).
+fn in_order(mut blocks: Vec<Block>, parallel: bool) -> Vec<Piece> {
+    blocks.sort_unstable_by_key(|b| b.order);
+    let mut pieces: Vec<Piece> = Vec::new();
+    let mut current: Piece = Vec::new();
+    let mut prev: Option<OrderKey> = None;
+    let mut rest = blocks.into_iter();
+    while let Some(b) = rest.next() {
+        let mut rows = b.rows;
+        loop {
+            let mut last = prev;
+            let cut = rows.iter().position(|r| {
+                let k = order_key(r);
+                let backwards = last.is_some_and(|l| k < l);
+                last = Some(k);
+                backwards
+            });
+            match cut {
+                None => {
+                    prev = last;
+                    if !rows.is_empty() {
+                        current.push(rows);
+                    }
+                    break;
+                }
+                Some(i) => {
+                    let tail = rows.split_off(i);
+                    if !rows.is_empty() {
+                        current.push(rows);
+                    }
+                    pieces.push(std::mem::take(&mut current));
+                    prev = None;
+                    rows = tail;
+                    if pieces.len() >= MAX_PIECES {
+                        // No useful order: sort everything.
+                        let mut all: Vec<ErrorEvent> =
+                            pieces.into_iter().flatten().flatten().collect();
+                        all.extend(rows);
+                        all.extend(rest.flat_map(|b| b.rows));
+                        if parallel {
+                            all.par_sort_unstable_by_key(order_key);
+                        } else {
+                            all.sort_unstable_by_key(order_key);
+                        }
+                        return vec![vec![all]];
+                    }
+                }
+            }
+        }
+    }
+    if !current.is_empty() {
+        pieces.push(current);
+    }
+    pieces
+}
+
+/// The records of `pieces` in [`order_key`] order (a k-way merge in memory), for writing a run.
+fn merge_pieces(pieces: Vec<Piece>) -> Vec<ErrorEvent> {
+    if pieces.len() == 1 {
+        return pieces.into_iter().flatten().flatten().collect();
+    }
+    let mut merged = Merged::new(pieces.into_iter().map(memory_source).collect());
+    let mut out = Vec::new();
+    while let Ok(Some(r)) = merged.next_row() {
+        out.push(r);
+    }
+    out
+}
+
+fn memory_source(piece: Piece) -> Source {
+    Source::Memory(piece.into_iter().flatten())
+}
+
 /// Where one sorted run lies in the spill file.
 #[derive(Clone, Copy, Debug)]
 struct Run {
@@ -85,14 +178,28 @@ impl Spill {
         self.runs.len()
     }
 
-    /// Sorts `rows` and appends them to the spill file as one run. The sort is sequential:
-    /// this runs under the collector's lock, where a rayon sort could steal a job that waits
-    /// for the same lock.
-    pub fn write_run(&mut self, rows: &mut [ErrorEvent]) -> io::Result<()> {
-        if rows.is_empty() {
+    /// Puts the records of `blocks` in order and appends them to the spill file as one run.
+    /// Any sort is sequential: this runs under the collector's lock, where a rayon sort could
+    /// steal a job that waits for the same lock. On error the records are handed back.
+    pub fn write_run(&mut self, blocks: Vec<Block>) -> Result<(), (io::Error, Vec<Block>)> {
+        let rows = merge_pieces(in_order(blocks, false));
+        match self.append(&rows) {
+            Ok(()) => Ok(()),
+            Err(e) => Err((
+                e,
+                vec![Block {
+                    order: (0, 0),
+                    rows,
+                }],
+            )),
+        }
+    }
+
+    fn append(&mut self, rows: &[ErrorEvent]) -> io::Result<()> {
+        let len = rows.len();
+        if len == 0 {
             return Ok(());
         }
-        rows.sort_unstable_by_key(order_key);
         if self.file.is_none() {
             self.file = Some(tempfile::tempfile()?);
         }
@@ -100,25 +207,25 @@ impl Spill {
         file.seek(SeekFrom::Start(self.end))?;
         let mut w = BufWriter::with_capacity(1 << 20, &*file);
         let mut buf = [0u8; RECORD_BYTES];
-        for r in rows.iter() {
+        for r in rows {
             encode(r, &mut buf);
             w.write_all(&buf)?;
         }
         w.flush()?;
         self.runs.push(Run {
             offset: self.end,
-            len: rows.len() as u64,
+            len: len as u64,
         });
-        self.end += (rows.len() * RECORD_BYTES) as u64;
+        self.end += (len * RECORD_BYTES) as u64;
         Ok(())
     }
 
-    /// Every record of every run and of `memory` (which it sorts), in [`order_key`] order.
-    pub fn merged(self, mut memory: Vec<ErrorEvent>) -> io::Result<Merged> {
-        memory.par_sort_unstable_by_key(order_key);
-        let spilled = !self.runs.is_empty();
-        let mut sources = Vec::with_capacity(self.runs.len() + 1);
-        sources.push(Source::Memory(memory.into_iter()));
+    /// Every record of every run and of the `memory` blocks, in [`order_key`] order.
+    pub fn merged(self, memory: Vec<Block>) -> io::Result<Merged> {
+        let mut sources: Vec<Source> = in_order(memory, true)
+            .into_iter()
+            .map(memory_source)
+            .collect();
         if let Some(file) = self.file {
             let file = std::rc::Rc::new(file);
             for run in self.runs {
@@ -130,14 +237,7 @@ impl Spill {
                 }));
             }
         }
-        let mut heap = BinaryHeap::with_capacity(sources.len());
-        // With one source (nothing spilled) `next_row` reads it directly, without the heap.
-        for (i, s) in sources.iter_mut().enumerate().filter(|_| spilled) {
-            if let Some(r) = s.next()? {
-                heap.push(Reverse(Head(order_key(&r), i, r)));
-            }
-        }
-        Ok(Merged { sources, heap })
+        Ok(Merged::new(sources))
     }
 }
 
@@ -174,7 +274,7 @@ impl RunReader {
 }
 
 enum Source {
-    Memory(std::vec::IntoIter<ErrorEvent>),
+    Memory(std::iter::Flatten<std::vec::IntoIter<Vec<ErrorEvent>>>),
     Run(RunReader),
 }
 
@@ -187,45 +287,79 @@ impl Source {
     }
 }
 
-/// A source's next record, ordered by its key (then source, so ties are stable).
-struct Head((i64, u32, u64), usize, ErrorEvent);
-
-impl PartialEq for Head {
-    fn eq(&self, other: &Self) -> bool {
-        (self.0, self.1) == (other.0, other.1)
-    }
-}
-impl Eq for Head {}
-impl PartialOrd for Head {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Head {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.0, self.1).cmp(&(other.0, other.1))
-    }
-}
-
-/// The k-way merge of every run: records in [`order_key`] order.
+/// The k-way merge of every run: records in [`order_key`] order (ties: the earlier source).
+/// Each source's next record waits in `next`; a few sources are compared directly, many
+/// through a heap of their keys.
 pub struct Merged {
     sources: Vec<Source>,
-    heap: BinaryHeap<Reverse<Head>>,
+    next: Vec<Option<ErrorEvent>>,
+    heap: BinaryHeap<Reverse<(OrderKey, usize)>>,
+    started: bool,
 }
 
+/// Up to this many sources, the next record is found by comparing them all.
+const LINEAR_MAX: usize = 8;
+
 impl Merged {
+    fn new(sources: Vec<Source>) -> Self {
+        Merged {
+            next: Vec::with_capacity(sources.len()),
+            heap: BinaryHeap::new(),
+            sources,
+            started: false,
+        }
+    }
+
     /// The next record, or `None` when every run is exhausted.
     pub fn next_row(&mut self) -> io::Result<Option<ErrorEvent>> {
-        if self.sources.len() == 1 {
-            return self.sources[0].next();
+        match self.sources.len() {
+            0 => return Ok(None),
+            1 => return self.sources[0].next(),
+            _ => {}
         }
-        let Some(Reverse(Head(_, i, row))) = self.heap.pop() else {
-            return Ok(None);
+        let large = self.sources.len() > LINEAR_MAX;
+        if !self.started {
+            self.started = true;
+            for (i, s) in self.sources.iter_mut().enumerate() {
+                let r = s.next()?;
+                if let Some(r) = &r {
+                    if large {
+                        self.heap.push(Reverse((order_key(r), i)));
+                    }
+                }
+                self.next.push(r);
+            }
+        }
+        let i = if !large {
+            let mut best: Option<(OrderKey, usize)> = None;
+            for (i, r) in self.next.iter().enumerate() {
+                if let Some(r) = r {
+                    let k = order_key(r);
+                    match best {
+                        Some((bk, _)) if bk <= k => {}
+                        _ => best = Some((k, i)),
+                    }
+                }
+            }
+            match best {
+                Some((_, i)) => i,
+                None => return Ok(None),
+            }
+        } else {
+            match self.heap.pop() {
+                Some(Reverse((_, i))) => i,
+                None => return Ok(None),
+            }
         };
-        if let Some(r) = self.sources[i].next()? {
-            self.heap.push(Reverse(Head(order_key(&r), i, r)));
+        let row = self.next[i].take();
+        let refill = self.sources[i].next()?;
+        if let Some(r) = &refill {
+            if large {
+                self.heap.push(Reverse((order_key(r), i)));
+            }
         }
-        Ok(Some(row))
+        self.next[i] = refill;
+        Ok(row)
     }
 }
 
@@ -271,30 +405,86 @@ mod tests {
     fn runs_and_memory_merge_in_time_order() {
         let mut spill = Spill::default();
         let mut all = Vec::new();
-        for run in 0..5u32 {
-            let mut rows: Vec<ErrorEvent> = (0..(READ_BATCH as i64 * 2 + 17))
+        for run in 0..12u32 {
+            // Two blocks per run, unsorted within and between them.
+            let rows: Vec<ErrorEvent> = (0..(READ_BATCH as i64 * 2 + 17))
                 .map(|i| row((i * 7919 + run as i64 * 13) % 5000, run, i as u64))
                 .collect();
             all.extend(rows.iter().cloned());
-            spill.write_run(&mut rows).unwrap();
+            let (a, b) = rows.split_at(rows.len() / 2);
+            let blocks = vec![
+                Block {
+                    order: (run, 1),
+                    rows: b.to_vec(),
+                },
+                Block {
+                    order: (run, 0),
+                    rows: a.to_vec(),
+                },
+            ];
+            spill.write_run(blocks).unwrap();
         }
         let memory: Vec<ErrorEvent> = (0..100).map(|i| row(i * 50, 9, i as u64)).collect();
-        let mut alone = Spill::default().merged(memory.clone()).unwrap();
+        // Blocks handed over out of chunk order but in time order once put back: taken as
+        // they are.
+        let blocks = || {
+            vec![
+                Block {
+                    order: (9, 1),
+                    rows: memory[50..].to_vec(),
+                },
+                Block {
+                    order: (9, 0),
+                    rows: memory[..50].to_vec(),
+                },
+            ]
+        };
+        let mut alone = Spill::default().merged(blocks()).unwrap();
         let mut got = Vec::new();
         while let Some(r) = alone.next_row().unwrap() {
             got.push(r);
         }
-        assert_eq!(
-            got, memory,
-            "nothing spilled: the records as they are, sorted"
-        );
+        assert_eq!(got, memory, "nothing spilled: the records in order");
         all.extend(memory.iter().cloned());
-        assert_eq!(spill.runs(), 5);
-        let mut merged = spill.merged(memory).unwrap();
+        assert_eq!(
+            spill.runs(),
+            12,
+            "more runs than the linear merge handles: the heap"
+        );
+        let mut merged = spill.merged(blocks()).unwrap();
         let mut got = Vec::new();
         while let Some(r) = merged.next_row().unwrap() {
             got.push(r);
         }
+        all.sort_by_key(order_key);
+        assert_eq!(got, all);
+    }
+
+    #[test]
+    fn pods_dumped_one_after_another_are_merged_without_a_sort() {
+        // Three pods, each in time order, dumped one after another across chunk blocks.
+        let mut blocks = Vec::new();
+        let mut all = Vec::new();
+        let mut line = 0;
+        for pod in 0..3i64 {
+            for chunk in 0..4 {
+                let rows: Vec<ErrorEvent> = (0..50)
+                    .map(|i| {
+                        line += 1;
+                        row(pod * 7 + (chunk * 50 + i) * 10, 0, line)
+                    })
+                    .collect();
+                all.extend(rows.iter().cloned());
+                blocks.push(Block {
+                    order: (0, (pod * 4 + chunk) as usize),
+                    rows,
+                });
+            }
+        }
+        blocks.reverse();
+        let pieces = in_order(blocks, false);
+        assert_eq!(pieces.len(), 3, "one sorted piece per pod");
+        let got = merge_pieces(pieces);
         all.sort_by_key(order_key);
         assert_eq!(got, all);
     }

@@ -42,26 +42,29 @@ pub fn parse_wanted<'a>(
     line: &'a str,
     wants: &dyn Fn(Level) -> bool,
 ) -> Result<JsonRecord<'a>, String> {
-    parse_with(line, wants, false)
+    parse_with(line, wants, false, true)
 }
 
 /// Like [`parse_wanted`], but top-level message and trace strings are returned undecoded in
 /// `message_raw` / `trace_raw` (borrowed JSON string literals), for callers that decode lazily.
+/// With `times` false the time fields are skipped unread (the caller has the kubelet's time).
 pub fn parse_raw<'a>(
     line: &'a str,
     wants: &dyn Fn(Level) -> bool,
+    times: bool,
 ) -> Result<JsonRecord<'a>, String> {
-    parse_with(line, wants, true)
+    parse_with(line, wants, true, times)
 }
 
 fn parse_with<'a>(
     line: &'a str,
     wants: &dyn Fn(Level) -> bool,
     raw: bool,
+    times: bool,
 ) -> Result<JsonRecord<'a>, String> {
     let mut de = serde_json::Deserializer::from_str(line);
     let rec = de
-        .deserialize_map(RecordVisitor { wants, raw })
+        .deserialize_map(RecordVisitor { wants, raw, times })
         .map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())?;
     Ok(rec)
@@ -119,6 +122,29 @@ impl<'de> Deserialize<'de> for Value<'de> {
     }
 }
 
+/// An object key, borrowed from the line (serde's own `Cow<str>` always allocates; keys only
+/// hold escapes in odd cases, and then they are copied).
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 /// pino/bunyan's `err` (an object with `message` and `stack`) or a plain error string.
 #[derive(Default)]
 struct ErrField<'a> {
@@ -136,7 +162,7 @@ impl<'de> Deserialize<'de> for ErrField<'de> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<ErrField<'de>, A::Error> {
                 let mut e = ErrField::default();
-                while let Some(key) = m.next_key::<Cow<'de, str>>()? {
+                while let Some(Key(key)) = m.next_key::<Key<'de>>()? {
                     match (key.as_ref(), m.next_value::<Value<'de>>()?) {
                         ("message", Value::Str(s)) => e.message = Some(s),
                         ("stack", Value::Str(s)) => e.stack = Some(s),
@@ -209,6 +235,7 @@ fn time_of(v: &Value<'_>) -> Option<ParsedTs> {
 struct RecordVisitor<'w> {
     wants: &'w dyn Fn(Level) -> bool,
     raw: bool,
+    times: bool,
 }
 
 impl<'de> Visitor<'de> for RecordVisitor<'_> {
@@ -223,12 +250,18 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
         let mut msg_rank = u8::MAX;
         let mut ts_rank = u8::MAX;
         let mut kind_status = false;
+        let mut skipped_time = false;
         let mut err_message: Option<Cow<'de, str>> = None;
         // Once the level is known and unwanted, message and trace are skipped undecoded.
         let skip_text = |rec: &JsonRecord<'_>| rec.level.is_some_and(|l| !(self.wants)(l));
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             match key.as_ref() {
                 "timestamp" | "time" | "ts" | "@timestamp" | "datetime" | "date" | "t" => {
+                    if !self.times {
+                        skipped_time = true;
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    }
                     let v: Value<'de> = map.next_value()?;
                     let rank = match key.as_ref() {
                         "timestamp" | "@timestamp" => 0,
@@ -317,7 +350,8 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
                 rec.message = m;
             }
         }
-        rec.is_kubectl_status = kind_status && rec.level.is_none() && rec.ts.is_none();
+        rec.is_kubectl_status =
+            kind_status && rec.level.is_none() && rec.ts.is_none() && !skipped_time;
         Ok(rec)
     }
 }
@@ -387,9 +421,23 @@ mod tests {
 /// How far into a line the fast path looks for the level and time keys.
 const QUICK_WINDOW: usize = 256;
 
-fn quick_value<'a>(line: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+/// Searchers for the keys the fast path looks for, built once (building one per line cost
+/// more than the search).
+static QUICK_KEYS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 5]> =
+    std::sync::LazyLock::new(|| {
+        [
+            &b"\"level\":"[..],
+            b"\"timestamp\":",
+            b"\"time\":",
+            b"\"@timestamp\":",
+            b"\"ts\":",
+        ]
+        .map(memchr::memmem::Finder::new)
+    });
+
+fn quick_value<'a>(line: &'a [u8], key: &memchr::memmem::Finder<'_>) -> Option<&'a [u8]> {
     let window = &line[..line.len().min(QUICK_WINDOW)];
-    let at = memchr::memmem::find(window, key)? + key.len();
+    let at = key.find(window)? + key.needle().len();
     let rest = &line[at..];
     let start = rest.iter().position(|c| *c != b' ')?;
     Some(&rest[start..])
@@ -399,7 +447,7 @@ fn quick_value<'a>(line: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
 /// `"level":30`): the fast path for lines whose message is not needed. `None` when the key is not
 /// near the start or its value is not a plain word or number.
 pub fn quick_level(line: &[u8]) -> Option<Level> {
-    let v = quick_value(line, b"\"level\":")?;
+    let v = quick_value(line, &QUICK_KEYS[0])?;
     match v.first()? {
         b'"' => {
             let end = memchr::memchr(b'"', &v[1..])?;
@@ -423,12 +471,7 @@ pub fn quick_level(line: &[u8]) -> Option<Level> {
 /// The time of a JSON line from its bytes (`"timestamp":"..."`, `"time":"..."`, `"time":<ms>`),
 /// for the same fast path. `None` when not found or not readable (the full parse then decides).
 pub fn quick_time(line: &[u8]) -> Option<ParsedTs> {
-    for key in [
-        &b"\"timestamp\":"[..],
-        b"\"time\":",
-        b"\"@timestamp\":",
-        b"\"ts\":",
-    ] {
+    for key in &QUICK_KEYS[1..] {
         let Some(v) = quick_value(line, key) else {
             continue;
         };
@@ -461,11 +504,11 @@ mod raw_tests {
     fn raw_strings_decode_to_what_the_full_parse_gives() {
         let line = r#"{"timestamp":"2026-11-20T09:41:02.123Z","level":"error","message":"Graph execution failed: 529 {\"type\":\"error\"}","trace":"E: x\n    at y","msg":"ignored"}"#;
         let full = parse(line).unwrap();
-        let raw = parse_raw(line, &|_| true).unwrap();
+        let raw = parse_raw(line, &|_| true, true).unwrap();
         assert_eq!(Text::Json(raw.message_raw.unwrap()).decode(), full.message);
         assert_eq!(Text::Json(raw.trace_raw.unwrap()).decode(), full.trace);
         // Unescaped strings are borrowed, not copied.
-        let plain = parse_raw(r#"{"level":"error","message":"plain"}"#, &|_| true).unwrap();
+        let plain = parse_raw(r#"{"level":"error","message":"plain"}"#, &|_| true, true).unwrap();
         assert!(matches!(
             Text::Json(plain.message_raw.unwrap()).decode(),
             Cow::Borrowed("plain")

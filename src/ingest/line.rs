@@ -2,7 +2,7 @@
 //! (`[pod/NAME/CONTAINER] `), the kubelet's `--timestamps` time, then the content (JSON, Nest,
 //! plain text). Also the rule that decides whether a line continues the record above it.
 
-use crate::model::time::{parse_timestamp_prefix, ParsedTs};
+use crate::model::time::{parse_kubelet_timestamp, MinuteCache, ParsedTs};
 
 /// `[pod/NAME/CONTAINER] ` as `kubectl logs --prefix` writes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,10 +38,19 @@ pub fn split_prefix(line: &[u8]) -> (Option<Prefix<'_>>, &[u8]) {
 
 /// Splits off the kubelet's `--timestamps` time (which is followed by one space).
 pub fn split_kubelet_ts(line: &[u8]) -> (Option<ParsedTs>, &[u8]) {
+    split_kubelet_ts_cached(line, &mut MinuteCache::default())
+}
+
+/// [`split_kubelet_ts`] with the minute of the previous line remembered in `cache`.
+#[inline]
+pub fn split_kubelet_ts_cached<'a>(
+    line: &'a [u8],
+    cache: &mut MinuteCache,
+) -> (Option<ParsedTs>, &'a [u8]) {
     if line.len() < 21 || !line[0].is_ascii_digit() || line[10] != b'T' {
         return (None, line);
     }
-    match parse_timestamp_prefix(line) {
+    match parse_kubelet_timestamp(line, cache) {
         Some(p) if p.has_zone && line.get(p.len) == Some(&b' ') => (Some(p), &line[p.len + 1..]),
         Some(p) if p.has_zone && p.len == line.len() => (Some(p), &line[p.len..]),
         _ => (None, line),

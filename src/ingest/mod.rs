@@ -76,7 +76,7 @@ where
                     carry,
                     ctx,
                 } => {
-                    let mut sink = factory.make(input);
+                    let mut sink = factory.make(input, chunk.index);
                     let stats = scan_chunk(&chunk, carry, &ctx, &mut sink);
                     let index = chunk.index;
                     drop(chunk);

@@ -10,11 +10,14 @@ use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use super::chunker::{Chunk, OVERLONG_MARKER};
 use super::hints::PathHints;
-use super::line::{is_continuation, is_kubectl_message, split_kubelet_ts, split_prefix, Prefix};
+use super::line::{
+    is_continuation, is_kubectl_message, split_kubelet_ts, split_kubelet_ts_cached, split_prefix,
+    Prefix,
+};
 use super::sink::{Record, RecordSink, Text};
 use super::{json_log, text};
 use crate::model::quality::MAX_PROBLEMS_PER_INPUT;
-use crate::model::time::{format_short, Zone};
+use crate::model::time::{format_short, MinuteCache, Zone};
 use crate::model::{FileQuality, Level, Millis, Problem, SkipReason};
 
 /// What the scanner needs to know about the input and the run.
@@ -310,6 +313,7 @@ pub fn scan_chunk<'a, S: RecordSink>(
     let data = &chunk.data[..];
     let mut start = 0;
     let mut line_no = chunk.first_line;
+    let mut minute_cache = MinuteCache::default();
 
     while start < data.len() {
         let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |p| start + p);
@@ -354,7 +358,7 @@ pub fn scan_chunk<'a, S: RecordSink>(
                 (p, rest)
             }
         };
-        let (kts, orig) = split_kubelet_ts(rest);
+        let (kts, orig) = split_kubelet_ts_cached(rest, &mut minute_cache);
         let ansi = memchr::memchr(0x1b, orig).is_some();
         if ansi {
             strip_ansi(orig, &mut ansi_buf);
@@ -364,27 +368,28 @@ pub fn scan_chunk<'a, S: RecordSink>(
         let data_str: Option<&'a str> = if ansi {
             None
         } else {
-            std::str::from_utf8(orig).ok()
+            simdutf8::basic::from_utf8(orig).ok()
         };
         let content: &[u8] = if ansi { &ansi_buf } else { orig };
         if content.iter().all(u8::is_ascii_whitespace) {
             st.skip(SkipReason::Blank, 1);
             continue;
         }
-        let content_str: Cow<'_, str> =
-            match data_str.map_or_else(|| std::str::from_utf8(content), Ok) {
-                Ok(s) => Cow::Borrowed(s),
-                Err(_) => {
-                    st.assume(LOSSY_UTF8);
-                    if st.assumed[LOSSY_UTF8] == 1 {
-                        st.problem(
-                            this_line,
-                            "invalid UTF-8: read lossily (bad bytes shown as U+FFFD)".into(),
-                        );
-                    }
-                    String::from_utf8_lossy(content)
+        let content_str: Cow<'_, str> = match data_str
+            .map_or_else(|| simdutf8::basic::from_utf8(content).map_err(|_| ()), Ok)
+        {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => {
+                st.assume(LOSSY_UTF8);
+                if st.assumed[LOSSY_UTF8] == 1 {
+                    st.problem(
+                        this_line,
+                        "invalid UTF-8: read lossily (bad bytes shown as U+FFFD)".into(),
+                    );
                 }
-            };
+                String::from_utf8_lossy(content)
+            }
+        };
         if let Some(p) = pending.as_mut() {
             if is_continuation(content) {
                 p.lines += 1;
@@ -443,7 +448,7 @@ pub fn scan_chunk<'a, S: RecordSink>(
         let (own_ts, level, message, trace) = if content.first() == Some(&b'{') {
             let wants = |l: Level| sink.wants(l);
             let parsed = match data_str {
-                Some(s) => json_log::parse_raw(s, &wants).map(JsonParts::borrowed),
+                Some(s) => json_log::parse_raw(s, &wants, kts.is_none()).map(JsonParts::borrowed),
                 None => json_log::parse_wanted(&content_str, &wants).map(JsonParts::owned),
             };
             match parsed {

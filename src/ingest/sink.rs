@@ -75,6 +75,6 @@ pub trait RecordSink: Send {
 /// Makes one sink per chunk.
 pub trait SinkFactory: Sync {
     type Sink: RecordSink;
-    /// A sink for a chunk of input number `input` (in the order inputs were found).
-    fn make(&self, input: u32) -> Self::Sink;
+    /// A sink for chunk number `chunk` of input number `input` (in the order inputs were found).
+    fn make(&self, input: u32, chunk: usize) -> Self::Sink;
 }

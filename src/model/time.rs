@@ -128,6 +128,42 @@ pub fn parse_timestamp_prefix(b: &[u8]) -> Option<ParsedTs> {
     })
 }
 
+/// Remembers the minute of the last kubelet timestamp read, so the next ones in the same
+/// minute (nearly all of them: a log is written in time order) only read seconds and fraction.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MinuteCache {
+    /// `YYYY-MM-DDTHH:MM` and the epoch milliseconds of that minute.
+    minute: Option<([u8; 16], i64)>,
+}
+
+/// [`parse_timestamp_prefix`] for the kubelet's own form, `2026-11-20T09:41:02.123456789Z`
+/// (what `kubectl logs --timestamps` prints), with the minute cached; any other form goes to
+/// the general parser. Same results either way.
+#[inline]
+pub fn parse_kubelet_timestamp(b: &[u8], cache: &mut MinuteCache) -> Option<ParsedTs> {
+    if b.len() < 30 || b[19] != b'.' || b[29] != b'Z' || b[16] != b':' {
+        return parse_timestamp_prefix(b);
+    }
+    let key: [u8; 16] = b[..16].try_into().expect("16 bytes");
+    let Some((k, minute_ms)) = cache.minute.filter(|(k, _)| *k == key) else {
+        let p = parse_timestamp_prefix(b)?;
+        let (s, frac) = (digits(&b[17..], 2)?, digits(&b[20..], 3)?);
+        cache.minute = Some((key, p.millis - s * 1000 - frac));
+        return Some(p);
+    };
+    debug_assert_eq!(k, key);
+    let second = digits(&b[17..], 2)?;
+    if second > 60 || !b[20..29].iter().all(u8::is_ascii_digit) {
+        return parse_timestamp_prefix(b);
+    }
+    let frac = digits(&b[20..], 3)?;
+    Some(ParsedTs {
+        millis: minute_ms + second * 1000 + frac,
+        has_zone: true,
+        len: 30,
+    })
+}
+
 /// Formats as RFC 3339 UTC with millisecond precision, `Z` suffix, e.g. `2026-11-20T09:41:15.000Z`.
 pub fn format_rfc3339(ms: Millis) -> String {
     match DateTime::<Utc>::from_timestamp_millis(ms) {
@@ -194,6 +230,29 @@ pub fn format_duration(ms: Millis) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_kubelet_fast_path_agrees_with_the_general_parser() {
+        let mut cache = MinuteCache::default();
+        for line in [
+            &b"2026-11-20T09:41:02.123456789Z rest"[..],
+            b"2026-11-20T09:41:59.999999999Z",
+            b"2026-11-20T09:41:00.000000001Z x",
+            b"2026-11-20T09:42:00.5Z x",
+            b"2026-11-20T09:42:07.123456789Z",
+            b"2026-11-20T09:42:7x.123456789Z",
+            b"2026-11-20T09:42:07.12345x789Z",
+            b"2026-12-31T23:59:60.000000000Z",
+            b"2027-01-01T00:00:00.000000000+01:00",
+        ] {
+            assert_eq!(
+                parse_kubelet_timestamp(line, &mut cache),
+                parse_timestamp_prefix(line),
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
 
     fn ms(s: &str) -> Millis {
         DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis()
