@@ -359,7 +359,7 @@ pub fn merge(
     collector: Collector,
     mut qualities: Vec<FileQuality>,
     dedup_window: Millis,
-    consumer: &mut dyn RowConsumer,
+    consumer: &mut (dyn RowConsumer + Send),
 ) -> anyhow::Result<(EventTable, Vec<FileQuality>)> {
     let sh = collector
         .shared
@@ -401,53 +401,97 @@ pub fn merge(
         .spill
         .merged(sh.blocks)
         .context("reading back the error records spilled to the temporary directory")?;
-    // Duplicates share their time, so only the current millisecond's keys are needed.
-    let mut same_ms: foldhash::HashSet<(u64, Sym)> = foldhash::HashSet::default();
-    let mut current_ms = Millis::MIN;
-    // Open events: (pod, cause, error key) -> time of the event's first record.
-    let mut open: foldhash::HashMap<(Sym, CauseIdx, u64), Millis> = foldhash::HashMap::default();
-    let mut open_limit = 1024;
-    while let Some(mut r) = merged
-        .next_row()
-        .context("reading back the error records spilled to the temporary directory")?
-    {
-        if r.container == 0 {
-            if let Some(&c) = only_container.get(&r.pod) {
-                r.container = c;
+    // The consumer runs on a second thread, fed in batches, while this one merges.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ErrorEvent>>(4);
+    let syms = &table.syms;
+    let (mut records, mut events, mut first_ts) = (0u64, 0u64, None);
+    let outcome = std::thread::scope(|scope| -> anyhow::Result<()> {
+        let consuming = scope.spawn(move || -> anyhow::Result<()> {
+            for batch in rx {
+                for r in &batch {
+                    consumer.row(r, syms)?;
+                }
             }
-        }
-        if r.ts != current_ms {
-            same_ms.clear();
-            current_ms = r.ts;
-        }
-        if r.line_hash != 0 && !same_ms.insert((r.line_hash, r.pod)) {
-            let q = &mut qualities[r.input as usize];
-            q.lines_used -= r.lines as u64;
-            q.records -= 1;
-            q.skip(SkipReason::Duplicate, r.lines as u64);
-            continue;
-        }
-        qualities[r.input as usize].error_records += 1;
-        let key = (r.pod, r.cause, r.error_key);
-        match open.get(&key) {
-            Some(&start) if r.ts - start <= dedup_window => r.first_of_event = false,
-            _ => {
-                r.first_of_event = true;
-                open.insert(key, r.ts);
-                if open.len() > open_limit {
-                    // Events that started more than a window ago can take no more records.
-                    open.retain(|_, start| r.ts - *start <= dedup_window);
-                    open_limit = (open.len() * 2).max(1024);
+            Ok(())
+        });
+        // Duplicates share their time, so only the current millisecond's keys are needed.
+        let mut same_ms: foldhash::HashSet<(u64, Sym)> = foldhash::HashSet::default();
+        let mut current_ms = Millis::MIN;
+        // Open events: (pod, cause, error key) -> time of the event's first record.
+        let mut open: foldhash::HashMap<(Sym, CauseIdx, u64), Millis> =
+            foldhash::HashMap::default();
+        let mut open_limit = 1024;
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut reading = Ok(());
+        loop {
+            let mut r = match merged.next_row() {
+                Ok(Some(r)) => r,
+                Ok(None) => break,
+                Err(e) => {
+                    reading = Err(e);
+                    break;
+                }
+            };
+            if r.container == 0 {
+                if let Some(&c) = only_container.get(&r.pod) {
+                    r.container = c;
+                }
+            }
+            if r.ts != current_ms {
+                same_ms.clear();
+                current_ms = r.ts;
+            }
+            if r.line_hash != 0 && !same_ms.insert((r.line_hash, r.pod)) {
+                let q = &mut qualities[r.input as usize];
+                q.lines_used -= r.lines as u64;
+                q.records -= 1;
+                q.skip(SkipReason::Duplicate, r.lines as u64);
+                continue;
+            }
+            qualities[r.input as usize].error_records += 1;
+            let key = (r.pod, r.cause, r.error_key);
+            match open.get(&key) {
+                Some(&start) if r.ts - start <= dedup_window => r.first_of_event = false,
+                _ => {
+                    r.first_of_event = true;
+                    open.insert(key, r.ts);
+                    if open.len() > open_limit {
+                        // Events that started more than a window ago can take no more records.
+                        open.retain(|_, start| r.ts - *start <= dedup_window);
+                        open_limit = (open.len() * 2).max(1024);
+                    }
+                }
+            }
+            records += 1;
+            events += r.first_of_event as u64;
+            first_ts.get_or_insert(r.ts);
+            batch.push(r);
+            if batch.len() == BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                if tx.send(full).is_err() {
+                    break; // the consumer failed; its error is below
                 }
             }
         }
-        table.records += 1;
-        table.events += r.first_of_event as u64;
-        table.first_ts.get_or_insert(r.ts);
-        consumer.row(&r, &table.syms)?;
-    }
+        if !batch.is_empty() {
+            let _ = tx.send(batch);
+        }
+        drop(tx);
+        let consumed = consuming
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        reading.context("reading back the error records spilled to the temporary directory")?;
+        consumed
+    });
+    outcome?;
+    table.records = records;
+    table.events = events;
+    table.first_ts = first_ts;
     Ok((table, qualities))
 }
+
+/// Records handed to the consumer at a time.
+const BATCH: usize = 4096;
 
 /// A pod exported both with `--prefix` (container known) and by file name alone (container
 /// unknown) is one pod: when a pod has exactly one known container, records without one get it,
