@@ -31,7 +31,16 @@ impl Level {
 
     /// Parses a level word as loggers write it (`error`, `ERR`, `Warning`, Nest's `LOG`,
     /// `verbose`, syslog's `crit`...). Case-insensitive; `None` for anything else.
+    #[inline]
     pub fn from_word(word: &[u8]) -> Option<Level> {
+        // The words nearly every line carries, as loggers write them, without the copy.
+        match word {
+            b"info" => return Some(Level::Info),
+            b"error" => return Some(Level::Error),
+            b"debug" => return Some(Level::Debug),
+            b"warn" => return Some(Level::Warn),
+            _ => {}
+        }
         let mut buf = [0u8; 12];
         if word.is_empty() || word.len() > buf.len() {
             return None;
