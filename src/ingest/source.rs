@@ -149,15 +149,23 @@ fn rejoin<'r>(
 }
 
 fn describe_read_error(e: &io::Error, compressed: bool) -> String {
+    format!(
+        "{}: the lines before it were analysed",
+        read_error_cause(e, compressed)
+    )
+}
+
+/// What went wrong reading, in words.
+fn read_error_cause(e: &io::Error, compressed: bool) -> String {
     if compressed
         && matches!(
             e.kind(),
             io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData
         )
     {
-        format!("truncated or corrupt gzip stream ({e}): the lines before it were analysed")
+        format!("truncated or corrupt gzip stream ({e})")
     } else {
-        format!("read error ({e}): the lines before it were analysed")
+        format!("read error ({e})")
     }
 }
 
@@ -266,7 +274,7 @@ impl Reader<'_> {
                 Ok(e) => e,
                 Err(e) => {
                     let why = if compressed {
-                        describe_read_error(&e, true)
+                        read_error_cause(&e, true)
                     } else {
                         e.to_string()
                     };

@@ -92,8 +92,9 @@ pub fn render(r: &Report) -> Vec<u8> {
     );
     let _ = writeln!(
         o,
-        "| Inputs | {} files, {} lines read |",
+        "| Inputs | {} file{}, {} lines read |",
         r.inputs.files.len(),
+        if r.inputs.files.len() == 1 { "" } else { "s" },
         r.inputs.lines_read
     );
     let _ = writeln!(o, "| Cause table | {} |", cell(&s.cause_table));

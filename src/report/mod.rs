@@ -225,8 +225,9 @@ fn summary(r: &Report, dir: &Path, files: &[PathBuf]) -> String {
     let i = &r.inputs;
     let skipped: u64 = i.skipped.values().sum();
     let mut s = format!(
-        "postmortem: {} inputs, {} lines ({} used, {} skipped); {} error records = {} error events\n",
+        "postmortem: {} input{}, {} lines ({} used, {} skipped); {} error records = {} error events\n",
         i.files.len(),
+        if i.files.len() == 1 { "" } else { "s" },
         i.lines_read,
         i.lines_used,
         skipped,
