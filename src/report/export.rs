@@ -3,6 +3,7 @@
 //! memory. The file is created before anything is read (a bad path fails at once) and is the
 //! one output written outside [`super::write_all`], because it is written while the run goes.
 
+use std::fmt::Write as _;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -10,7 +11,8 @@ use anyhow::{Context, Result};
 use polars::io::csv::write::BatchedWriter as BatchedCsvWriter;
 use polars::io::parquet::write::BatchedWriter as BatchedParquetWriter;
 use polars::prelude::{
-    Column, CsvWriter, DataFrame, DataType, Field, ParquetWriter, PolarsResult, Schema, SerWriter,
+    Column, CsvWriter, DataFrame, DataType, Field, IntoColumn, ParquetWriter, PolarsResult, Schema,
+    SerWriter, StringChunkedBuilder,
 };
 
 use crate::config::ExportKind;
@@ -25,20 +27,41 @@ enum Writer {
     Csv(BatchedCsvWriter<File>),
 }
 
-/// One batch of rows, column by column.
-#[derive(Default)]
+/// One batch of rows, column by column, appended straight into polars' builders (no string
+/// allocated per row).
 struct Batch {
-    time: Vec<String>,
+    rows: usize,
+    time: StringChunkedBuilder,
     ts_ms: Vec<i64>,
-    cause: Vec<String>,
-    level: Vec<&'static str>,
-    pod: Vec<String>,
-    container: Vec<String>,
-    namespace: Vec<String>,
+    cause: StringChunkedBuilder,
+    level: StringChunkedBuilder,
+    pod: StringChunkedBuilder,
+    container: StringChunkedBuilder,
+    namespace: StringChunkedBuilder,
     event: Vec<bool>,
-    signature: Vec<String>,
-    input: Vec<String>,
+    signature: StringChunkedBuilder,
+    input: StringChunkedBuilder,
     line: Vec<u64>,
+}
+
+impl Batch {
+    fn new() -> Self {
+        let s = |name: &str| StringChunkedBuilder::new(name.into(), BATCH);
+        Batch {
+            rows: 0,
+            time: s("time"),
+            ts_ms: Vec::with_capacity(BATCH),
+            cause: s("cause"),
+            level: s("level"),
+            pod: s("pod"),
+            container: s("container"),
+            namespace: s("namespace"),
+            event: Vec::with_capacity(BATCH),
+            signature: s("signature"),
+            input: s("input"),
+            line: Vec::with_capacity(BATCH),
+        }
+    }
 }
 
 /// The streaming exporter.
@@ -50,6 +73,9 @@ pub struct Exporter {
     inputs: Vec<String>,
     batch: Batch,
     rows: u64,
+    /// The last second formatted (`2026-11-20T09:41:02.`) and a buffer for the time column.
+    second: Option<(i64, String)>,
+    time_buf: String,
 }
 
 fn schema() -> Schema {
@@ -101,8 +127,10 @@ impl Exporter {
             cause_ids,
             unclassified: unclassified.to_owned(),
             inputs: Vec::new(),
-            batch: Batch::default(),
+            batch: Batch::new(),
             rows: 0,
+            second: None,
+            time_buf: String::with_capacity(32),
         })
     }
 
@@ -113,37 +141,44 @@ impl Exporter {
 
     /// Adds one record; writes a batch when enough have gathered.
     pub fn row(&mut self, r: &ErrorEvent, syms: &Interner) -> Result<()> {
+        // RFC 3339 with milliseconds; the part up to the second is formatted once per second.
+        let (sec, ms) = (r.ts.div_euclid(1000), r.ts.rem_euclid(1000));
+        if self.second.as_ref().map_or(true, |(s, _)| *s != sec) {
+            let full = format_rfc3339(sec * 1000);
+            let prefix = full.strip_suffix("000Z").unwrap_or(&full).to_owned();
+            self.second = Some((sec, prefix));
+        }
+        let prefix = &self.second.as_ref().expect("just set").1;
+        self.time_buf.clear();
+        self.time_buf.push_str(prefix);
+        let _ = write!(self.time_buf, "{ms:03}Z");
         let b = &mut self.batch;
-        b.time.push(format_rfc3339(r.ts));
+        b.time.append_value(&self.time_buf);
         b.ts_ms.push(r.ts);
-        b.cause.push(
+        b.cause.append_value(
             self.cause_ids
                 .get(r.cause as usize)
-                .unwrap_or(&self.unclassified)
-                .clone(),
+                .unwrap_or(&self.unclassified),
         );
-        b.level.push(r.level.as_str());
-        b.pod.push(syms.get(r.pod).to_owned());
-        b.container.push(syms.get(r.container).to_owned());
-        b.namespace.push(syms.get(r.namespace).to_owned());
+        b.level.append_value(r.level.as_str());
+        b.pod.append_value(syms.get(r.pod));
+        b.container.append_value(syms.get(r.container));
+        b.namespace.append_value(syms.get(r.namespace));
         b.event.push(r.first_of_event);
-        b.signature.push(syms.get(r.signature).to_owned());
-        b.input.push(
-            self.inputs
-                .get(r.input as usize)
-                .cloned()
-                .unwrap_or_default(),
-        );
+        b.signature.append_value(syms.get(r.signature));
+        b.input
+            .append_value(self.inputs.get(r.input as usize).map_or("", String::as_str));
         b.line.push(r.line);
+        b.rows += 1;
         self.rows += 1;
-        if b.ts_ms.len() >= BATCH {
+        if b.rows >= BATCH {
             self.flush()?;
         }
         Ok(())
     }
 
     fn flush(&mut self) -> Result<()> {
-        let b = std::mem::take(&mut self.batch);
+        let b = std::mem::replace(&mut self.batch, Batch::new());
         let df = frame(b).context("building a batch of the export")?;
         match &mut self.writer {
             Writer::Parquet(w) => w.write_batch(&df),
@@ -154,7 +189,7 @@ impl Exporter {
 
     /// Writes what is left and closes the file; returns its path and the records written.
     pub fn finish(mut self) -> Result<(PathBuf, u64)> {
-        if !self.batch.ts_ms.is_empty() || self.rows == 0 {
+        if self.batch.rows > 0 || self.rows == 0 {
             self.flush()?;
         }
         match &mut self.writer {
@@ -168,16 +203,16 @@ impl Exporter {
 
 fn frame(b: Batch) -> PolarsResult<DataFrame> {
     DataFrame::new_infer_height(vec![
-        Column::new("time".into(), b.time),
+        b.time.finish().into_column(),
         Column::new("ts_ms".into(), b.ts_ms),
-        Column::new("cause".into(), b.cause),
-        Column::new("level".into(), b.level),
-        Column::new("pod".into(), b.pod),
-        Column::new("container".into(), b.container),
-        Column::new("namespace".into(), b.namespace),
+        b.cause.finish().into_column(),
+        b.level.finish().into_column(),
+        b.pod.finish().into_column(),
+        b.container.finish().into_column(),
+        b.namespace.finish().into_column(),
         Column::new("event".into(), b.event),
-        Column::new("signature".into(), b.signature),
-        Column::new("input".into(), b.input),
+        b.signature.finish().into_column(),
+        b.input.finish().into_column(),
         Column::new("line".into(), b.line),
     ])
 }
