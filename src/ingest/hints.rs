@@ -24,6 +24,19 @@ pub fn looks_like_pod(s: &str) -> bool {
         && s.as_bytes()[s.len() - 1].is_ascii_alphanumeric()
 }
 
+/// Whether `s` looks like a pod a controller made: a ReplicaSet's, DaemonSet's or Job's
+/// (`name-7c9d5b8f6d-x2kqp`, `name-x2kqp`: a five-character suffix) or a StatefulSet's
+/// (`name-0`). Folder names like `bench-data` are not.
+fn looks_like_workload_pod(s: &str) -> bool {
+    let Some((rest, suffix)) = s.rsplit_once('-') else {
+        return false;
+    };
+    looks_like_pod(s)
+        && !rest.is_empty()
+        && (suffix.bytes().all(|c| c.is_ascii_digit())
+            || (suffix.len() == 5 && suffix.bytes().all(|c| c.is_ascii_alphanumeric())))
+}
+
 fn looks_like_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
@@ -55,7 +68,10 @@ pub fn from_path(path: &str) -> PathHints {
     // NAMESPACE/POD/CONTAINER.log
     if parts.len() >= 3 {
         let (ns, pod) = (parts[parts.len() - 3], parts[parts.len() - 2]);
-        if looks_like_pod(pod) && looks_like_name(ns) && (looks_like_name(stem) || hints.previous) {
+        if looks_like_workload_pod(pod)
+            && looks_like_name(ns)
+            && (looks_like_name(stem) || hints.previous)
+        {
             hints.namespace = Some(ns.to_owned());
             hints.pod = Some(pod.to_owned());
             if stem != "previous" {
@@ -102,6 +118,11 @@ mod tests {
         assert_eq!(h.namespace.as_deref(), Some("mcp-everything"));
         assert_eq!(h.pod.as_deref(), Some("mcp-backend-7c9d5b8f6d-x2kqp"));
         assert_eq!(h.container.as_deref(), Some("backend"));
+        let h = from_path("mcp-everything/mcp-postgres-0/postgres.log");
+        assert_eq!(h.pod.as_deref(), Some("mcp-postgres-0"));
+        // A folder that merely has a dash is not a pod, nor its parent a namespace.
+        let h = from_path("target/tmp/bench-data/bulk-500mb-50pct.log");
+        assert_eq!(h.namespace, None);
     }
 
     #[test]
