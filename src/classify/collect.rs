@@ -281,6 +281,8 @@ impl RecordSink for EventSink<'_> {
     fn finish(&mut self) {
         self.cache = foldhash::HashMap::default();
         self.last_origin = None;
+        // Kept until the merge or the next spill: no spare capacity.
+        self.rows.shrink_to_fit();
         self.collector.absorb(self);
         self.rows = Vec::new();
         self.syms = Interner::new();

@@ -140,17 +140,34 @@ fn in_order(mut blocks: Vec<Block>, parallel: bool) -> Vec<Piece> {
     pieces
 }
 
-/// The records of `pieces` in [`order_key`] order (a k-way merge in memory), for writing a run.
-fn merge_pieces(pieces: Vec<Piece>) -> Vec<ErrorEvent> {
-    if pieces.len() == 1 {
-        return pieces.into_iter().flatten().flatten().collect();
+/// Calls `write` with every record of `pieces` in [`order_key`] order (a k-way merge by
+/// reference: nothing is copied, and the pieces are intact if writing fails).
+fn for_each_merged(
+    pieces: &[Piece],
+    mut write: impl FnMut(&ErrorEvent) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut heads: Vec<_> = pieces
+        .iter()
+        .map(|p| p.iter().flatten().peekable())
+        .collect();
+    loop {
+        let mut best: Option<(OrderKey, usize)> = None;
+        for (i, it) in heads.iter_mut().enumerate() {
+            if let Some(r) = it.peek() {
+                let k = order_key(r);
+                match best {
+                    Some((bk, _)) if bk <= k => {}
+                    _ => best = Some((k, i)),
+                }
+            }
+        }
+        let Some((_, i)) = best else {
+            return Ok(());
+        };
+        if let Some(r) = heads[i].next() {
+            write(r)?;
+        }
     }
-    let mut merged = Merged::new(pieces.into_iter().map(memory_source).collect());
-    let mut out = Vec::new();
-    while let Ok(Some(r)) = merged.next_row() {
-        out.push(r);
-    }
-    out
 }
 
 fn memory_source(piece: Piece) -> Source {
@@ -182,21 +199,26 @@ impl Spill {
     /// Any sort is sequential: this runs under the collector's lock, where a rayon sort could
     /// steal a job that waits for the same lock. On error the records are handed back.
     pub fn write_run(&mut self, blocks: Vec<Block>) -> Result<(), (io::Error, Vec<Block>)> {
-        let rows = merge_pieces(in_order(blocks, false));
-        match self.append(&rows) {
+        let pieces = in_order(blocks, false);
+        match self.append(&pieces) {
             Ok(()) => Ok(()),
-            Err(e) => Err((
-                e,
-                vec![Block {
-                    order: (0, 0),
-                    rows,
-                }],
-            )),
+            Err(e) => {
+                let blocks = pieces
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                    .map(|(i, rows)| Block {
+                        order: (0, i),
+                        rows,
+                    })
+                    .collect();
+                Err((e, blocks))
+            }
         }
     }
 
-    fn append(&mut self, rows: &[ErrorEvent]) -> io::Result<()> {
-        let len = rows.len();
+    fn append(&mut self, pieces: &[Piece]) -> io::Result<()> {
+        let len: usize = pieces.iter().flatten().map(Vec::len).sum();
         if len == 0 {
             return Ok(());
         }
@@ -207,10 +229,10 @@ impl Spill {
         file.seek(SeekFrom::Start(self.end))?;
         let mut w = BufWriter::with_capacity(1 << 20, &*file);
         let mut buf = [0u8; RECORD_BYTES];
-        for r in rows {
+        for_each_merged(pieces, |r| {
             encode(r, &mut buf);
-            w.write_all(&buf)?;
-        }
+            w.write_all(&buf)
+        })?;
         w.flush()?;
         self.runs.push(Run {
             offset: self.end,
@@ -484,7 +506,12 @@ mod tests {
         blocks.reverse();
         let pieces = in_order(blocks, false);
         assert_eq!(pieces.len(), 3, "one sorted piece per pod");
-        let got = merge_pieces(pieces);
+        let mut got = Vec::new();
+        for_each_merged(&pieces, |r| {
+            got.push(r.clone());
+            Ok(())
+        })
+        .unwrap();
         all.sort_by_key(order_key);
         assert_eq!(got, all);
     }
