@@ -315,62 +315,72 @@ pub fn detect(
         keep_firing_for_ms: 0,
     };
 
-    let computed: Vec<(SeriesResult, Vec<Option<f64>>)> = inputs
-        .into_par_iter()
-        .map(|(s, alive_until, labels)| {
-            let rates: Vec<Option<f64>> = match a.rate_mode {
-                RateMode::Prometheus => {
-                    let samples = counter_samples(&s.scrapes, a.scrape_interval_ms, alive_until);
-                    grid.iter()
-                        .map(|&t| engine::rate(&samples, t, a.window_ms, a.compat))
-                        .collect()
-                }
-                RateMode::Loki => window_counts(&s.enters, &s.leaves, &grid)
-                    .into_iter()
-                    .map(|n| {
-                        // Loki returns nothing once the stream has no line in the window.
-                        (n > 0).then(|| engine::loki_rate_of_count(n, a.window_ms))
-                    })
-                    .collect(),
-            };
-            let episodes = engine::run_alert(
+    let evaluate = |(s, alive_until, labels): (SeriesAcc, Millis, BTreeMap<String, String>)| {
+        let rates: Vec<Option<f64>> = match a.rate_mode {
+            RateMode::Prometheus => {
+                let samples = counter_samples(&s.scrapes, a.scrape_interval_ms, alive_until);
                 grid.iter()
-                    .zip(&rates)
-                    .map(|(&t, r)| (t, r.filter(|v| *v > a.threshold))),
-                spec,
-            );
-            let peak = peak_of(&grid, &rates);
-            let alerts = episodes
-                .iter()
-                .map(|e| instance(e, labels.clone(), &a.name, false))
-                .collect();
-            let (cause, p, ..) = s.key;
-            (
-                SeriesResult {
-                    labels,
-                    cause,
-                    pod: table.syms.get(p).to_owned(),
-                    records: s.records,
-                    events: s.events,
-                    peak,
-                    alerts,
-                },
-                rates,
-            )
-        })
-        .collect();
+                    .map(|&t| engine::rate(&samples, t, a.window_ms, a.compat))
+                    .collect()
+            }
+            RateMode::Loki => window_counts(&s.enters, &s.leaves, &grid)
+                .into_iter()
+                .map(|n| {
+                    // Loki returns nothing once the stream has no line in the window.
+                    (n > 0).then(|| engine::loki_rate_of_count(n, a.window_ms))
+                })
+                .collect(),
+        };
+        let episodes = engine::run_alert(
+            grid.iter()
+                .zip(&rates)
+                .map(|(&t, r)| (t, r.filter(|v| *v > a.threshold))),
+            spec,
+        );
+        let peak = peak_of(&grid, &rates);
+        let alerts = episodes
+            .iter()
+            .map(|e| instance(e, labels.clone(), &a.name, false))
+            .collect();
+        let (cause, p, ..) = s.key;
+        (
+            SeriesResult {
+                labels,
+                cause,
+                pod: table.syms.get(p).to_owned(),
+                records: s.records,
+                events: s.events,
+                peak,
+                alerts,
+            },
+            rates,
+        )
+    };
 
+    // Series are evaluated in parallel a batch at a time and added to the total in label
+    // order (so the sum is the same whatever the thread count), keeping only one batch of
+    // per-series rates in memory however many series and steps there are.
     let mut total_rate: Vec<Option<f64>> = vec![None; grid.len()];
     let mut max_series_rate: Vec<Option<f64>> = vec![None; grid.len()];
-    let mut series = Vec::with_capacity(computed.len());
-    for (result, rates) in computed {
-        for (i, r) in rates.iter().enumerate() {
-            if let Some(v) = r {
-                total_rate[i] = Some(total_rate[i].unwrap_or(0.0) + v);
-                max_series_rate[i] = Some(max_series_rate[i].map_or(*v, |m: f64| m.max(*v)));
-            }
+    let mut series = Vec::with_capacity(inputs.len());
+    let batch = rayon::current_num_threads().max(1) * 4;
+    let mut inputs = inputs.into_iter();
+    loop {
+        let next: Vec<_> = inputs.by_ref().take(batch).collect();
+        if next.is_empty() {
+            break;
         }
-        series.push(result);
+        let computed: Vec<(SeriesResult, Vec<Option<f64>>)> =
+            next.into_par_iter().map(evaluate).collect();
+        for (result, rates) in computed {
+            for (i, r) in rates.iter().enumerate() {
+                if let Some(v) = r {
+                    total_rate[i] = Some(total_rate[i].unwrap_or(0.0) + v);
+                    max_series_rate[i] = Some(max_series_rate[i].map_or(*v, |m: f64| m.max(*v)));
+                }
+            }
+            series.push(result);
+        }
     }
     let total_episodes = engine::run_alert(
         grid.iter()
