@@ -196,3 +196,39 @@ fn export_lists_every_error_record_in_time_order() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_temporary_directory_that_cannot_be_written_keeps_records_in_memory() {
+    let out = std::env::temp_dir().join(format!("postmortem-no-tmp-{}", std::process::id()));
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_postmortem"))
+        .args([
+            "analyze",
+            "fixtures/incident",
+            "--as-of",
+            "2026-11-20T10:30:00Z",
+            "--quiet",
+            "--spill-after",
+            "7",
+            "--out",
+        ])
+        .arg(&out)
+        .env("TMPDIR", "/nonexistent/postmortem-tmp")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("could not write to the temporary directory")
+            && stderr.contains("set TMPDIR"),
+        "{stderr}"
+    );
+    let fresh = std::fs::read_to_string(out.join("report.json")).unwrap();
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/reports/example/report.json"
+    ))
+    .unwrap();
+    assert!(fresh == committed, "the report must not change");
+    let _ = std::fs::remove_dir_all(&out);
+}
