@@ -199,23 +199,11 @@ fn export_lists_every_error_record_in_time_order() {
 
 #[test]
 fn a_temporary_directory_that_cannot_be_written_keeps_records_in_memory() {
-    let out = std::env::temp_dir().join(format!("postmortem-no-tmp-{}", std::process::id()));
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_postmortem"))
-        .args([
-            "analyze",
-            "fixtures/incident",
-            "--as-of",
-            "2026-11-20T10:30:00Z",
-            "--quiet",
-            "--spill-after",
-            "7",
-            "--out",
-        ])
-        .arg(&out)
-        .env("TMPDIR", "/nonexistent/postmortem-tmp")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
+    let (out, run) = common::run_on_incident(
+        "no-tmp",
+        &["--spill-after", "7"],
+        &[("TMPDIR", "/nonexistent/postmortem-tmp")],
+    );
     assert!(run.status.success());
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(
