@@ -66,8 +66,9 @@ pub struct EventSink<'t> {
     examples: HashMap<Sym, (u64, String)>,
     /// Per origin (pod, container, namespace): when it was seen and how often.
     seen: Vec<OriginSeen>,
-    /// The last origin seen and its index in `seen`: records come in runs.
-    last_origin: Option<(Origin, usize)>,
+    /// The last origin seen, the scanner's run number for it, and its index in `seen`:
+    /// records come in runs.
+    last_origin: Option<(Origin, u32, usize)>,
     /// Logs repeat themselves: each distinct message is classified and masked once.
     cache: foldhash::HashMap<u64, Classified>,
 }
@@ -216,8 +217,12 @@ impl Collector {
 impl EventSink<'_> {
     /// Index in `seen` of the record's origin.
     fn origin(&mut self, rec: &Record<'_>) -> usize {
-        if let Some(((p, c, n), idx)) = &self.last_origin {
+        if let Some(((p, c, n), run, idx)) = &mut self.last_origin {
+            if *run == rec.origin_run {
+                return *idx;
+            }
             if p == rec.pod && c == rec.container && n == rec.namespace {
+                *run = rec.origin_run;
                 return *idx;
             }
         }
@@ -239,7 +244,7 @@ impl EventSink<'_> {
             }
         };
         let origin = (rec.pod.into(), rec.container.into(), rec.namespace.into());
-        self.last_origin = Some((origin, idx));
+        self.last_origin = Some((origin, rec.origin_run, idx));
         idx
     }
 

@@ -113,6 +113,7 @@ struct Pending<'a> {
     trace: PText<'a>,
     pod: &'a str,
     container: &'a str,
+    origin_run: u32,
     line: u64,
     lines: u32,
     content_hash: u64,
@@ -287,6 +288,7 @@ fn flush<S: RecordSink>(
         pod: p.pod,
         container: p.container,
         namespace,
+        origin_run: p.origin_run,
         line: p.line,
         lines: p.lines,
         line_hash,
@@ -306,6 +308,8 @@ pub fn scan_chunk<'a, S: RecordSink>(
     let mut pending: Option<Pending<'_>> = None;
     let mut ansi_buf = Vec::new();
     let mut last_prefix: Option<(&[u8], Prefix<'_>)> = None;
+    // Bumped whenever the prefix is parsed afresh (see `Record::origin_run`).
+    let mut origin_run = 0u32;
     let mut overlong = chunk.overlong.iter();
     let hint_pod = ctx.hints.pod.as_deref().unwrap_or("");
     let hint_container = ctx.hints.container.as_deref().unwrap_or("");
@@ -353,6 +357,7 @@ pub fn scan_chunk<'a, S: RecordSink>(
         let (prefix, rest) = match last_prefix {
             Some((raw, p)) if line.starts_with(raw) => (Some(p), &line[raw.len()..]),
             _ => {
+                origin_run = origin_run.wrapping_add(1);
                 let (p, rest) = split_prefix(line);
                 last_prefix = p.map(|p| (&line[..line.len() - rest.len()], p));
                 (p, rest)
@@ -435,6 +440,7 @@ pub fn scan_chunk<'a, S: RecordSink>(
                         trace: PText::EMPTY,
                         pod,
                         container,
+                        origin_run,
                         line: this_line,
                         lines: 1,
                         content_hash: 0,
@@ -530,6 +536,7 @@ pub fn scan_chunk<'a, S: RecordSink>(
             trace: if wanted { trace } else { PText::EMPTY },
             pod,
             container,
+            origin_run,
             line: this_line,
             lines: 1,
             content_hash,

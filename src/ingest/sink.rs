@@ -55,6 +55,10 @@ pub struct Record<'a> {
     pub pod: &'a str,
     pub container: &'a str,
     pub namespace: &'a str,
+    /// Names the run of lines `pod`, `container` and `namespace` came from: two records of one
+    /// chunk with the same value have the same origin, so a sink can skip comparing the names.
+    /// Records with different values may still share an origin.
+    pub origin_run: u32,
     /// 1-based line of the record's first line in its input, and how many lines it spans.
     pub line: u64,
     pub lines: u32,
