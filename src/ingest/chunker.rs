@@ -4,6 +4,7 @@
 //! leaving a one-byte marker line so line numbers and counts stay right.
 
 use std::io::{self, Read};
+use std::sync::{Arc, Mutex};
 
 use crate::model::Millis;
 
@@ -15,6 +16,40 @@ pub const OVERLONG_MARKER: &[u8] = b"\0";
 
 /// Lines looked back when searching for a record boundary or the last timestamp.
 const LOOK_BACK_LINES: usize = 256;
+
+/// Chunk buffers handed back once parsed, so the reader refills memory it already has instead
+/// of faulting in (and the kernel zeroing) fresh pages for every chunk.
+#[derive(Debug, Default)]
+pub struct BufferPool {
+    free: Mutex<Vec<Vec<u8>>>,
+}
+
+impl BufferPool {
+    /// Buffers kept at most (more are in flight only briefly; the rest are freed).
+    const KEEP: usize = 8;
+
+    /// An empty buffer with room for `capacity` bytes.
+    pub fn take(&self, capacity: usize) -> Vec<u8> {
+        let reused = self.free.lock().map_or(None, |mut f| f.pop());
+        match reused {
+            Some(mut buf) => {
+                buf.clear();
+                buf.reserve(capacity);
+                buf
+            }
+            None => Vec::with_capacity(capacity),
+        }
+    }
+
+    /// Gives a buffer back.
+    pub fn put(&self, buf: Vec<u8>) {
+        if let Ok(mut free) = self.free.lock() {
+            if free.len() < Self::KEEP {
+                free.push(buf);
+            }
+        }
+    }
+}
 
 /// A run of whole lines.
 #[derive(Debug)]
@@ -36,16 +71,26 @@ pub struct Chunker<R> {
     eof: bool,
     next_index: usize,
     next_line: u64,
+    /// Newlines in `buf[..counted]`: lines are counted as they arrive, while in cache.
+    newlines: u64,
+    counted: usize,
     target: usize,
     max_line: usize,
     starts_record: fn(&[u8]) -> bool,
+    pool: Arc<BufferPool>,
     pub error: Option<io::Error>,
     pub bytes: u64,
 }
 
 impl<R: Read> Chunker<R> {
-    pub fn new(reader: R, max_line: usize, starts_record: fn(&[u8]) -> bool) -> Self {
-        Self::with_target(reader, max_line, starts_record, CHUNK_BYTES)
+    /// A chunker whose buffers come from (and, once parsed, go back to) `pool`.
+    pub fn new(
+        reader: R,
+        max_line: usize,
+        starts_record: fn(&[u8]) -> bool,
+        pool: Arc<BufferPool>,
+    ) -> Self {
+        Self::with_target(reader, max_line, starts_record, CHUNK_BYTES, pool)
     }
 
     pub fn with_target(
@@ -53,17 +98,21 @@ impl<R: Read> Chunker<R> {
         max_line: usize,
         starts_record: fn(&[u8]) -> bool,
         target: usize,
+        pool: Arc<BufferPool>,
     ) -> Self {
         Chunker {
             reader,
-            buf: Vec::with_capacity(target + 64 * 1024),
+            buf: pool.take(target + 64 * 1024),
             overlong: Vec::new(),
             eof: false,
             next_index: 0,
             next_line: 1,
+            newlines: 0,
+            counted: 0,
             target: target.max(1024),
             max_line: max_line.max(16),
             starts_record,
+            pool,
             error: None,
             bytes: 0,
         }
@@ -86,6 +135,12 @@ impl<R: Read> Chunker<R> {
                 self.eof = true;
             }
         }
+    }
+
+    /// Counts the newlines read since the last call.
+    fn count_new(&mut self) {
+        self.newlines += memchr::memchr_iter(b'\n', &self.buf[self.counted..]).count() as u64;
+        self.counted = self.buf.len();
     }
 
     /// Drops the rest of an overlong line (the buffer holds its start and no newline),
@@ -113,6 +168,8 @@ impl<R: Read> Chunker<R> {
         }
         with_marker.extend_from_slice(&self.buf);
         self.buf = with_marker;
+        self.newlines = 0;
+        self.counted = 0;
     }
 
     /// Where to cut a full buffer: the start of the last complete line that starts a record.
@@ -137,12 +194,15 @@ impl<R: Read> Chunker<R> {
 impl<R: Read> Chunker<R> {
     /// Emits `buf[..cut]` as the next chunk.
     fn emit(&mut self, cut: usize) -> Chunk {
-        let mut rest = Vec::with_capacity(self.target + 64 * 1024);
+        self.count_new();
+        let mut rest = self.pool.take(self.target + 64 * 1024);
         rest.extend_from_slice(&self.buf[cut..]);
         self.buf.truncate(cut);
         let data = std::mem::replace(&mut self.buf, rest);
-        let lines =
-            memchr::memchr_iter(b'\n', &data).count() as u64 + u64::from(!data.ends_with(b"\n"));
+        let rest_newlines = memchr::memchr_iter(b'\n', &self.buf).count() as u64;
+        let lines = self.newlines - rest_newlines + u64::from(!data.ends_with(b"\n"));
+        self.newlines = rest_newlines;
+        self.counted = self.buf.len();
         let chunk = Chunk {
             index: self.next_index,
             first_line: self.next_line,
@@ -160,9 +220,11 @@ impl<R: Read> Iterator for Chunker<R> {
 
     fn next(&mut self) -> Option<Chunk> {
         loop {
+            // Read in pieces small enough to count while they are still in cache.
             while !self.eof && self.buf.len() < self.target {
-                let want = (self.target - self.buf.len()).max(1024);
+                let want = (self.target - self.buf.len()).clamp(1024, 256 * 1024);
                 self.read_some(want);
+                self.count_new();
             }
             if self.buf.is_empty() {
                 return None;
@@ -210,7 +272,7 @@ mod tests {
     }
 
     fn collect(input: &[u8], target: usize, max_line: usize) -> Vec<Chunk> {
-        Chunker::with_target(input, max_line, starts, target).collect()
+        Chunker::with_target(input, max_line, starts, target, Arc::default()).collect()
     }
 
     #[test]
@@ -262,7 +324,7 @@ mod tests {
                 Ok(6)
             }
         }
-        let mut c = Chunker::with_target(Failing(3), 4096, starts, 1024);
+        let mut c = Chunker::with_target(Failing(3), 4096, starts, 1024, Arc::default());
         let chunks: Vec<Chunk> = c.by_ref().collect();
         assert_eq!(chunks.iter().map(|c| c.data.len()).sum::<usize>(), 18);
         assert!(c.error.is_some());

@@ -17,6 +17,7 @@ pub mod text;
 
 use std::path::PathBuf;
 use std::sync::mpsc::sync_channel;
+use std::sync::Arc;
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
@@ -24,6 +25,7 @@ pub use sink::{Record, RecordSink, SinkFactory};
 pub use source::ReadSettings;
 
 use crate::model::{FileQuality, InputKind, SkipReason};
+use chunker::BufferPool;
 use scan::{scan_chunk, ChunkStats};
 use source::Msg;
 
@@ -51,8 +53,10 @@ where
 {
     let threads = rayon::current_num_threads().max(1);
     let (tx, rx) = sync_channel::<Msg>(threads * 2);
+    let pool = Arc::new(BufferPool::default());
+    let reader_pool = pool.clone();
     let mut outs: Vec<(u32, u8, usize, Out<F::Sink>)> = std::thread::scope(|scope| {
-        scope.spawn(move || source::read_all(paths, settings, tx));
+        scope.spawn(move || source::read_all(paths, settings, tx, reader_pool));
         rx.into_iter()
             .par_bridge()
             .map(|msg| match msg {
@@ -79,7 +83,7 @@ where
                     let mut sink = factory.make(input, chunk.index);
                     let stats = scan_chunk(&chunk, carry, &ctx, &mut sink);
                     let index = chunk.index;
-                    drop(chunk);
+                    pool.put(chunk.data);
                     sink.finish();
                     (input, 1, index, Out::Chunk(stats, sink))
                 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
 
-use super::chunker::{last_time, Chunk, Chunker};
+use super::chunker::{last_time, BufferPool, Chunk, Chunker};
 use super::detect::{self, Container};
 use super::hints::{self, PathHints};
 use super::line::starts_record;
@@ -55,13 +55,19 @@ pub struct ReadSettings {
     pub max_line: usize,
 }
 
-/// Walks `paths` and sends every input's messages to `tx`. Returns when all are read (or the
-/// receiver hung up).
-pub fn read_all(paths: &[PathBuf], settings: &ReadSettings, tx: SyncSender<Msg>) {
+/// Walks `paths` and sends every input's messages to `tx`, taking chunk buffers from `pool`.
+/// Returns when all are read (or the receiver hung up).
+pub fn read_all(
+    paths: &[PathBuf],
+    settings: &ReadSettings,
+    tx: SyncSender<Msg>,
+    pool: Arc<BufferPool>,
+) {
     let mut reader = Reader {
         settings,
         tx,
         next_input: 0,
+        pool,
     };
     for path in paths {
         if path.as_os_str() == "-" {
@@ -120,6 +126,7 @@ struct Reader<'a> {
     settings: &'a ReadSettings,
     tx: SyncSender<Msg>,
     next_input: u32,
+    pool: Arc<BufferPool>,
 }
 
 /// The receiver hung up; stop reading.
@@ -344,7 +351,12 @@ impl Reader<'_> {
                 error,
             });
         }
-        let mut chunker = Chunker::new(reader, self.settings.max_line, starts_record);
+        let mut chunker = Chunker::new(
+            reader,
+            self.settings.max_line,
+            starts_record,
+            self.pool.clone(),
+        );
         let zone = self.settings.zone;
         let mut carry = None;
         for chunk in chunker.by_ref() {
