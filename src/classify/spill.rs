@@ -171,7 +171,11 @@ fn for_each_merged(
 }
 
 fn memory_source(piece: Piece) -> Source {
-    Source::Memory(piece.into_iter().flatten())
+    Source::Memory {
+        piece,
+        outer: 0,
+        inner: 0,
+    }
 }
 
 /// Where one sorted run lies in the spill file.
@@ -255,7 +259,8 @@ impl Spill {
                     file: file.clone(),
                     next: run.offset,
                     left: run.len,
-                    batch: Vec::new().into_iter(),
+                    batch: Vec::new(),
+                    at: 0,
                 }));
             }
         }
@@ -268,16 +273,15 @@ struct RunReader {
     file: std::rc::Rc<File>,
     next: u64,
     left: u64,
-    batch: std::vec::IntoIter<ErrorEvent>,
+    batch: Vec<ErrorEvent>,
+    at: usize,
 }
 
 impl RunReader {
-    fn next(&mut self) -> io::Result<Option<ErrorEvent>> {
-        if let Some(r) = self.batch.next() {
-            return Ok(Some(r));
-        }
-        if self.left == 0 {
-            return Ok(None);
+    /// Makes `batch[at]` the next record (reading the next batch when this one is used up).
+    fn fill(&mut self) -> io::Result<()> {
+        if self.at < self.batch.len() || self.left == 0 {
+            return Ok(());
         }
         let n = self.left.min(READ_BATCH as u64) as usize;
         let mut bytes = vec![0u8; n * RECORD_BYTES];
@@ -286,35 +290,68 @@ impl RunReader {
         f.read_exact(&mut bytes)?;
         self.next += bytes.len() as u64;
         self.left -= n as u64;
-        self.batch = bytes
-            .chunks_exact(RECORD_BYTES)
-            .map(decode)
-            .collect::<Vec<_>>()
-            .into_iter();
-        Ok(self.batch.next())
+        self.batch.clear();
+        self.batch
+            .extend(bytes.chunks_exact(RECORD_BYTES).map(decode));
+        self.at = 0;
+        Ok(())
     }
 }
 
+/// One sorted source of the merge, looked at in place: `peek` its next record, `advance`
+/// past it.
 enum Source {
-    Memory(std::iter::Flatten<std::vec::IntoIter<Vec<ErrorEvent>>>),
+    Memory {
+        piece: Piece,
+        outer: usize,
+        inner: usize,
+    },
     Run(RunReader),
 }
 
 impl Source {
-    fn next(&mut self) -> io::Result<Option<ErrorEvent>> {
+    fn peek(&self) -> Option<&ErrorEvent> {
         match self {
-            Source::Memory(it) => Ok(it.next()),
-            Source::Run(r) => r.next(),
+            Source::Memory {
+                piece,
+                outer,
+                inner,
+            } => piece.get(*outer)?.get(*inner),
+            Source::Run(r) => r.batch.get(r.at),
+        }
+    }
+
+    fn advance(&mut self) -> io::Result<()> {
+        match self {
+            Source::Memory {
+                piece,
+                outer,
+                inner,
+            } => {
+                *inner += 1;
+                if *inner >= piece[*outer].len() {
+                    // Free each chunk's rows as soon as they are merged.
+                    piece[*outer] = Vec::new();
+                    *outer += 1;
+                    *inner = 0;
+                }
+                Ok(())
+            }
+            Source::Run(r) => {
+                r.at += 1;
+                r.fill()
+            }
         }
     }
 }
 
 /// The k-way merge of every run: records in [`order_key`] order (ties: the earlier source).
-/// Each source's next record waits in `next`; a few sources are compared directly, many
-/// through a heap of their keys.
+/// The sources' next keys sit side by side in `keys`; a few sources are compared directly,
+/// many through a heap of their keys.
 pub struct Merged {
     sources: Vec<Source>,
-    next: Vec<Option<ErrorEvent>>,
+    /// Each source's next key, `None` once it is used up.
+    keys: Vec<Option<OrderKey>>,
     heap: BinaryHeap<Reverse<(OrderKey, usize)>>,
     started: bool,
 }
@@ -325,7 +362,7 @@ const LINEAR_MAX: usize = 8;
 impl Merged {
     fn new(sources: Vec<Source>) -> Self {
         Merged {
-            next: Vec::with_capacity(sources.len()),
+            keys: Vec::with_capacity(sources.len()),
             heap: BinaryHeap::new(),
             sources,
             started: false,
@@ -334,29 +371,24 @@ impl Merged {
 
     /// The next record, or `None` when every run is exhausted.
     pub fn next_row(&mut self) -> io::Result<Option<ErrorEvent>> {
-        match self.sources.len() {
-            0 => return Ok(None),
-            1 => return self.sources[0].next(),
-            _ => {}
-        }
         let large = self.sources.len() > LINEAR_MAX;
         if !self.started {
             self.started = true;
             for (i, s) in self.sources.iter_mut().enumerate() {
-                let r = s.next()?;
-                if let Some(r) = &r {
-                    if large {
-                        self.heap.push(Reverse((order_key(r), i)));
-                    }
+                if let Source::Run(r) = s {
+                    r.fill()?;
                 }
-                self.next.push(r);
+                let k = s.peek().map(order_key);
+                if let (true, Some(k)) = (large, k) {
+                    self.heap.push(Reverse((k, i)));
+                }
+                self.keys.push(k);
             }
         }
         let i = if !large {
             let mut best: Option<(OrderKey, usize)> = None;
-            for (i, r) in self.next.iter().enumerate() {
-                if let Some(r) = r {
-                    let k = order_key(r);
+            for (i, k) in self.keys.iter().enumerate() {
+                if let Some(k) = *k {
                     match best {
                         Some((bk, _)) if bk <= k => {}
                         _ => best = Some((k, i)),
@@ -373,14 +405,14 @@ impl Merged {
                 None => return Ok(None),
             }
         };
-        let row = self.next[i].take();
-        let refill = self.sources[i].next()?;
-        if let Some(r) = &refill {
-            if large {
-                self.heap.push(Reverse((order_key(r), i)));
-            }
+        let source = &mut self.sources[i];
+        let row = source.peek().cloned();
+        source.advance()?;
+        let k = source.peek().map(order_key);
+        if let (true, Some(k)) = (large, k) {
+            self.heap.push(Reverse((k, i)));
         }
-        self.next[i] = refill;
+        self.keys[i] = k;
         Ok(row)
     }
 }
