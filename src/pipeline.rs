@@ -10,8 +10,9 @@ use crate::classify::{self, CauseTable, Classifier, Collector};
 use crate::config::{Config, Mode};
 use crate::detect;
 use crate::ingest::{self, ReadSettings};
+use crate::model::cluster::ClusterObjects;
 use crate::model::time::{format_rfc3339, format_short};
-use crate::model::{ErrorEvent, FileQuality, Interner, SkipReason};
+use crate::model::{ErrorEvent, FileQuality, InputKind, Interner, SkipReason};
 use crate::report;
 use crate::report::export::Exporter;
 
@@ -53,9 +54,15 @@ fn run_stages(cfg: &Config) -> Result<Outcome> {
         table: &cfg.causes,
         collector: &collector,
     };
+    let mut cluster = ClusterObjects::default();
     let files: Vec<FileQuality> = ingest::run(&cfg.inputs, &settings, &classifier)
         .into_iter()
-        .map(|r| r.quality)
+        .map(|r| {
+            if let Some(objects) = r.cluster {
+                cluster.absorb(objects);
+            }
+            r.quality
+        })
         .collect();
     if let Some(e) = exporter.as_mut() {
         e.set_inputs(files.iter().map(|f| f.name.clone()).collect());
@@ -80,13 +87,20 @@ fn run_stages(cfg: &Config) -> Result<Outcome> {
         None => None,
     };
     tell_problems(&files);
-    ensure_usable(cfg, &files)?;
+    // Logs that yield nothing are an error even beside Kubernetes objects; objects alone (no
+    // logs given) still make an infrastructure report.
+    let logs_given = files
+        .iter()
+        .any(|f| matches!(f.kind, Some(InputKind::Logs | InputKind::KubectlError)));
+    if cluster.is_empty() || logs_given {
+        ensure_usable(cfg, &files)?;
+    }
 
     // detect
     let detection = detect::detect(series, &table, &cfg.causes, &cfg.alert, cfg.until);
 
     // report
-    let report = report::build::build(cfg, events, &table, files, &detection)?;
+    let report = report::build::build(cfg, events, &table, files, &detection, &cluster)?;
     let breached = report.verdict.breached;
     match cfg.mode {
         Mode::Check => {

@@ -35,7 +35,12 @@ pub struct Cause {
     pub source: String,
     #[serde(default = "default_levels")]
     pub levels: Vec<Level>,
+    #[serde(default)]
     pub patterns: Vec<String>,
+    /// Kubernetes event reasons and container termination reasons that point to this cause
+    /// (`OOMKilled`, `BackOff`, ...), matched exactly.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
     #[serde(default)]
     pub symptoms: String,
     #[serde(default)]
@@ -72,7 +77,7 @@ pub enum CauseTableError {
     DuplicateId { origin: String, id: String },
     #[error("{origin}: cause id {id:?} is reserved for errors that match no cause")]
     ReservedId { origin: String, id: String },
-    #[error("{origin}: cause {id:?} has an empty id or no patterns")]
+    #[error("{origin}: cause {id:?} has an empty id, or neither patterns nor reasons")]
     Incomplete { origin: String, id: String },
     #[error("{origin}: cause {id:?}, pattern {pattern:?}: {message}")]
     BadPattern {
@@ -125,7 +130,7 @@ impl CauseTable {
         let mut patterns = Vec::new();
         let mut pattern_cause = Vec::new();
         for (idx, cause) in causes.iter().enumerate() {
-            if cause.id.trim().is_empty() || cause.patterns.is_empty() {
+            if cause.id.trim().is_empty() || cause.patterns.is_empty() && cause.reasons.is_empty() {
                 return Err(CauseTableError::Incomplete {
                     origin,
                     id: cause.id.clone(),
@@ -206,6 +211,15 @@ impl CauseTable {
 
     /// Whether a record at `level` could be an error at all (cheap pre-filter for the hot path).
     #[inline]
+    /// The id of the first cause whose `reasons` list this Kubernetes event or termination
+    /// reason.
+    pub fn cause_for_reason(&self, reason: &str) -> Option<String> {
+        self.causes
+            .iter()
+            .find(|c| c.reasons.iter().any(|r| r == reason))
+            .map(|c| c.id.clone())
+    }
+
     pub fn may_count(&self, level: Level) -> bool {
         level >= self.min_level && level != Level::Unknown
             || level == Level::Unknown && self.counts_unknown()

@@ -9,6 +9,7 @@ pub mod chunker;
 pub mod detect;
 pub mod hints;
 pub mod json_log;
+pub mod k8s;
 pub mod line;
 pub mod scan;
 pub mod sink;
@@ -24,20 +25,24 @@ use rayon::iter::{ParallelBridge, ParallelIterator};
 pub use sink::{Record, RecordSink, SinkFactory};
 pub use source::ReadSettings;
 
+use crate::model::cluster::ClusterObjects;
 use crate::model::{FileQuality, InputKind, SkipReason};
 use chunker::BufferPool;
 use scan::{scan_chunk, ChunkStats};
 use source::Msg;
 
-/// One input's outcome: its accounting, and the sinks of its chunks in order.
+/// One input's outcome: its accounting, the sinks of its chunks in order, and the Kubernetes
+/// objects it held.
 pub struct InputResult<S> {
     pub quality: FileQuality,
     pub sinks: Vec<S>,
+    pub cluster: Option<ClusterObjects>,
 }
 
 enum Out<S> {
     Begin(FileQuality),
     Chunk(ChunkStats, S),
+    Cluster(u64, Result<k8s::Parsed, k8s::DocError>),
     End(u64, Option<String>),
 }
 
@@ -87,6 +92,11 @@ where
                     sink.finish();
                     (input, 1, index, Out::Chunk(stats, sink))
                 }
+                Msg::Cluster {
+                    input,
+                    lines,
+                    parsed,
+                } => (input, 1, 0, Out::Cluster(lines, parsed)),
                 Msg::End {
                     input,
                     lines,
@@ -106,6 +116,7 @@ where
                 results.push(InputResult {
                     quality,
                     sinks: Vec::new(),
+                    cluster: None,
                 });
             }
             Out::Chunk(stats, sink) => {
@@ -116,6 +127,10 @@ where
                 stats.merge_into(&mut r.quality);
                 r.sinks.push(sink);
             }
+            Out::Cluster(lines, parsed) => {
+                let r = results.last_mut().expect("Begin precedes objects");
+                r.cluster = account_objects(&mut r.quality, lines, parsed);
+            }
             Out::End(lines, error) => {
                 let r = results.last_mut().expect("Begin precedes End");
                 finish(&mut r.quality, lines, error, kubectl_message.take());
@@ -123,6 +138,57 @@ where
         }
     }
     results
+}
+
+/// Accounts for a Kubernetes objects document: every line used when it held events or pods,
+/// every line skipped (with the parser's message and line) when it could not be read.
+fn account_objects(
+    q: &mut FileQuality,
+    lines: u64,
+    parsed: Result<k8s::Parsed, k8s::DocError>,
+) -> Option<ClusterObjects> {
+    q.lines_read += lines;
+    match parsed {
+        Ok(p) => {
+            for why in &p.unusable {
+                q.problem(None, why.clone());
+            }
+            if !p.other_kinds.is_empty() {
+                let kinds: Vec<String> = p
+                    .other_kinds
+                    .iter()
+                    .map(|(k, n)| format!("{n} {k}"))
+                    .collect();
+                q.problem(
+                    None,
+                    format!(
+                        "objects of kinds this version does not read, passed over: {}",
+                        kinds.join(", ")
+                    ),
+                );
+            }
+            if p.objects.is_empty() {
+                q.skip(SkipReason::UnsupportedKind, lines);
+                q.problem(
+                    None,
+                    "Kubernetes objects, but no events or pods among them: nothing used",
+                );
+                return None;
+            }
+            q.lines_used += lines;
+            Some(p.objects)
+        }
+        Err(e) => {
+            let reason = if e.yaml {
+                SkipReason::MalformedYaml
+            } else {
+                SkipReason::MalformedJson
+            };
+            q.skip(reason, lines);
+            q.problem(e.line, format!("{}; the document was skipped", e.message));
+            None
+        }
+    }
 }
 
 /// Closes an input's accounting: lines of unparsed kinds, read errors, and what its kind means.
@@ -138,9 +204,14 @@ fn finish(q: &mut FileQuality, lines: u64, error: Option<String>, kubectl_messag
     match q.kind {
         Some(InputKind::Binary) => q.problem(None, "binary content, not a log: skipped"),
         Some(InputKind::Empty) if error.is_none() => q.problem(None, "empty: nothing to read"),
-        Some(InputKind::PrometheusDump) => q.problem(None, "a Prometheus dump: recognised, but this version analyses logs only; skipped"),
-        Some(InputKind::KubernetesObjects) => q.problem(None, "Kubernetes objects (kubectl get -o json/yaml): recognised, but this version analyses logs only; skipped"),
-        Some(InputKind::Unreadable) if error.is_none() => q.problem(None, "a JSON document that is neither line-delimited logs nor a known dump: skipped"),
+        Some(InputKind::PrometheusDump) => q.problem(
+            None,
+            "a Prometheus dump: recognised, but this version analyses logs only; skipped",
+        ),
+        Some(InputKind::Unreadable) if error.is_none() => q.problem(
+            None,
+            "a JSON document that is neither line-delimited logs nor a known dump: skipped",
+        ),
         _ => {}
     }
     if let Some(e) = error {

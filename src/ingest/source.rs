@@ -19,6 +19,9 @@ use super::scan::{line_time, FileCtx};
 use crate::model::time::Zone;
 use crate::model::{InputKind, Millis};
 
+/// The largest Kubernetes objects document read (they are parsed whole).
+const MAX_OBJECTS_BYTES: usize = 256 << 20;
+
 /// How far an input is read to decide what it is.
 const SNIFF_BYTES: usize = 64 * 1024;
 
@@ -37,6 +40,12 @@ pub enum Msg {
         chunk: Chunk,
         carry: Option<Millis>,
         ctx: Arc<FileCtx>,
+    },
+    /// A Kubernetes objects document, read whole and parsed: its line count and what it held.
+    Cluster {
+        input: u32,
+        lines: u64,
+        parsed: Result<super::k8s::Parsed, super::k8s::DocError>,
     },
     /// The input ended. `lines` counts the lines of inputs that were not parsed as logs.
     End {
@@ -306,6 +315,49 @@ impl Reader<'_> {
         Ok(())
     }
 
+    /// A Kubernetes objects document: read whole (up to [`MAX_OBJECTS_BYTES`]) and parsed here;
+    /// such exports are small.
+    fn objects(
+        &mut self,
+        reader: Box<dyn Read + '_>,
+        input: u32,
+        sniff_err: Option<io::Error>,
+        compressed: bool,
+    ) -> Result<(), Hangup> {
+        let mut bytes = Vec::new();
+        let mut error = sniff_err.map(|e| describe_read_error(&e, compressed));
+        let read = reader
+            .take(MAX_OBJECTS_BYTES as u64 + 1)
+            .read_to_end(&mut bytes);
+        if let Err(e) = read {
+            error.get_or_insert_with(|| describe_read_error(&e, compressed));
+        }
+        let lines = memchr::memchr_iter(b'\n', &bytes).count() as u64
+            + u64::from(!bytes.is_empty() && !bytes.ends_with(b"\n"));
+        let parsed = if bytes.len() > MAX_OBJECTS_BYTES {
+            Err(super::k8s::DocError {
+                message: format!(
+                    "Kubernetes objects document larger than {} MB: not read; export fewer objects (e.g. one namespace) per file",
+                    MAX_OBJECTS_BYTES >> 20
+                ),
+                line: None,
+                yaml: false,
+            })
+        } else {
+            super::k8s::parse(&String::from_utf8_lossy(&bytes))
+        };
+        self.send(Msg::Cluster {
+            input,
+            lines,
+            parsed,
+        })?;
+        self.send(Msg::End {
+            input,
+            lines: 0,
+            error,
+        })
+    }
+
     fn text(
         &mut self,
         reader: Box<dyn Read + '_>,
@@ -323,6 +375,9 @@ impl Reader<'_> {
             kind,
             ctx: ctx.clone(),
         })?;
+        if kind == InputKind::KubernetesObjects {
+            return self.objects(reader, input, sniff_err, compressed);
+        }
         if kind != InputKind::Logs {
             // Not parsed: count its lines so the data-quality section can account for them.
             let mut lines = 0u64;

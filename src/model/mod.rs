@@ -2,6 +2,7 @@
 //! data-quality accounting and alert episodes. Nothing here does I/O or knows about the CLI.
 
 pub mod alert;
+pub mod cluster;
 pub mod event;
 pub mod level;
 pub mod quality;

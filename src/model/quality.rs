@@ -38,6 +38,8 @@ pub enum SkipReason {
     LineTooLong,
     /// Starts like a JSON object but is not valid JSON (e.g. cut in half).
     MalformedJson,
+    /// Part of a YAML document that could not be parsed.
+    MalformedYaml,
     /// Carries a timestamp that could not be read, and no other time.
     BadTimestamp,
     /// No timestamp of its own and none before it in the file.
@@ -62,6 +64,7 @@ impl SkipReason {
             SkipReason::Blank => "blank line",
             SkipReason::LineTooLong => "line longer than the limit",
             SkipReason::MalformedJson => "malformed JSON",
+            SkipReason::MalformedYaml => "malformed YAML",
             SkipReason::BadTimestamp => "unreadable timestamp",
             SkipReason::NoTimestamp => "no timestamp before it in the file",
             SkipReason::OutsideWindow => "outside --since/--until",

@@ -14,6 +14,7 @@ use crate::classify::{CauseTable, EventTable, UNCLASSIFIED_ID};
 use crate::config::{Config, RateMode};
 use crate::detect::engine::PromCompat;
 use crate::detect::Detection;
+use crate::model::cluster::ClusterObjects;
 use crate::model::event::{CauseIdx, Sym};
 use crate::model::time::{format_duration, format_rfc3339, format_short, MINUTE};
 use crate::model::{AlertInstance, ErrorEvent, FileQuality, InputKind, Millis};
@@ -257,6 +258,7 @@ pub fn build(
     table: &EventTable,
     files: Vec<FileQuality>,
     det: &Detection,
+    cluster: &ClusterObjects,
 ) -> Result<Report> {
     let causes = &cfg.causes;
     let a = &cfg.alert;
@@ -499,7 +501,9 @@ pub fn build(
 
     // Timeline.
     let onsets: Vec<Millis> = cause_docs.iter().map(|d| first_ms[d.id.as_str()]).collect();
-    let timeline = timeline(&cause_docs, &onsets, &series_alerts, det, table, &files);
+    let mut timeline = timeline(&cause_docs, &onsets, &series_alerts, det, table, &files);
+    let (cluster_events, infrastructure) = cluster_docs(cluster, causes);
+    add_cluster_timeline(&mut timeline, &cluster_events, &infrastructure);
 
     // Inputs.
     let mut skipped = BTreeMap::new();
@@ -565,6 +569,8 @@ pub fn build(
         remediation,
         timeline,
         per_minute,
+        events: cluster_events,
+        infrastructure,
         inputs,
         charts: BTreeMap::new(),
     };
@@ -752,4 +758,130 @@ fn timeline(
     }
     entries.sort_by(|a, b| (a.0, a.1, &a.2.summary).cmp(&(b.0, b.1, &b.2.summary)));
     entries.into_iter().map(|(_, _, e)| e).collect()
+}
+
+/// The cluster's events and pods as report data, causes mapped through the cause table.
+fn cluster_docs(cluster: &ClusterObjects, causes: &CauseTable) -> (Vec<EventDoc>, Infrastructure) {
+    let events = cluster
+        .events
+        .iter()
+        .map(|e| EventDoc {
+            time: t(e.time),
+            first_seen: t(e.first_seen),
+            last_seen: t(e.last_seen),
+            count: e.count,
+            kind: e.kind.clone(),
+            reason: e.reason.clone(),
+            object: e.object.display(),
+            namespace: e.object.namespace.clone(),
+            message: e.message.clone(),
+            source: e.source.clone(),
+            cause: causes.cause_for_reason(&e.reason),
+        })
+        .collect();
+    let pods = cluster
+        .pods
+        .iter()
+        .map(|p| PodDoc {
+            name: p.name.clone(),
+            namespace: p.namespace.clone(),
+            phase: p.phase.clone(),
+            node: p.node.clone(),
+            containers: p
+                .containers
+                .iter()
+                .map(|c| ContainerDoc {
+                    name: c.name.clone(),
+                    init: c.init,
+                    ready: c.ready,
+                    restarts: c.restart_count,
+                    state: c
+                        .state
+                        .as_ref()
+                        .map_or("(no status)".into(), |s| s.reason().to_owned()),
+                    memory_limit: c.memory_limit.clone(),
+                    memory_limit_bytes: c.memory_limit_bytes,
+                    memory_request: c.memory_request.clone(),
+                    cpu_limit: c.cpu_limit.clone(),
+                    cpu_request: c.cpu_request.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    let terminations = cluster
+        .terminations(|r| causes.cause_for_reason(r))
+        .into_iter()
+        .map(|x| TerminationDoc {
+            pod: x.pod,
+            namespace: x.namespace,
+            container: x.container,
+            reason: x.reason,
+            exit_code: x.exit_code,
+            started_at: x.started_at.map(t),
+            finished_at: x.finished_at.map(t),
+            cause: x.cause,
+        })
+        .collect();
+    (events, Infrastructure { pods, terminations })
+}
+
+/// Puts container terminations and warning events on the timeline, each with its source, and
+/// re-sorts it (times are RFC 3339 UTC strings of one width, so they sort as text).
+fn add_cluster_timeline(
+    timeline: &mut Vec<TimelineEntry>,
+    events: &[EventDoc],
+    infra: &Infrastructure,
+) {
+    for x in &infra.terminations {
+        let Some(at) = &x.finished_at else { continue };
+        timeline.push(TimelineEntry {
+            time: at.clone(),
+            kind: "container_terminated".into(),
+            source: "pods".into(),
+            summary: format!(
+                "container {} of pod {} terminated: {} (exit code {}){}",
+                x.container,
+                x.pod,
+                x.reason,
+                x.exit_code,
+                x.cause
+                    .as_deref()
+                    .map_or(String::new(), |c| format!(", cause {c}"))
+            ),
+        });
+    }
+    // Warnings, and the normal events that change what runs: kills, scaling, restarts.
+    let changes = |e: &EventDoc| {
+        matches!(
+            e.reason.as_str(),
+            "Killing" | "ScalingReplicaSet" | "SuccessfulRescale" | "Preempting"
+        ) || e.reason == "Started" && e.count > 1
+    };
+    for e in events.iter().filter(|e| e.kind == "Warning" || changes(e)) {
+        // A repeated event is placed at its first sighting, unless that is long before the
+        // rest of the timeline (a container started again: its first start was days ago).
+        let (at, times) = if e.count > 1 && e.reason != "Started" {
+            (
+                e.first_seen.clone(),
+                format!(" ({}x, {} .. {})", e.count, e.first_seen, e.last_seen),
+            )
+        } else if e.count > 1 {
+            (
+                e.last_seen.clone(),
+                format!(" (started {} times in all)", e.count),
+            )
+        } else {
+            (e.first_seen.clone(), String::new())
+        };
+        timeline.push(TimelineEntry {
+            time: at,
+            kind: "k8s_event".into(),
+            source: "events".into(),
+            summary: format!(
+                "{} {} on {}: {}{}",
+                e.kind, e.reason, e.object, e.message, times
+            ),
+        });
+    }
+    timeline.sort_by(|a, b| a.time.cmp(&b.time));
 }

@@ -259,6 +259,8 @@ pub fn render(r: &Report) -> Vec<u8> {
         }
     }
 
+    infrastructure(r, &mut o);
+
     // Remediation.
     let _ = writeln!(o, "## Recommended remediation\n");
     if r.remediation.is_empty() {
@@ -415,4 +417,85 @@ pub fn render(r: &Report) -> Vec<u8> {
 
 fn describe(r: SkipReason) -> &'static str {
     r.describe()
+}
+
+/// Pods, container terminations and cluster events, when the input had `kubectl get
+/// pods|events` exports; a line saying how to add them otherwise.
+fn infrastructure(r: &Report, o: &mut String) {
+    let _ = writeln!(o, "## Infrastructure\n");
+    let infra = &r.infrastructure;
+    if infra.pods.is_empty() && r.events.is_empty() {
+        let _ = writeln!(
+            o,
+            "No Kubernetes objects in the input. Add `kubectl get pods -o json` and `kubectl get events -o json` exports to place restarts, OOM kills and probe failures on the timeline.\n"
+        );
+        return;
+    }
+    if !infra.pods.is_empty() {
+        let _ = writeln!(
+            o,
+            "| Pod | Container | Phase | State | Ready | Restarts | Memory limit | CPU limit |\n|---|---|---|---|---|---:|---|---|"
+        );
+        for p in &infra.pods {
+            for c in &p.containers {
+                let _ = writeln!(
+                    o,
+                    "| {} | {}{} | {} | {} | {} | {} | {} | {} |",
+                    cell(&p.name),
+                    cell(&c.name),
+                    if c.init { " (init)" } else { "" },
+                    if p.phase.is_empty() { "–" } else { &p.phase },
+                    cell(&c.state),
+                    if c.ready { "yes" } else { "no" },
+                    c.restarts,
+                    c.memory_limit.as_deref().unwrap_or("–"),
+                    c.cpu_limit.as_deref().unwrap_or("–"),
+                );
+            }
+        }
+        o.push('\n');
+    }
+    if !infra.terminations.is_empty() {
+        let _ = writeln!(
+            o,
+            "Container terminations:\n\n| Finished | Pod | Container | Reason | Exit code | Started | Cause |\n|---|---|---|---|---:|---|---|"
+        );
+        for x in &infra.terminations {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                opt(&x.finished_at),
+                cell(&x.pod),
+                cell(&x.container),
+                cell(&x.reason),
+                x.exit_code,
+                opt(&x.started_at),
+                x.cause.as_deref().unwrap_or("–"),
+            );
+        }
+        o.push('\n');
+    }
+    if !r.events.is_empty() {
+        let warnings = r.events.iter().filter(|e| e.kind == "Warning").count();
+        let _ = writeln!(
+            o,
+            "Cluster events ({} in all, {warnings} warnings; an event seen N times spans first to last seen):\n\n| Last seen | First seen | Count | Type | Reason | Object | Message | Cause |\n|---|---|---:|---|---|---|---|---|",
+            r.events.len()
+        );
+        for e in &r.events {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                e.last_seen,
+                e.first_seen,
+                e.count,
+                cell(&e.kind),
+                cell(&e.reason),
+                cell(&e.object),
+                cell(&e.message),
+                e.cause.as_deref().unwrap_or("–"),
+            );
+        }
+        o.push('\n');
+    }
 }

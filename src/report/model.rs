@@ -23,6 +23,10 @@ pub struct Report {
     pub remediation: Vec<Remediation>,
     pub timeline: Vec<TimelineEntry>,
     pub per_minute: Vec<MinuteBucket>,
+    /// Kubernetes events from `kubectl get events` exports, in time order.
+    pub events: Vec<EventDoc>,
+    /// Pods and container terminations from `kubectl get pods` exports.
+    pub infrastructure: Infrastructure,
     pub inputs: Inputs,
     /// Chart files written next to the report (relative paths), by chart.
     pub charts: BTreeMap<String, Vec<String>>,
@@ -193,4 +197,70 @@ pub struct Inputs {
     pub error_records: u64,
     pub skipped: BTreeMap<SkipReason, u64>,
     pub assumptions: BTreeMap<String, u64>,
+}
+
+/// One Kubernetes event, normalized (both event APIs give this shape).
+#[derive(Clone, Debug, Serialize)]
+pub struct EventDoc {
+    /// When it (last) happened, by kubectl's rule.
+    pub time: String,
+    pub first_seen: String,
+    pub last_seen: String,
+    /// Occurrences between `first_seen` and `last_seen`.
+    pub count: u64,
+    /// `Normal` or `Warning`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub reason: String,
+    /// `Kind/name`.
+    pub object: String,
+    pub namespace: String,
+    pub message: String,
+    pub source: String,
+    /// The cause id its reason maps to in the cause table, if any.
+    pub cause: Option<String>,
+}
+
+/// What the pod exports said about the pods.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Infrastructure {
+    pub pods: Vec<PodDoc>,
+    /// Every container termination the pods record, in time order.
+    pub terminations: Vec<TerminationDoc>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PodDoc {
+    pub name: String,
+    pub namespace: String,
+    pub phase: String,
+    pub node: String,
+    pub containers: Vec<ContainerDoc>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ContainerDoc {
+    pub name: String,
+    pub init: bool,
+    pub ready: bool,
+    pub restarts: u64,
+    /// `Running`, or the waiting or termination reason (`CrashLoopBackOff`, `OOMKilled`).
+    pub state: String,
+    pub memory_limit: Option<String>,
+    pub memory_limit_bytes: Option<u64>,
+    pub memory_request: Option<String>,
+    pub cpu_limit: Option<String>,
+    pub cpu_request: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TerminationDoc {
+    pub pod: String,
+    pub namespace: String,
+    pub container: String,
+    pub reason: String,
+    pub exit_code: i64,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub cause: Option<String>,
 }
