@@ -502,8 +502,20 @@ pub fn build(
     // Timeline.
     let onsets: Vec<Millis> = cause_docs.iter().map(|d| first_ms[d.id.as_str()]).collect();
     let mut timeline = timeline(&cause_docs, &onsets, &series_alerts, det, table, &files);
-    let (cluster_events, infrastructure) = cluster_docs(cluster, causes);
+    let (cluster_events, mut infrastructure) = cluster_docs(cluster, causes);
+    for x in &mut infrastructure.terminations {
+        let (Some(at), Some(pod)) = (cluster_time(&x.finished_at), table.syms.lookup(&x.pod))
+        else {
+            continue;
+        };
+        let id = |c: u32| causes.id(c as CauseIdx).to_owned();
+        let (before, after) =
+            errors_around(&events, pod, at, &id).context("errors around a termination")?;
+        x.errors_before = before;
+        x.errors_after = after;
+    }
     add_cluster_timeline(&mut timeline, &cluster_events, &infrastructure);
+    infrastructure.before_first_firing = before_first_firing(&timeline, &series_alerts, det);
 
     // Inputs.
     let mut skipped = BTreeMap::new();
@@ -820,9 +832,18 @@ fn cluster_docs(cluster: &ClusterObjects, causes: &CauseTable) -> (Vec<EventDoc>
             started_at: x.started_at.map(t),
             finished_at: x.finished_at.map(t),
             cause: x.cause,
+            errors_before: BTreeMap::new(),
+            errors_after: BTreeMap::new(),
         })
         .collect();
-    (events, Infrastructure { pods, terminations })
+    (
+        events,
+        Infrastructure {
+            pods,
+            terminations,
+            before_first_firing: Vec::new(),
+        },
+    )
 }
 
 /// Puts container terminations and warning events on the timeline, each with its source, and
@@ -884,4 +905,86 @@ fn add_cluster_timeline(
         });
     }
     timeline.sort_by(|a, b| a.time.cmp(&b.time));
+}
+
+/// A report time back in milliseconds.
+fn cluster_time(s: &Option<String>) -> Option<Millis> {
+    let s = s.as_deref()?;
+    crate::model::time::parse_timestamp_prefix(s.as_bytes()).map(|p| p.millis)
+}
+
+/// Error events on `pod` by cause: in the five minutes up to `at` (its minute included) and
+/// in the five minutes after, at the events table's minute resolution.
+fn errors_around(
+    events: &DataFrame,
+    pod: Sym,
+    at: Millis,
+    cause_id: &dyn Fn(u32) -> String,
+) -> PolarsResult<(BTreeMap<String, u64>, BTreeMap<String, u64>)> {
+    use polars::prelude::lit;
+    let minute = at - at.rem_euclid(MINUTE);
+    let window = |lo: Millis, hi: Millis| -> PolarsResult<BTreeMap<String, u64>> {
+        let df = events
+            .clone()
+            .lazy()
+            .filter(
+                col("pod")
+                    .eq(lit(pod))
+                    .and(col("minute_ms").gt_eq(lit(lo)))
+                    .and(col("minute_ms").lt_eq(lit(hi))),
+            )
+            .group_by([col("cause")])
+            .agg([col("events").sum().alias("events")])
+            .collect()?;
+        let found: BTreeMap<String, u64> = u32_col(&df, "cause")?
+            .zip(u64_col(&df, "events")?)
+            .filter(|(_, n)| *n > 0)
+            .map(|(c, n)| (cause_id(c), n))
+            .collect();
+        Ok(found)
+    };
+    Ok((
+        window(minute - 5 * MINUTE, minute)?,
+        window(minute + MINUTE, minute + 5 * MINUTE)?,
+    ))
+}
+
+/// The changes that came before the first alert fired: from half an hour before it went
+/// pending until it fired, what started (error onsets, new pods) or went wrong in the cluster.
+fn before_first_firing(
+    timeline: &[TimelineEntry],
+    series_alerts: &[&AlertInstance],
+    det: &Detection,
+) -> Vec<TimelineEntry> {
+    // The real (per-series) alert; when none fired, the total's crossing.
+    let earliest = |alerts: &mut dyn Iterator<Item = &AlertInstance>| {
+        alerts
+            .filter(|a| a.firing_at.is_some())
+            .min_by_key(|a| (a.firing_at, a.pending_at))
+            .cloned()
+    };
+    let first = earliest(&mut series_alerts.iter().copied())
+        .or_else(|| earliest(&mut det.total_alerts.iter()));
+    let Some(a) = first else {
+        return Vec::new();
+    };
+    let (from, to) = (
+        t(a.pending_at - 30 * MINUTE),
+        t(a.firing_at.unwrap_or(a.pending_at)),
+    );
+    timeline
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind.as_str(),
+                "error_onset"
+                    | "k8s_event"
+                    | "container_terminated"
+                    | "container_ended"
+                    | "pod_first_seen"
+            ) && e.time >= from
+                && e.time <= to
+        })
+        .cloned()
+        .collect()
 }

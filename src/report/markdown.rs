@@ -2,6 +2,7 @@
 //! timeline (with the rate chart), merged timeline, errors by type (with the pie), top messages
 //! per cause, remediation with concrete commands, all series, and data quality.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::model::*;
@@ -205,6 +206,17 @@ pub fn render(r: &Report) -> Vec<u8> {
                 e.source,
                 cell(&e.summary)
             );
+        }
+        o.push('\n');
+    }
+
+    if !r.infrastructure.before_first_firing.is_empty() {
+        let _ = writeln!(
+            o,
+            "**What changed first.** From half an hour before the first firing (of a series, else of the total) went pending until it fired:\n"
+        );
+        for e in &r.infrastructure.before_first_firing {
+            let _ = writeln!(o, "- {} ({}): {}", e.time, e.source, e.summary);
         }
         o.push('\n');
     }
@@ -458,12 +470,22 @@ fn infrastructure(r: &Report, o: &mut String) {
     if !infra.terminations.is_empty() {
         let _ = writeln!(
             o,
-            "Container terminations:\n\n| Finished | Pod | Container | Reason | Exit code | Started | Cause |\n|---|---|---|---|---:|---|---|"
+            "Container terminations, with the error events on the pod in the 5 minutes up to the termination (its minute included) and the 5 minutes after:\n\n| Finished | Pod | Container | Reason | Exit code | Started | Cause | Errors before | Errors after |\n|---|---|---|---|---:|---|---|---|---|"
         );
+        let tally = |m: &BTreeMap<String, u64>| {
+            if m.is_empty() {
+                "none".to_owned()
+            } else {
+                m.iter()
+                    .map(|(c, n)| format!("{c} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
         for x in &infra.terminations {
             let _ = writeln!(
                 o,
-                "| {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 opt(&x.finished_at),
                 cell(&x.pod),
                 cell(&x.container),
@@ -471,6 +493,8 @@ fn infrastructure(r: &Report, o: &mut String) {
                 x.exit_code,
                 opt(&x.started_at),
                 x.cause.as_deref().unwrap_or("–"),
+                tally(&x.errors_before),
+                tally(&x.errors_after),
             );
         }
         o.push('\n');

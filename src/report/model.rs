@@ -227,6 +227,10 @@ pub struct Infrastructure {
     pub pods: Vec<PodDoc>,
     /// Every container termination the pods record, in time order.
     pub terminations: Vec<TerminationDoc>,
+    /// What changed first before the first alert fired: the earliest changes (error onsets,
+    /// cluster warnings, terminations, new pods) from half an hour before it went pending
+    /// until it fired, in time order.
+    pub before_first_firing: Vec<TimelineEntry>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -263,4 +267,8 @@ pub struct TerminationDoc {
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
     pub cause: Option<String>,
+    /// Error events on the pod, by cause, in the five minutes up to the termination (its
+    /// minute included) and in the five minutes after it.
+    pub errors_before: BTreeMap<String, u64>,
+    pub errors_after: BTreeMap<String, u64>,
 }
