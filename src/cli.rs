@@ -48,6 +48,10 @@ pub struct AnalyzeArgs {
     /// The "now" that --since counts back from (RFC 3339). Default: the wall clock.
     #[arg(long, value_name = "TIME", help_heading = "Time")]
     pub as_of: Option<String>,
+    /// When `kubectl get events` / `kubectl events` tables were captured (RFC 3339): their
+    /// ages ("12m") count back from it. Default: each file's modification time.
+    #[arg(long, value_name = "TIME", help_heading = "Time")]
+    pub captured_at: Option<String>,
     /// Zone of timestamps written without one (Nest's local time, `2026-11-20 09:41:02,123`):
     /// UTC, an IANA name (Europe/Berlin) or an offset (+02:00).
     #[arg(

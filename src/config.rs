@@ -89,6 +89,8 @@ pub struct Config {
     /// "Now": `--as-of`, or the wall clock when `as_of_injected` is false.
     pub as_of: Millis,
     pub as_of_injected: bool,
+    /// When relative-age event tables were captured (`--captured-at`).
+    pub captured_at: Option<Millis>,
     pub zone: Zone,
     pub alert: AlertSettings,
     pub causes: CauseTable,
@@ -245,6 +247,11 @@ impl Config {
             since_text: a.since,
             as_of,
             as_of_injected,
+            captured_at: a
+                .captured_at
+                .as_deref()
+                .map(|t| parse_time("--captured-at", t, zone))
+                .transpose()?,
             zone,
             alert,
             causes: load_causes(a.causes.as_deref())?,

@@ -39,6 +39,7 @@ fn run_stages(cfg: &Config) -> Result<Outcome> {
         since: cfg.since,
         until: cfg.until,
         max_line: cfg.max_line_bytes,
+        captured_at: cfg.captured_at,
     };
     let mut exporter = match &cfg.export {
         Some((path, kind)) => Some(Exporter::create(

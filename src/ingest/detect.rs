@@ -74,6 +74,9 @@ pub fn content(head: &[u8]) -> InputKind {
         }
         return InputKind::Logs;
     }
+    if super::k8s::is_event_table(&String::from_utf8_lossy(&text[..text.len().min(4096)])) {
+        return InputKind::KubernetesObjects;
+    }
     if first_line.starts_with(b"apiVersion:")
         || first_line.starts_with(b"kind:")
         || first_line == b"---" && has(b"\napiVersion:")

@@ -21,7 +21,16 @@ pub struct DocError {
     pub message: String,
     /// 1-based line of the error, when the parser knows it.
     pub line: Option<u64>,
-    pub yaml: bool,
+    pub format: DocFormat,
+}
+
+/// What kind of document failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocFormat {
+    Json,
+    Yaml,
+    /// A `kubectl get events` table that cannot be placed in time or split into columns.
+    Table,
 }
 
 /// What one document held, and what was passed over in it.
@@ -32,6 +41,8 @@ pub struct Parsed {
     pub other_kinds: BTreeMap<String, u64>,
     /// Objects that could not be used, each with why (e.g. an event with no time at all).
     pub unusable: Vec<String>,
+    /// An assumption the times rest on (a table's ages counted back from a capture time).
+    pub assumed: Option<String>,
 }
 
 /// Parses a JSON or YAML document (told apart by its first character). Causes are left for
@@ -43,7 +54,7 @@ pub fn parse(text: &str) -> Result<Parsed, DocError> {
         let v: Value = serde_json::from_str(trimmed).map_err(|e| DocError {
             message: format!("malformed JSON: {e}"),
             line: Some(e.line() as u64 + leading),
-            yaml: false,
+            format: DocFormat::Json,
         })?;
         vec![v]
     } else {
@@ -52,7 +63,7 @@ pub fn parse(text: &str) -> Result<Parsed, DocError> {
             DocError {
                 line: yaml_error_line(&message),
                 message: format!("malformed YAML: {}", first_line(&message)),
-                yaml: true,
+                format: DocFormat::Yaml,
             }
         })?
     };
@@ -64,6 +75,185 @@ pub fn parse(text: &str) -> Result<Parsed, DocError> {
         .events
         .sort_by(|a, b| (a.time, &a.object, &a.reason).cmp(&(b.time, &b.object, &b.reason)));
     Ok(out)
+}
+
+/// Whether `text` is a `kubectl get events` / `kubectl events` table: its header (`LAST SEEN`,
+/// maybe after `NAMESPACE`), or rows that start with an age and an event type (a table
+/// printed with `--no-headers`).
+pub fn is_event_table(text: &str) -> bool {
+    let first = text.trim_start().lines().next().unwrap_or("");
+    let words: Vec<&str> = first.split_whitespace().take(3).collect();
+    match words.as_slice() {
+        ["LAST", "SEEN", ..] | ["NAMESPACE", "LAST", "SEEN"] => true,
+        [age, "Normal" | "Warning", ..] => parse_age(age).is_some(),
+        _ => false,
+    }
+}
+
+/// kubectl's short durations (`45s`, `12m`, `3m2s`, `5h10m`, `2d`, `3y`) in milliseconds.
+pub fn parse_age(s: &str) -> Option<Millis> {
+    let mut total: Millis = 0;
+    let mut num = String::new();
+    let mut any = false;
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: Millis = num.parse().ok()?;
+        num.clear();
+        let unit = match c {
+            's' => 1_000,
+            'm' => 60_000,
+            'h' => 3_600_000,
+            'd' => 86_400_000,
+            'y' => 365 * 86_400_000,
+            _ => return None,
+        };
+        total += n * unit;
+        any = true;
+    }
+    (num.is_empty() && any).then_some(total)
+}
+
+/// Parses a `kubectl get events` or `kubectl events` table. Its ages count back from
+/// `captured` (a time and where it came from); without one the table cannot be placed and
+/// is refused. Columns are found by the header's positions (kubectl aligns every row to them).
+pub fn parse_event_table(text: &str, captured: Option<(Millis, &str)>) -> Result<Parsed, DocError> {
+    let refuse = |message: String, line: Option<u64>| DocError {
+        message,
+        line,
+        format: DocFormat::Table,
+    };
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let Some((header_no, header)) = lines.next() else {
+        return Ok(Parsed::default());
+    };
+    if !header.trim_start().starts_with("LAST SEEN")
+        && !header.trim_start().starts_with("NAMESPACE")
+    {
+        return Err(refuse(
+            "a kubectl events table without its header line (LAST SEEN  TYPE  REASON  OBJECT  MESSAGE): its columns cannot be told apart; export it again without --no-headers".into(),
+            Some(header_no as u64 + 1),
+        ));
+    }
+    let Some((now, from)) = captured else {
+        return Err(refuse(
+            "a kubectl events table gives only ages (\"12m\"), and there is no time to count them back from: pass --captured-at TIME (when the table was printed)".into(),
+            Some(header_no as u64 + 1),
+        ));
+    };
+    // Column starts, by name, in character positions.
+    let chars: Vec<char> = header.chars().collect();
+    let mut cols: Vec<(String, usize)> = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == ' ' {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        // A name may hold one space ("LAST SEEN", "FIRST SEEN"); two end it.
+        while i < chars.len() && !(chars[i] == ' ' && chars.get(i + 1).map_or(true, |c| *c == ' '))
+        {
+            i += 1;
+        }
+        cols.push((
+            chars[start..i].iter().collect::<String>().trim().to_owned(),
+            start,
+        ));
+    }
+    let mut out = Parsed::default();
+    for (no, line) in lines {
+        let row: Vec<char> = line.chars().collect();
+        let field = |name: &str| -> String {
+            let Some(k) = cols.iter().position(|(n, _)| n == name) else {
+                return String::new();
+            };
+            let start = cols[k].1.min(row.len());
+            let end = cols.get(k + 1).map_or(row.len(), |c| c.1.min(row.len()));
+            row[start..end].iter().collect::<String>().trim().to_owned()
+        };
+        // `kubectl events` writes "3m (x4 over 10m)" in LAST SEEN.
+        let last_cell = field("LAST SEEN");
+        let (last_age, repeat) = match last_cell.split_once(" (x") {
+            Some((age, rest)) => (
+                age.trim().to_owned(),
+                Some(rest.trim_end_matches(')').to_owned()),
+            ),
+            None => (last_cell.clone(), None),
+        };
+        let Some(last_ago) = parse_age(&last_age) else {
+            out.unusable.push(format!(
+                "line {}: LAST SEEN {last_cell:?} is not an age like 12m or 3m2s; row skipped",
+                no + 1
+            ));
+            continue;
+        };
+        let (mut count, mut first_ago) = (1u64, last_ago);
+        if let Some(rep) = repeat {
+            // "4 over 10m"
+            if let Some((n, over)) = rep.split_once(" over ") {
+                count = n.trim().parse().unwrap_or(1);
+                first_ago = parse_age(over.trim()).unwrap_or(last_ago).max(last_ago);
+            }
+        }
+        if let Some(a) = parse_age(&field("FIRST SEEN")) {
+            first_ago = a.max(last_ago);
+        }
+        if let Ok(n) = field("COUNT").parse::<u64>() {
+            count = n.max(1);
+        }
+        let object_cell = field("OBJECT");
+        let (kind, name) = match object_cell.split_once('/') {
+            Some((k, n)) => (capitalize(k), n.to_owned()),
+            None => (field("KIND"), field("NAME")),
+        };
+        let reason = field("REASON");
+        out.objects.events.push(ClusterEvent {
+            time: now - last_ago,
+            first_seen: now - first_ago,
+            last_seen: now - last_ago,
+            count,
+            kind: field("TYPE"),
+            reason,
+            object: ObjectRef {
+                kind,
+                name,
+                namespace: field("NAMESPACE"),
+            },
+            message: field("MESSAGE"),
+            source: field("SOURCE"),
+            cause: None,
+        });
+    }
+    out.objects
+        .events
+        .sort_by(|a, b| (a.time, &a.object, &a.reason).cmp(&(b.time, &b.object, &b.reason)));
+    out.assumed = Some(format!(
+        "event times from the table's ages counted back from {} ({from}); ages are rounded, so times are approximate",
+        crate::model::time::format_rfc3339(now)
+    ));
+    Ok(out)
+}
+
+/// kubectl prints kinds lower-case in OBJECT (`pod/x`); events name them `Pod`.
+fn capitalize(kind: &str) -> String {
+    match kind {
+        "replicaset" => "ReplicaSet".into(),
+        "statefulset" => "StatefulSet".into(),
+        "daemonset" => "DaemonSet".into(),
+        "horizontalpodautoscaler" => "HorizontalPodAutoscaler".into(),
+        "persistentvolumeclaim" => "PersistentVolumeClaim".into(),
+        _ => {
+            let mut c = kind.chars();
+            c.next()
+                .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+        }
+    }
 }
 
 fn first_line(s: &str) -> &str {
@@ -429,6 +619,50 @@ spec:
     }
 
     #[test]
+    fn event_tables_count_ages_back_from_the_capture_time() {
+        let table = "LAST SEEN   TYPE      REASON      OBJECT                             MESSAGE
+12m         Warning   Unhealthy   pod/mcp-backend-7c9d5b8f6d-x2kqp   Readiness probe failed: HTTP probe failed with statuscode: 503
+3m2s        Normal    Started     pod/mcp-backend-7c9d5b8f6d-x2kqp   Started container backend
+";
+        assert!(is_event_table(table));
+        let now = crate::model::time::parse_timestamp_prefix(b"2026-11-20T10:30:00Z")
+            .unwrap()
+            .millis;
+        let p = parse_event_table(table, Some((now, "--captured-at"))).unwrap();
+        let e = &p.objects.events;
+        assert_eq!(e.len(), 2);
+        assert_eq!(format_rfc3339(e[0].time), "2026-11-20T10:18:00.000Z");
+        assert_eq!(e[0].object.display(), "Pod/mcp-backend-7c9d5b8f6d-x2kqp");
+        assert_eq!(
+            e[0].message,
+            "Readiness probe failed: HTTP probe failed with statuscode: 503"
+        );
+        assert_eq!(format_rfc3339(e[1].time), "2026-11-20T10:26:58.000Z");
+        assert!(p.assumed.unwrap().contains("approximate"));
+
+        let events_cmd = "NAMESPACE        LAST SEEN               TYPE      REASON    OBJECT                             MESSAGE
+mcp-everything   2m (x4 over 10m)        Warning   BackOff   Pod/mcp-backend-7c9d5b8f6d-q8d2w   Back-off restarting failed container backend
+";
+        let p = parse_event_table(events_cmd, Some((now, "x"))).unwrap();
+        let e = &p.objects.events[0];
+        assert_eq!((e.count, e.reason.as_str()), (4, "BackOff"));
+        assert_eq!(format_rfc3339(e.first_seen), "2026-11-20T10:20:00.000Z");
+        assert_eq!(format_rfc3339(e.last_seen), "2026-11-20T10:28:00.000Z");
+        assert_eq!(e.object.namespace, "mcp-everything");
+
+        let refused = parse_event_table(table, None).unwrap_err();
+        assert!(
+            refused.message.contains("--captured-at"),
+            "{}",
+            refused.message
+        );
+        let headless = "12m   Warning   Unhealthy   pod/x   Readiness probe failed\n";
+        assert!(is_event_table(headless));
+        let e = parse_event_table(headless, Some((now, "x"))).unwrap_err();
+        assert!(e.message.contains("without its header"), "{}", e.message);
+    }
+
+    #[test]
     fn broken_documents_say_where() {
         let e = parse("{\"kind\": \"List\", \"items\": [\n{\"kind\": \"Event\",\n").unwrap_err();
         assert!(e.message.starts_with("malformed JSON"), "{}", e.message);
@@ -436,7 +670,7 @@ spec:
         let e =
             parse("apiVersion: v1\nkind: List\nitems:\n  - kind: Event\n   bad: [\n").unwrap_err();
         assert!(
-            e.yaml && e.message.starts_with("malformed YAML"),
+            e.format == DocFormat::Yaml && e.message.starts_with("malformed YAML"),
             "{}",
             e.message
         );

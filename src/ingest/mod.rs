@@ -150,6 +150,9 @@ fn account_objects(
     q.lines_read += lines;
     match parsed {
         Ok(p) => {
+            if let Some(a) = &p.assumed {
+                q.assume(a, p.objects.events.len() as u64);
+            }
             for why in &p.unusable {
                 q.problem(None, why.clone());
             }
@@ -179,10 +182,10 @@ fn account_objects(
             Some(p.objects)
         }
         Err(e) => {
-            let reason = if e.yaml {
-                SkipReason::MalformedYaml
-            } else {
-                SkipReason::MalformedJson
+            let reason = match e.format {
+                k8s::DocFormat::Json => SkipReason::MalformedJson,
+                k8s::DocFormat::Yaml => SkipReason::MalformedYaml,
+                k8s::DocFormat::Table => SkipReason::UnplacedEventTable,
             };
             q.skip(reason, lines);
             q.problem(e.line, format!("{}; the document was skipped", e.message));

@@ -62,6 +62,8 @@ pub struct ReadSettings {
     pub since: Option<Millis>,
     pub until: Option<Millis>,
     pub max_line: usize,
+    /// When relative-age event tables were captured (else each file's modification time).
+    pub captured_at: Option<Millis>,
 }
 
 /// Walks `paths` and sends every input's messages to `tx`, taking chunk buffers from `pool`.
@@ -77,6 +79,7 @@ pub fn read_all(
         tx,
         next_input: 0,
         pool,
+        mtime: None,
     };
     for path in paths {
         if path.as_os_str() == "-" {
@@ -136,6 +139,8 @@ struct Reader<'a> {
     tx: SyncSender<Msg>,
     next_input: u32,
     pool: Arc<BufferPool>,
+    /// Modification time of the file (or archive entry) being read, for event tables.
+    mtime: Option<Millis>,
 }
 
 /// The receiver hung up; stop reading.
@@ -225,7 +230,17 @@ impl Reader<'_> {
     fn file(&mut self, path: &Path) -> Result<(), Hangup> {
         let name = path.display().to_string();
         match File::open(path) {
-            Ok(f) => self.input(Box::new(f), &name, hints::from_path(&name)),
+            Ok(f) => {
+                self.mtime = f
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map(|d| d.as_millis() as Millis);
+                let done = self.input(Box::new(f), &name, hints::from_path(&name));
+                self.mtime = None;
+                done
+            }
             Err(e) => self.failed(&name, InputKind::Unreadable, format!("cannot open: {e}")),
         }
     }
@@ -307,7 +322,17 @@ impl Reader<'_> {
             last_entry = path.clone();
             count += 1;
             let entry_name = format!("{name}:{path}");
-            self.input_inner(&mut entry, &entry_name, hints::from_path(&path), compressed)?;
+            let outer_mtime = self.mtime;
+            self.mtime = entry
+                .header()
+                .mtime()
+                .ok()
+                .filter(|&m| m > 0)
+                .map(|m| m as Millis * 1000);
+            let done =
+                self.input_inner(&mut entry, &entry_name, hints::from_path(&path), compressed);
+            self.mtime = outer_mtime;
+            done?;
         }
         if count == 0 {
             return self.failed(name, InputKind::Empty, "archive contains no files".into());
@@ -341,10 +366,20 @@ impl Reader<'_> {
                     MAX_OBJECTS_BYTES >> 20
                 ),
                 line: None,
-                yaml: false,
+                format: super::k8s::DocFormat::Json,
             })
         } else {
-            super::k8s::parse(&String::from_utf8_lossy(&bytes))
+            let text = String::from_utf8_lossy(&bytes);
+            if super::k8s::is_event_table(&text) {
+                let captured = match (self.settings.captured_at, self.mtime) {
+                    (Some(t), _) => Some((t, "--captured-at")),
+                    (None, Some(t)) => Some((t, "the file's modification time")),
+                    (None, None) => None,
+                };
+                super::k8s::parse_event_table(&text, captured)
+            } else {
+                super::k8s::parse(&text)
+            }
         };
         self.send(Msg::Cluster {
             input,

@@ -40,6 +40,9 @@ pub enum SkipReason {
     MalformedJson,
     /// Part of a YAML document that could not be parsed.
     MalformedYaml,
+    /// Part of a `kubectl get events` table that could not be read: no header, or no time
+    /// to count its ages back from.
+    UnplacedEventTable,
     /// Carries a timestamp that could not be read, and no other time.
     BadTimestamp,
     /// No timestamp of its own and none before it in the file.
@@ -65,6 +68,7 @@ impl SkipReason {
             SkipReason::LineTooLong => "line longer than the limit",
             SkipReason::MalformedJson => "malformed JSON",
             SkipReason::MalformedYaml => "malformed YAML",
+            SkipReason::UnplacedEventTable => "events table without header or capture time",
             SkipReason::BadTimestamp => "unreadable timestamp",
             SkipReason::NoTimestamp => "no timestamp before it in the file",
             SkipReason::OutsideWindow => "outside --since/--until",

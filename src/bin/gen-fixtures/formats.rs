@@ -49,6 +49,8 @@ pub fn generate(dir: &Path) -> std::io::Result<()> {
         ("binary.bin", (0..2048u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect()),
         ("k8s/events.yaml", K8S_EVENTS_YAML.as_bytes().to_vec()),
         ("k8s/pods-oom.json", K8S_PODS_JSON.as_bytes().to_vec()),
+        ("k8s/events-table.txt", b"LAST SEEN   TYPE      REASON              OBJECT                             MESSAGE\n20m         Normal    ScalingReplicaSet   deployment/mcp-backend             Scaled up replica set mcp-backend-7c9d5b8f6d from 2 to 3\n5m          Warning   Unhealthy           pod/mcp-backend-7c9d5b8f6d-r4t8n   Readiness probe failed: Get \"http://10.52.2.9:3000/api/v1/health/ready\": context deadline exceeded\n".to_vec()),
+        ("k8s/events-no-header.txt", b"20m         Normal    ScalingReplicaSet   deployment/mcp-backend             Scaled up replica set mcp-backend-7c9d5b8f6d from 2 to 3\n".to_vec()),
         ("k8s/broken.yaml", b"apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Event\n  reason: BackOff\n    message: [unclosed\n".to_vec()),
         ("no-logs/notes.bin", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0".to_vec()),
     ];
