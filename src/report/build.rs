@@ -490,7 +490,7 @@ pub fn build(
     // Remediation.
     let (namespace, deployment, container, target_from) =
         target(cfg, table, &events).context("finding the remediation's target")?;
-    let remediation = remediation(
+    let mut remediation = remediation(
         causes,
         &cause_docs,
         det,
@@ -515,6 +515,13 @@ pub fn build(
         x.errors_after = after;
     }
     add_cluster_timeline(&mut timeline, &cluster_events, &infrastructure);
+    cluster_remediation(
+        &mut remediation,
+        causes,
+        &cluster_events,
+        &infrastructure,
+        (&namespace, &deployment, &container),
+    );
     infrastructure.before_first_firing = before_first_firing(&timeline, &series_alerts, det);
 
     // Inputs.
@@ -987,4 +994,113 @@ fn before_first_firing(
         })
         .cloned()
         .collect()
+}
+
+/// Remediation for what the cluster showed: causes found only through events or container
+/// terminations get their entry (with what was seen), and every entry of a memory cause says
+/// the memory limits in effect, from the pod export.
+fn cluster_remediation(
+    out: &mut Vec<Remediation>,
+    causes: &CauseTable,
+    events: &[EventDoc],
+    infra: &Infrastructure,
+    (namespace, deployment, container): (&str, &str, &str),
+) {
+    // What the cluster said, per cause: a description of each sighting and a pod to name.
+    let mut seen: BTreeMap<String, (Vec<String>, Option<String>)> = BTreeMap::new();
+    for e in events {
+        if let Some(c) = &e.cause {
+            let entry = seen.entry(c.clone()).or_default();
+            entry.0.push(format!(
+                "{} {} on {} ({}x)",
+                e.kind, e.reason, e.object, e.count
+            ));
+            if entry.1.is_none() {
+                entry.1 = e.object.strip_prefix("Pod/").map(str::to_owned);
+            }
+        }
+    }
+    for x in &infra.terminations {
+        if let Some(c) = &x.cause {
+            let entry = seen.entry(c.clone()).or_default();
+            entry.0.push(format!(
+                "container {} of {} terminated {} (exit code {}) at {}",
+                x.container,
+                x.pod,
+                x.reason,
+                x.exit_code,
+                x.finished_at.as_deref().unwrap_or("an unknown time")
+            ));
+            entry.1.get_or_insert_with(|| x.pod.clone());
+        }
+    }
+    for (id, (sightings, pod)) in &seen {
+        let shown = sightings
+            .iter()
+            .take(3)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("; ");
+        let more = sightings.len().saturating_sub(3);
+        let said = format!(
+            "the cluster shows it: {shown}{}",
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+        if let Some(r) = out.iter_mut().find(|r| &r.cause == id) {
+            r.because = format!("{}; {said}", r.because);
+            continue;
+        }
+        let Some(cause) = causes.causes.iter().find(|c| &c.id == id) else {
+            continue;
+        };
+        let pod = pod.as_deref().unwrap_or("");
+        out.push(Remediation {
+            cause: cause.id.clone(),
+            title: cause.title.clone(),
+            source: cause.source.clone(),
+            symptoms: cause.symptoms.clone(),
+            solution: cause.solution.clone(),
+            because: said,
+            actions: cause
+                .actions
+                .iter()
+                .map(|a| Action {
+                    title: a.title.clone(),
+                    command: a
+                        .command
+                        .as_deref()
+                        .map(|c| fill(c, namespace, deployment, container, pod)),
+                })
+                .collect(),
+        });
+    }
+    // The limits in effect, for a memory cause.
+    let limits: BTreeMap<String, Vec<String>> = infra
+        .pods
+        .iter()
+        .flat_map(|p| {
+            p.containers.iter().filter_map(|c| {
+                c.memory_limit
+                    .as_ref()
+                    .map(|l| (format!("{} ({})", l, c.name), p.name.clone()))
+            })
+        })
+        .fold(BTreeMap::new(), |mut m, (limit, pod)| {
+            m.entry(limit).or_insert_with(Vec::new).push(pod);
+            m
+        });
+    if !limits.is_empty() {
+        let text = limits
+            .iter()
+            .map(|(l, pods)| format!("{l} on {} pod(s)", pods.len()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        for r in out.iter_mut().filter(|r| r.cause == "memory_exhaustion") {
+            r.because = format!("{}; memory limit in the pod export: {text}", r.because);
+        }
+    }
 }
