@@ -1,8 +1,10 @@
 //! Kubernetes objects as users export them: `kubectl get events -o json|yaml` (a `List` or
-//! `EventList` of core/v1 or events.k8s.io/v1 events, or both mixed) and `kubectl get pods -o
-//! json|yaml` (a `List`/`PodList` or a single `Pod`). JSON goes through serde_json, YAML (one
-//! document or a `---` stream) through serde-saphyr, both into the same JSON value, which is
-//! then read field by field so that a missing or null field costs that field, not the object.
+//! `EventList` of core/v1 or events.k8s.io/v1 events, or both mixed), `kubectl get pods -o
+//! json|yaml` (a `List`/`PodList` or a single `Pod`), and `kubectl get events` / `kubectl
+//! events` tables (ages counted back from a capture time). JSON goes through serde_json, YAML
+//! (one document or a `---` stream) through serde-saphyr, both into the same JSON value, which
+//! is then read field by field so that a missing or null field costs that field, not the
+//! object.
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,8 @@
 //! Finding and reading inputs: paths, folders (recursively, in name order), stdin, gzip,
 //! tar and tar.gz archives (any nesting the content reveals). One reader thread does all I/O and
 //! decompression and sends whole-record chunks down a bounded channel to the parallel parsers,
-//! so reading overlaps parsing and memory stays bounded whatever the input size.
+//! so reading overlaps parsing and memory stays bounded whatever the input size. Kubernetes
+//! objects documents (small) are read whole and parsed here (`k8s.rs`).
 
 use std::fs::File;
 use std::io::{self, Cursor, Read};
