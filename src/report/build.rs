@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use polars::prelude::{col, Column, DataFrame, Expr, IntoLazy, PolarsResult};
 
 use super::model::*;
-use crate::classify::{CauseTable, EventTable, UNCLASSIFIED_ID};
+use crate::classify::{Cause, CauseTable, EventTable, UNCLASSIFIED_ID};
 use crate::config::{Config, RateMode};
 use crate::detect::engine::PromCompat;
 use crate::detect::Detection;
@@ -596,6 +596,34 @@ pub fn build(
     Ok(report)
 }
 
+/// A cause's entry of the remediation section, its commands filled in for
+/// (namespace, deployment, container, pod).
+fn cause_remediation(
+    cause: &Cause,
+    because: String,
+    (namespace, deployment, container, pod): (&str, &str, &str, &str),
+) -> Remediation {
+    Remediation {
+        cause: cause.id.clone(),
+        title: cause.title.clone(),
+        source: cause.source.clone(),
+        symptoms: cause.symptoms.clone(),
+        solution: cause.solution.clone(),
+        because,
+        actions: cause
+            .actions
+            .iter()
+            .map(|a| Action {
+                title: a.title.clone(),
+                command: a
+                    .command
+                    .as_deref()
+                    .map(|c| fill(c, namespace, deployment, container, pod)),
+            })
+            .collect(),
+    }
+}
+
 fn fill(command: &str, namespace: &str, deployment: &str, container: &str, pod: &str) -> String {
     command
         .replace("{namespace}", namespace)
@@ -656,25 +684,11 @@ fn remediation(
         let Some(cause) = causes.causes.iter().find(|c| c.id == doc.id) else {
             continue;
         };
-        out.push(Remediation {
-            cause: cause.id.clone(),
-            title: cause.title.clone(),
-            source: cause.source.clone(),
-            symptoms: cause.symptoms.clone(),
-            solution: cause.solution.clone(),
+        out.push(cause_remediation(
+            cause,
             because,
-            actions: cause
-                .actions
-                .iter()
-                .map(|a| Action {
-                    title: a.title.clone(),
-                    command: a
-                        .command
-                        .as_deref()
-                        .map(|c| fill(c, namespace, deployment, container, top_pod)),
-                })
-                .collect(),
-        });
+            (namespace, deployment, container, top_pod),
+        ));
     }
     out
 }
@@ -1058,25 +1072,11 @@ fn cluster_remediation(
             continue;
         };
         let pod = pod.as_deref().unwrap_or("");
-        out.push(Remediation {
-            cause: cause.id.clone(),
-            title: cause.title.clone(),
-            source: cause.source.clone(),
-            symptoms: cause.symptoms.clone(),
-            solution: cause.solution.clone(),
-            because: said,
-            actions: cause
-                .actions
-                .iter()
-                .map(|a| Action {
-                    title: a.title.clone(),
-                    command: a
-                        .command
-                        .as_deref()
-                        .map(|c| fill(c, namespace, deployment, container, pod)),
-                })
-                .collect(),
-        });
+        out.push(cause_remediation(
+            cause,
+            said,
+            (namespace, deployment, container, pod),
+        ));
     }
     // The limits in effect, for a memory cause.
     let limits: BTreeMap<String, Vec<String>> = infra
