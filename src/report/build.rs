@@ -188,8 +188,25 @@ fn target(
     cfg: &Config,
     table: &EventTable,
     events: &DataFrame,
+    cluster: &ClusterObjects,
 ) -> PolarsResult<(String, String, String, String)> {
     let mut how = Vec::new();
+    // What the Kubernetes objects name, counted like the logs' names.
+    let mut k8s_namespaces: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut k8s_pods: BTreeMap<&str, u64> = BTreeMap::new();
+    for p in &cluster.pods {
+        *k8s_namespaces.entry(p.namespace.as_str()).or_default() += 1;
+        *k8s_pods.entry(p.name.as_str()).or_default() += 1;
+    }
+    for e in &cluster.events {
+        *k8s_namespaces
+            .entry(e.object.namespace.as_str())
+            .or_default() += 1;
+        if e.object.kind == "Pod" {
+            *k8s_pods.entry(e.object.name.as_str()).or_default() += 1;
+        }
+    }
+    k8s_namespaces.remove("");
     let namespace = match &cfg.namespace {
         Some(n) => {
             how.push("namespace from --namespace".to_owned());
@@ -198,6 +215,11 @@ fn target(
         None => match most_common(name_counts(events, table, "namespace")?.into_iter()) {
             Some(n) => {
                 how.push("namespace from the input's paths".to_owned());
+                n.to_owned()
+            }
+            None if !k8s_namespaces.is_empty() => {
+                let n = most_common(k8s_namespaces.into_iter()).unwrap_or_default();
+                how.push(format!("namespace {n} from the Kubernetes objects"));
                 n.to_owned()
             }
             None => {
@@ -214,6 +236,7 @@ fn target(
         None => match most_common(
             name_counts(events, table, "pod")?
                 .into_iter()
+                .chain(k8s_pods)
                 .filter_map(|(p, n)| Some((deployment_of(p)?, n))),
         ) {
             Some(d) => {
@@ -226,7 +249,13 @@ fn target(
             }
         },
     };
+    let k8s_containers = cluster
+        .pods
+        .iter()
+        .flat_map(|p| p.containers.iter().filter(|c| !c.init))
+        .map(|c| (c.name.as_str(), 1u64));
     let container = most_common(name_counts(events, table, "container")?.into_iter())
+        .or_else(|| most_common(k8s_containers))
         .unwrap_or("backend")
         .to_owned();
     Ok((namespace, deployment, container, how.join("; ")))
@@ -489,7 +518,7 @@ pub fn build(
 
     // Remediation.
     let (namespace, deployment, container, target_from) =
-        target(cfg, table, &events).context("finding the remediation's target")?;
+        target(cfg, table, &events, cluster).context("finding the remediation's target")?;
     let mut remediation = remediation(
         causes,
         &cause_docs,
