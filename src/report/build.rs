@@ -542,6 +542,18 @@ pub fn build(
             errors_around(&events, pod, at, &id).context("errors around a termination")?;
         x.errors_before = before;
         x.errors_after = after;
+        // Node aborts (SIGABRT, exit code 134) when its heap is exhausted; the pod status only
+        // says `Error`. With a memory error logged on the pod just before, that is the cause.
+        if x.cause.is_none()
+            && x.exit_code == 134
+            && x.errors_before.contains_key("memory_exhaustion")
+        {
+            x.cause = Some("memory_exhaustion".into());
+            x.cause_basis = Some(
+                "exit code 134 (abort) right after a memory_exhaustion error on the pod: Node's heap ran out"
+                    .into(),
+            );
+        }
     }
     add_cluster_timeline(&mut timeline, &cluster_events, &infrastructure);
     cluster_remediation(
@@ -877,10 +889,11 @@ fn cluster_docs(cluster: &ClusterObjects, causes: &CauseTable) -> (Vec<EventDoc>
             pod: x.pod,
             namespace: x.namespace,
             container: x.container,
-            reason: x.reason,
             exit_code: x.exit_code,
             started_at: x.started_at.map(t),
             finished_at: x.finished_at.map(t),
+            cause_basis: x.cause.as_ref().map(|_| format!("reason {}", x.reason)),
+            reason: x.reason,
             cause: x.cause,
             errors_before: BTreeMap::new(),
             errors_after: BTreeMap::new(),

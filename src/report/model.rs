@@ -267,6 +267,8 @@ pub struct TerminationDoc {
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
     pub cause: Option<String>,
+    /// How the cause was decided (`reason OOMKilled`, or an exit code read with the logs).
+    pub cause_basis: Option<String>,
     /// Error events on the pod, by cause, in the five minutes up to the termination (its
     /// minute included) and in the five minutes after it.
     pub errors_before: BTreeMap<String, u64>,
