@@ -413,6 +413,40 @@ fn state(v: Option<&Value>) -> Option<ContainerState> {
     None
 }
 
+/// One container from its status (if the export has one) and its spec's resources.
+fn container(
+    name: String,
+    init: bool,
+    status: Option<&Value>,
+    resources: Option<&Value>,
+) -> ContainerInfo {
+    let quantity = |path: &[&str]| {
+        resources
+            .map(|r| str_at(r, path))
+            .filter(|q| !q.is_empty())
+            .map(str::to_owned)
+    };
+    let memory_limit = quantity(&["limits", "memory"]);
+    ContainerInfo {
+        name,
+        init,
+        ready: status
+            .and_then(|s| s.get("ready"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        restart_count: status
+            .and_then(|s| u64_at(s, &["restartCount"]))
+            .unwrap_or(0),
+        state: state(status.and_then(|s| s.get("state"))),
+        last_state: state(status.and_then(|s| s.get("lastState"))),
+        memory_limit_bytes: memory_limit.as_deref().and_then(quantity_bytes),
+        memory_limit,
+        memory_request: quantity(&["requests", "memory"]),
+        cpu_limit: quantity(&["limits", "cpu"]),
+        cpu_request: quantity(&["requests", "cpu"]),
+    }
+}
+
 fn pod(v: &Value) -> PodInfo {
     // Resources come from the spec, by container name.
     let mut resources: BTreeMap<(bool, String), &Value> = BTreeMap::new();
@@ -436,48 +470,12 @@ fn pod(v: &Value) -> PodInfo {
         for s in statuses {
             let name = str_at(s, &["name"]).to_owned();
             let res = resources.remove(&(init, name.clone()));
-            let quantity = |path: &[&str]| {
-                res.map(|r| str_at(r, path))
-                    .filter(|q| !q.is_empty())
-                    .map(str::to_owned)
-            };
-            let memory_limit = quantity(&["limits", "memory"]);
-            containers.push(ContainerInfo {
-                name,
-                init,
-                ready: s.get("ready").and_then(Value::as_bool).unwrap_or(false),
-                restart_count: u64_at(s, &["restartCount"]).unwrap_or(0),
-                state: state(s.get("state")),
-                last_state: state(s.get("lastState")),
-                memory_limit_bytes: memory_limit.as_deref().and_then(quantity_bytes),
-                memory_limit,
-                memory_request: quantity(&["requests", "memory"]),
-                cpu_limit: quantity(&["limits", "cpu"]),
-                cpu_request: quantity(&["requests", "cpu"]),
-            });
+            containers.push(container(name, init, Some(s), res));
         }
     }
     // Containers the spec names but the status does not (a pod exported without status).
     for ((init, name), r) in resources {
-        let q = |path: &[&str]| {
-            Some(str_at(r, path))
-                .filter(|q| !q.is_empty())
-                .map(str::to_owned)
-        };
-        let memory_limit = q(&["limits", "memory"]);
-        containers.push(ContainerInfo {
-            name,
-            init,
-            ready: false,
-            restart_count: 0,
-            state: None,
-            last_state: None,
-            memory_limit_bytes: memory_limit.as_deref().and_then(quantity_bytes),
-            memory_limit,
-            memory_request: q(&["requests", "memory"]),
-            cpu_limit: q(&["limits", "cpu"]),
-            cpu_request: q(&["requests", "cpu"]),
-        });
+        containers.push(container(name, init, None, Some(r)));
     }
     PodInfo {
         name: str_at(v, &["metadata", "name"]).to_owned(),
