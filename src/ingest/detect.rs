@@ -74,7 +74,8 @@ pub fn content(head: &[u8]) -> InputKind {
         }
         return InputKind::Logs;
     }
-    if super::k8s::is_event_table(&String::from_utf8_lossy(&text[..text.len().min(4096)])) {
+    let head_text = String::from_utf8_lossy(&text[..text.len().min(4096)]);
+    if super::k8s::is_event_table(&head_text) || super::describe::is_describe(&head_text) {
         return InputKind::KubernetesObjects;
     }
     if first_line.starts_with(b"apiVersion:")
@@ -130,6 +131,10 @@ mod tests {
         assert_eq!(
             content(b"caf\xc3 invalid utf8 is still text\n"),
             InputKind::Logs
+        );
+        assert_eq!(
+            content(b"Name:         mcp-backend-7c9d5b8f6d-x2kqp\nNamespace:    mcp-everything\nStatus:       Running\nContainers:\n  backend:\n"),
+            InputKind::KubernetesObjects
         );
         assert_eq!(container(&[0x1f, 0x8b, 8, 0]), Container::Gzip);
         assert_eq!(

@@ -148,89 +148,15 @@ pub fn parse_event_table(text: &str, captured: Option<(Millis, &str)>) -> Result
             Some(header_no as u64 + 1),
         ));
     };
-    // Column starts, by name, in character positions.
-    let chars: Vec<char> = header.chars().collect();
-    let mut cols: Vec<(String, usize)> = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i] == ' ' {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        // A name may hold one space ("LAST SEEN", "FIRST SEEN"); two end it.
-        while i < chars.len() && !(chars[i] == ' ' && chars.get(i + 1).map_or(true, |c| *c == ' '))
-        {
-            i += 1;
-        }
-        cols.push((
-            chars[start..i].iter().collect::<String>().trim().to_owned(),
-            start,
-        ));
-    }
+    let cols = table_columns(header);
     let mut out = Parsed::default();
     for (no, line) in lines {
-        let row: Vec<char> = line.chars().collect();
-        let field = |name: &str| -> String {
-            let Some(k) = cols.iter().position(|(n, _)| n == name) else {
-                return String::new();
-            };
-            let start = cols[k].1.min(row.len());
-            let end = cols.get(k + 1).map_or(row.len(), |c| c.1.min(row.len()));
-            row[start..end].iter().collect::<String>().trim().to_owned()
-        };
-        // `kubectl events` writes "3m (x4 over 10m)" in LAST SEEN.
-        let last_cell = field("LAST SEEN");
-        let (last_age, repeat) = match last_cell.split_once(" (x") {
-            Some((age, rest)) => (
-                age.trim().to_owned(),
-                Some(rest.trim_end_matches(')').to_owned()),
-            ),
-            None => (last_cell.clone(), None),
-        };
-        let Some(last_ago) = parse_age(&last_age) else {
-            out.unusable.push(format!(
-                "line {}: LAST SEEN {last_cell:?} is not an age like 12m or 3m2s; row skipped",
-                no + 1
-            ));
-            continue;
-        };
-        let (mut count, mut first_ago) = (1u64, last_ago);
-        if let Some(rep) = repeat {
-            // "4 over 10m"
-            if let Some((n, over)) = rep.split_once(" over ") {
-                count = n.trim().parse().unwrap_or(1);
-                first_ago = parse_age(over.trim()).unwrap_or(last_ago).max(last_ago);
-            }
+        match table_event(&cols, line, now, &ObjectRef::default()) {
+            Ok(e) => out.objects.events.push(e),
+            Err(why) => out
+                .unusable
+                .push(format!("line {}: {why}; row skipped", no + 1)),
         }
-        if let Some(a) = parse_age(&field("FIRST SEEN")) {
-            first_ago = a.max(last_ago);
-        }
-        if let Ok(n) = field("COUNT").parse::<u64>() {
-            count = n.max(1);
-        }
-        let object_cell = field("OBJECT");
-        let (kind, name) = match object_cell.split_once('/') {
-            Some((k, n)) => (capitalize(k), n.to_owned()),
-            None => (field("KIND"), field("NAME")),
-        };
-        let reason = field("REASON");
-        out.objects.events.push(ClusterEvent {
-            time: now - last_ago,
-            first_seen: now - first_ago,
-            last_seen: now - last_ago,
-            count,
-            kind: field("TYPE"),
-            reason,
-            object: ObjectRef {
-                kind,
-                name,
-                namespace: field("NAMESPACE"),
-            },
-            message: field("MESSAGE"),
-            source: field("SOURCE"),
-            cause: None,
-        });
     }
     out.objects
         .events
@@ -240,6 +166,100 @@ pub fn parse_event_table(text: &str, captured: Option<(Millis, &str)>) -> Result
         crate::model::time::format_rfc3339(now)
     ));
     Ok(out)
+}
+
+/// A kubectl table header's column names (upper-cased) and their start positions, in
+/// characters. A name may hold one space ("LAST SEEN"); two end it.
+pub(super) fn table_columns(header: &str) -> Vec<(String, usize)> {
+    let chars: Vec<char> = header.chars().collect();
+    let mut cols = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == ' ' {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && !(chars[i] == ' ' && chars.get(i + 1).map_or(true, |c| *c == ' '))
+        {
+            i += 1;
+        }
+        let name: String = chars[start..i].iter().collect();
+        cols.push((name.trim().to_uppercase(), start));
+    }
+    cols
+}
+
+/// One row of an events table (`kubectl get events`, `kubectl events`, or the Events of
+/// `kubectl describe`), placed by counting its age back from `now`. Rows without an OBJECT
+/// column are about `object` (describe's events are about the described pod).
+pub(super) fn table_event(
+    cols: &[(String, usize)],
+    line: &str,
+    now: Millis,
+    object: &ObjectRef,
+) -> Result<ClusterEvent, String> {
+    let row: Vec<char> = line.chars().collect();
+    let field = |names: &[&str]| -> String {
+        let Some(k) = cols.iter().position(|(n, _)| names.contains(&n.as_str())) else {
+            return String::new();
+        };
+        let start = cols[k].1.min(row.len());
+        let end = cols.get(k + 1).map_or(row.len(), |c| c.1.min(row.len()));
+        row[start..end].iter().collect::<String>().trim().to_owned()
+    };
+    // `kubectl events` and describe write "3m (x4 over 10m)" in LAST SEEN / Age.
+    let last_cell = field(&["LAST SEEN", "AGE"]);
+    let (last_age, repeat) = match last_cell.split_once(" (x") {
+        Some((age, rest)) => (
+            age.trim().to_owned(),
+            Some(rest.trim_end_matches(')').to_owned()),
+        ),
+        None => (last_cell.clone(), None),
+    };
+    let Some(last_ago) = parse_age(&last_age) else {
+        return Err(format!("{last_cell:?} is not an age like 12m or 3m2s"));
+    };
+    let (mut count, mut first_ago) = (1u64, last_ago);
+    if let Some(rep) = repeat {
+        // "4 over 10m"
+        if let Some((n, over)) = rep.split_once(" over ") {
+            count = n.trim().parse().unwrap_or(1);
+            first_ago = parse_age(over.trim()).unwrap_or(last_ago).max(last_ago);
+        }
+    }
+    if let Some(a) = parse_age(&field(&["FIRST SEEN"])) {
+        first_ago = a.max(last_ago);
+    }
+    if let Ok(n) = field(&["COUNT"]).parse::<u64>() {
+        count = n.max(1);
+    }
+    let object_cell = field(&["OBJECT"]);
+    let object = match object_cell.split_once('/') {
+        Some((k, n)) => ObjectRef {
+            kind: capitalize(k),
+            name: n.to_owned(),
+            namespace: field(&["NAMESPACE"]),
+        },
+        None if cols.iter().any(|(n, _)| n == "KIND" || n == "NAME") => ObjectRef {
+            kind: field(&["KIND"]),
+            name: field(&["NAME"]),
+            namespace: field(&["NAMESPACE"]),
+        },
+        None => object.clone(),
+    };
+    Ok(ClusterEvent {
+        time: now - last_ago,
+        first_seen: now - first_ago,
+        last_seen: now - last_ago,
+        count,
+        kind: field(&["TYPE"]),
+        reason: field(&["REASON"]),
+        object,
+        message: field(&["MESSAGE"]),
+        source: field(&["SOURCE", "FROM"]),
+        cause: None,
+    })
 }
 
 /// kubectl prints kinds lower-case in OBJECT (`pod/x`); events name them `Pod`.

@@ -6,6 +6,7 @@
 //! Results are put back in input and chunk order, so the output never depends on timing.
 
 pub mod chunker;
+pub mod describe;
 pub mod detect;
 pub mod hints;
 pub mod json_log;
@@ -148,6 +149,9 @@ fn account_objects(
     parsed: Result<k8s::Parsed, k8s::DocError>,
 ) -> Option<ClusterObjects> {
     q.lines_read += lines;
+    // A file name says which pod a log is from; it says nothing about a document of objects.
+    q.pod = None;
+    q.container = None;
     match parsed {
         Ok(p) => {
             if let Some(a) = &p.assumed {

@@ -371,13 +371,15 @@ impl Reader<'_> {
             })
         } else {
             let text = String::from_utf8_lossy(&bytes);
+            let captured = match (self.settings.captured_at, self.mtime) {
+                (Some(t), _) => Some((t, "--captured-at")),
+                (None, Some(t)) => Some((t, "the file's modification time")),
+                (None, None) => None,
+            };
             if super::k8s::is_event_table(&text) {
-                let captured = match (self.settings.captured_at, self.mtime) {
-                    (Some(t), _) => Some((t, "--captured-at")),
-                    (None, Some(t)) => Some((t, "the file's modification time")),
-                    (None, None) => None,
-                };
                 super::k8s::parse_event_table(&text, captured)
+            } else if super::describe::is_describe(&text) {
+                Ok(super::describe::parse_describe(&text, captured))
             } else {
                 super::k8s::parse(&text)
             }
