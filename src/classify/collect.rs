@@ -29,6 +29,77 @@ pub struct PodSeen {
     pub first: Millis,
     pub last: Millis,
     pub records: u64,
+    /// Silences in its log of at least [`SEGMENT_GAP`] (from, to: the records either side),
+    /// over all of its inputs together (a gap one export covers is no gap).
+    pub gaps: Vec<(Millis, Millis)>,
+    /// When its process printed its startup line (a start or restart).
+    pub starts: Vec<Millis>,
+}
+
+/// A pod's log split into stretches wherever it is silent this long.
+pub const SEGMENT_GAP: Millis = 60_000;
+
+/// Stretches of a log without a silence of [`SEGMENT_GAP`], as records arrive.
+#[derive(Clone, Debug, Default)]
+struct Segments(Vec<(Millis, Millis)>);
+
+impl Segments {
+    #[inline]
+    fn add(&mut self, ts: Millis) {
+        if let Some(last) = self.0.last_mut() {
+            if ts >= last.0 - SEGMENT_GAP && ts <= last.1 + SEGMENT_GAP {
+                last.0 = last.0.min(ts);
+                last.1 = last.1.max(ts);
+                return;
+            }
+        }
+        self.0.push((ts, ts));
+    }
+
+    fn extend(&mut self, other: Segments) {
+        self.0.extend(other.0);
+    }
+
+    /// The silences between the stretches once overlapping ones are joined.
+    fn gaps(mut self) -> Vec<(Millis, Millis)> {
+        self.0.sort_unstable();
+        let mut gaps = Vec::new();
+        let mut end: Option<Millis> = None;
+        for (a, b) in self.0 {
+            match end {
+                Some(e) if a > e + SEGMENT_GAP => {
+                    gaps.push((e, a));
+                    end = Some(b);
+                }
+                Some(e) => end = Some(e.max(b)),
+                None => end = Some(b),
+            }
+        }
+        gaps
+    }
+}
+
+/// What the records of one (pod, container, namespace) showed, gathered over chunks.
+#[derive(Clone, Debug, Default)]
+struct Seen {
+    first: Millis,
+    last: Millis,
+    records: u64,
+    segments: Segments,
+    starts: Vec<Millis>,
+}
+
+impl Seen {
+    fn absorb(&mut self, o: Seen) {
+        if self.records == 0 {
+            (self.first, self.last) = (o.first, o.last);
+        }
+        self.first = self.first.min(o.first);
+        self.last = self.last.max(o.last);
+        self.records += o.records;
+        self.segments.extend(o.segments);
+        self.starts.extend(o.starts);
+    }
 }
 
 /// Pod, container and namespace names.
@@ -37,9 +108,7 @@ type Origin = (String, String, String);
 /// When one (pod, container, namespace) was seen in a chunk.
 struct OriginSeen {
     syms: (Sym, Sym, Sym),
-    first: Millis,
-    last: Millis,
-    records: u64,
+    seen: Seen,
 }
 
 /// What classifying one distinct (level, message, trace) gave.
@@ -117,7 +186,7 @@ struct Shared {
     /// An example per signature, from the earliest (input, line) that showed it, so the choice
     /// does not depend on which thread finished first.
     examples: HashMap<Sym, ((u32, u64), String)>,
-    seen: HashMap<(Sym, Sym, Sym), (Millis, Millis, u64)>,
+    seen: HashMap<(Sym, Sym, Sym), Seen>,
     /// Records in memory, per chunk, and how many.
     blocks: Vec<Block>,
     buffered: usize,
@@ -180,13 +249,10 @@ impl Collector {
         }
         for o in sink.seen.drain(..) {
             let (p, c, n) = o.syms;
-            let e = sh
-                .seen
+            sh.seen
                 .entry((map[p as usize], map[c as usize], map[n as usize]))
-                .or_insert((o.first, o.last, 0));
-            e.0 = e.0.min(o.first);
-            e.1 = e.1.max(o.last);
-            e.2 += o.records;
+                .or_default()
+                .absorb(o.seen);
         }
         let mut rows = std::mem::take(&mut sink.rows);
         for r in &mut rows {
@@ -236,9 +302,11 @@ impl EventSink<'_> {
             None => {
                 self.seen.push(OriginSeen {
                     syms,
-                    first: rec.ts,
-                    last: rec.ts,
-                    records: 0,
+                    seen: Seen {
+                        first: rec.ts,
+                        last: rec.ts,
+                        ..Seen::default()
+                    },
                 });
                 self.seen.len() - 1
             }
@@ -295,11 +363,16 @@ impl RecordSink for EventSink<'_> {
 
     fn record(&mut self, rec: &Record<'_>) {
         let idx = self.origin(rec);
-        let seen = &mut self.seen[idx];
+        let origin = &mut self.seen[idx];
+        let seen = &mut origin.seen;
         seen.first = seen.first.min(rec.ts);
         seen.last = seen.last.max(rec.ts);
         seen.records += 1;
-        let (pod, container, namespace) = seen.syms;
+        seen.segments.add(rec.ts);
+        if rec.start {
+            seen.starts.push(rec.ts);
+        }
+        let (pod, container, namespace) = origin.syms;
         if !self.table.may_count(rec.level) {
             return;
         }
@@ -387,17 +460,23 @@ pub fn merge(
         spilled_runs: sh.spill.runs(),
         ..EventTable::default()
     };
-    let mut seen: BTreeMap<(Sym, Sym, Sym), (Millis, Millis, u64)> = sh.seen.into_iter().collect();
+    let mut seen: BTreeMap<(Sym, Sym, Sym), Seen> = sh.seen.into_iter().collect();
     let only_container = unify_containers(&mut seen);
     table.pods = seen
         .into_iter()
-        .map(|((p, c, n), (first, last, records))| PodSeen {
-            pod: table.syms.get(p).to_owned(),
-            container: table.syms.get(c).to_owned(),
-            namespace: table.syms.get(n).to_owned(),
-            first,
-            last,
-            records,
+        .map(|((p, c, n), mut s)| {
+            s.starts.sort_unstable();
+            s.starts.dedup();
+            PodSeen {
+                pod: table.syms.get(p).to_owned(),
+                container: table.syms.get(c).to_owned(),
+                namespace: table.syms.get(n).to_owned(),
+                first: s.first,
+                last: s.last,
+                records: s.records,
+                gaps: s.segments.gaps(),
+                starts: s.starts,
+            }
         })
         .collect();
     table.pods.sort_by(|a, b| {
@@ -503,9 +582,7 @@ const BATCH: usize = 4096;
 /// A pod exported both with `--prefix` (container known) and by file name alone (container
 /// unknown) is one pod: when a pod has exactly one known container, records without one get it,
 /// so its errors form one series. Returns those pods and their container.
-fn unify_containers(
-    seen: &mut BTreeMap<(Sym, Sym, Sym), (Millis, Millis, u64)>,
-) -> HashMap<Sym, Sym> {
+fn unify_containers(seen: &mut BTreeMap<(Sym, Sym, Sym), Seen>) -> HashMap<Sym, Sym> {
     let mut known: HashMap<Sym, Vec<Sym>> = HashMap::new();
     for &(p, c, _) in seen.keys() {
         if c != 0 {
@@ -521,16 +598,13 @@ fn unify_containers(
         .map(|(p, l)| (p, l[0]))
         .collect();
     let old = std::mem::take(seen);
-    for ((p, c, n), (first, last, count)) in old {
+    for ((p, c, n), s) in old {
         let c = if c == 0 {
             only.get(&p).copied().unwrap_or(0)
         } else {
             c
         };
-        let e = seen.entry((p, c, n)).or_insert((first, last, 0));
-        e.0 = e.0.min(first);
-        e.1 = e.1.max(last);
-        e.2 += count;
+        seen.entry((p, c, n)).or_default().absorb(s);
     }
     only
 }

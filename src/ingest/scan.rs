@@ -117,6 +117,8 @@ struct Pending<'a> {
     line: u64,
     lines: u32,
     content_hash: u64,
+    /// The process's startup line (see [`Record::start`]).
+    start: bool,
 }
 
 /// A pending record's message or trace: borrowed from the chunk while possible, owned once
@@ -292,6 +294,7 @@ fn flush<S: RecordSink>(
         line: p.line,
         lines: p.lines,
         line_hash,
+        start: p.start,
     });
 }
 
@@ -444,6 +447,7 @@ pub fn scan_chunk<'a, S: RecordSink>(
                         line: this_line,
                         lines: 1,
                         content_hash: 0,
+                        start: false,
                     });
                     continue;
                 }
@@ -451,6 +455,7 @@ pub fn scan_chunk<'a, S: RecordSink>(
         }
 
         // Parse the content.
+        let mut starts = false;
         let (own_ts, level, message, trace) = if content.first() == Some(&b'{') {
             let wants = |l: Level| sink.wants(l);
             let parsed = match data_str {
@@ -484,6 +489,7 @@ pub fn scan_chunk<'a, S: RecordSink>(
             }
         } else {
             let t = if content.starts_with(b"[Nest] ") {
+                starts = text::is_nest_start(content);
                 text::parse_nest(content).unwrap_or_else(|| text::parse_plain(content))
             } else {
                 text::parse_plain(content)
@@ -540,6 +546,7 @@ pub fn scan_chunk<'a, S: RecordSink>(
             line: this_line,
             lines: 1,
             content_hash,
+            start: starts,
         });
     }
     if let Some(p) = pending.take() {

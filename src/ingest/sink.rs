@@ -65,6 +65,9 @@ pub struct Record<'a> {
     /// Hash of pod, time and first-line content (0 unless wanted): the same record read from
     /// two overlapping exports has the same hash.
     pub line_hash: u64,
+    /// The process's startup line (Nest's `[NestFactory] Starting Nest application...`): the
+    /// container (re)started here.
+    pub start: bool,
 }
 
 /// Receives the records of one chunk, in order.

@@ -36,6 +36,12 @@ fn number(b: &[u8], i: &mut usize) -> Option<i64> {
     (*i > start).then_some(v)
 }
 
+/// Whether a Nest line is the one Nest prints first when the process starts
+/// (`LOG [NestFactory] Starting Nest application...`).
+pub fn is_nest_start(b: &[u8]) -> bool {
+    memchr::memmem::find(b, b"[NestFactory] Starting Nest application").is_some()
+}
+
 /// Parses Nest's default logger line. The time is wall-clock (no zone): `has_zone` is false.
 pub fn parse_nest(b: &[u8]) -> Option<TextRecord> {
     let rest = b.strip_prefix(b"[Nest] ")?;

@@ -530,7 +530,8 @@ pub fn build(
 
     // Timeline.
     let onsets: Vec<Millis> = cause_docs.iter().map(|d| first_ms[d.id.as_str()]).collect();
-    let mut timeline = timeline(&cause_docs, &onsets, &series_alerts, det, table, &files);
+    let signs = seen_in_logs(table, &files);
+    let mut timeline = timeline(&cause_docs, &onsets, &series_alerts, det, &signs);
     let (cluster_events, mut infrastructure) = cluster_docs(cluster, causes);
     for x in &mut infrastructure.terminations {
         let (Some(at), Some(pod)) = (cluster_time(&x.finished_at), table.syms.lookup(&x.pod))
@@ -564,6 +565,7 @@ pub fn build(
         (&namespace, &deployment, &container),
     );
     infrastructure.before_first_firing = before_first_firing(&timeline, &series_alerts, det);
+    infrastructure.seen_in_logs = signs.into_iter().map(|(_, s)| s).collect();
 
     // Inputs.
     let mut skipped = BTreeMap::new();
@@ -739,8 +741,7 @@ fn timeline(
     onsets: &[Millis],
     series_alerts: &[&AlertInstance],
     det: &Detection,
-    table: &EventTable,
-    files: &[FileQuality],
+    signs: &[(Millis, LogSignDoc)],
 ) -> Vec<TimelineEntry> {
     let mut entries: Vec<(Millis, u8, TimelineEntry)> = Vec::new();
     let mut push = |ms: Millis, order: u8, kind: &str, summary: String| {
@@ -802,14 +803,96 @@ fn timeline(
             }
         }
     }
+    for (ms, sign) in signs {
+        push(*ms, 0, &sign.kind, sign.summary.clone());
+    }
+    entries.sort_by(|a, b| (a.0, a.1, &a.2.summary).cmp(&(b.0, b.1, &b.2.summary)));
+    entries.into_iter().map(|(_, _, e)| e).collect()
+}
+
+/// A silence this much longer than a pod's usual gap between records, and at least
+/// [`MIN_GAP`], is worth a line on the timeline.
+const GAP_FACTOR: i64 = 20;
+const MIN_GAP: Millis = 2 * MINUTE;
+
+/// Container starts, ends and silences the logs show by themselves: the service's startup
+/// line, the last line of a `--previous` export, a pod whose logs begin well after the
+/// others', a pod silent for far longer than its usual pace. In time order.
+fn seen_in_logs(table: &EventTable, files: &[FileQuality]) -> Vec<(Millis, LogSignDoc)> {
+    let mut out: Vec<(Millis, LogSignDoc)> = Vec::new();
+    let mut push = |ms: Millis,
+                    until: Option<Millis>,
+                    kind: &str,
+                    pod: &str,
+                    container: &str,
+                    summary: String| {
+        out.push((
+            ms,
+            LogSignDoc {
+                time: t(ms),
+                until: until.map(t),
+                kind: kind.into(),
+                pod: pod.into(),
+                container: container.into(),
+                summary,
+            },
+        ));
+    };
     let overall_first = files.iter().filter_map(|f| f.first_ts).min();
-    for p in &table.pods {
-        if Some(p.first) > overall_first.map(|f| f + 5 * MINUTE) && !p.pod.is_empty() {
+    for p in table.pods.iter().filter(|p| !p.pod.is_empty()) {
+        for &s in &p.starts {
+            let what = if s == p.first {
+                "its log begins here (a new pod, or the first line after a restart)"
+            } else {
+                "the container restarted"
+            };
+            push(
+                s,
+                None,
+                "process_started",
+                &p.pod,
+                &p.container,
+                format!(
+                    "pod {}: the service started (Nest's startup line): {what}",
+                    p.pod
+                ),
+            );
+        }
+        let new_pod = Some(p.first) > overall_first.map(|f| f + 5 * MINUTE);
+        if new_pod && !p.starts.contains(&p.first) {
             push(
                 p.first,
-                0,
+                None,
                 "pod_first_seen",
+                &p.pod,
+                &p.container,
                 format!("pod {} starts logging (a new or restarted pod)", p.pod),
+            );
+        }
+        let pace = (p.last - p.first) / (p.records.max(2) as i64 - 1);
+        for &(from, to) in &p.gaps {
+            if to - from < MIN_GAP.max(GAP_FACTOR * pace) {
+                continue;
+            }
+            let restarted = p.starts.iter().any(|&s| s >= from && s <= to + MINUTE);
+            push(
+                from,
+                Some(to),
+                "log_gap",
+                &p.pod,
+                &p.container,
+                format!(
+                    "pod {} logged nothing for {} (until {}; it usually logs every {}){}",
+                    p.pod,
+                    format_duration((to - from) / 1000 * 1000),
+                    t(to),
+                    format_duration((pace / 1000 * 1000).max(1000)),
+                    if restarted {
+                        ": it was down and restarted"
+                    } else {
+                        ": down, stuck, or not exported"
+                    }
+                ),
             );
         }
     }
@@ -818,20 +901,22 @@ fn timeline(
         .filter(|f| f.previous && f.kind == Some(InputKind::Logs))
     {
         if let Some(last) = f.last_ts {
+            let pod = f.pod.as_deref().unwrap_or("?");
             push(
                 last,
-                0,
-                "container_ended",
+                None,
+                "previous_container_ended",
+                pod,
+                f.container.as_deref().unwrap_or(""),
                 format!(
-                "last line of the previous container of {} ({}): the container ended after this",
-                f.pod.as_deref().unwrap_or("?"),
-                f.name
-            ),
+                    "last line of the previous container of {pod} ({}): the container ended after this",
+                    f.name
+                ),
             );
         }
     }
-    entries.sort_by(|a, b| (a.0, a.1, &a.2.summary).cmp(&(b.0, b.1, &b.2.summary)));
-    entries.into_iter().map(|(_, _, e)| e).collect()
+    out.sort_by(|a, b| (a.0, &a.1.pod, &a.1.kind).cmp(&(b.0, &b.1.pod, &b.1.kind)));
+    out
 }
 
 /// The cluster's events and pods as report data, causes mapped through the cause table.
@@ -904,6 +989,7 @@ fn cluster_docs(cluster: &ClusterObjects, causes: &CauseTable) -> (Vec<EventDoc>
         Infrastructure {
             pods,
             terminations,
+            seen_in_logs: Vec::new(),
             before_first_firing: Vec::new(),
         },
     )
@@ -1043,7 +1129,9 @@ fn before_first_firing(
                 "error_onset"
                     | "k8s_event"
                     | "container_terminated"
-                    | "container_ended"
+                    | "previous_container_ended"
+                    | "process_started"
+                    | "log_gap"
                     | "pod_first_seen"
             ) && e.time >= from
                 && e.time <= to

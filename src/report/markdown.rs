@@ -436,6 +436,23 @@ fn describe(r: SkipReason) -> &'static str {
 fn infrastructure(r: &Report, o: &mut String) {
     let _ = writeln!(o, "## Infrastructure\n");
     let infra = &r.infrastructure;
+    if !infra.seen_in_logs.is_empty() {
+        let _ = writeln!(
+            o,
+            "Container starts, ends and silences in the logs themselves:\n\n| Time | Until | Pod | What |\n|---|---|---|---|"
+        );
+        for s in &infra.seen_in_logs {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} |",
+                s.time,
+                opt(&s.until),
+                cell(&s.pod),
+                cell(&s.summary),
+            );
+        }
+        o.push('\n');
+    }
     if infra.pods.is_empty() && r.events.is_empty() {
         let _ = writeln!(
             o,

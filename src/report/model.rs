@@ -227,10 +227,27 @@ pub struct Infrastructure {
     pub pods: Vec<PodDoc>,
     /// Every container termination the pods record, in time order.
     pub terminations: Vec<TerminationDoc>,
+    /// Container starts, ends and silences the logs themselves show, in time order.
+    pub seen_in_logs: Vec<LogSignDoc>,
     /// What changed first before the first alert fired: the earliest changes (error onsets,
     /// cluster warnings, terminations, new pods) from half an hour before it went pending
     /// until it fired, in time order.
     pub before_first_firing: Vec<TimelineEntry>,
+}
+
+/// A container start, end or silence read from the logs (no pod export needed).
+#[derive(Clone, Debug, Serialize)]
+pub struct LogSignDoc {
+    pub time: String,
+    /// The end of a silence (`log_gap`).
+    pub until: Option<String>,
+    /// `process_started` (the service's startup line), `previous_container_ended` (the last
+    /// line of a `--previous` export), `pod_first_seen` (a pod whose logs begin well after the
+    /// others'), `log_gap` (a pod silent far longer than its usual pace).
+    pub kind: String,
+    pub pod: String,
+    pub container: String,
+    pub summary: String,
 }
 
 #[derive(Clone, Debug, Serialize)]

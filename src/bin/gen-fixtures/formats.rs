@@ -29,6 +29,165 @@ fn tar_gz(entries: &[(&str, &[u8])]) -> std::io::Result<Vec<u8>> {
 
 const POD: &str = "mcp-backend-7c9d5b8f6d-x2kqp";
 
+/// `kubectl describe pod` of a pod whose last run ended with Node's heap abort (exit code 134),
+/// its Events with ages as of 10:30.
+const K8S_DESCRIBE: &str = r#"Name:             mcp-backend-7c9d5b8f6d-9wzlm
+Namespace:        mcp-everything
+Priority:         0
+Service Account:  mcp-backend
+Node:             gke-prod-pool-1-b71f/10.128.0.14
+Start Time:       Fri, 20 Nov 2026 08:02:11 +0000
+Labels:           app=mcp-backend
+                  pod-template-hash=7c9d5b8f6d
+Annotations:      <none>
+Status:           Running
+IP:               10.52.1.23
+IPs:
+  IP:           10.52.1.23
+Controlled By:  ReplicaSet/mcp-backend-7c9d5b8f6d
+Containers:
+  backend:
+    Container ID:   containerd://5f0c2a9e81d4b3c6a7e0f1d2c3b4a5968778695a4b3c2d1e0f9a8b7c6d5e4f3a
+    Image:          ghcr.io/mcp-everything/backend:1.14.2
+    Image ID:       ghcr.io/mcp-everything/backend@sha256:3b1f9c0d2e4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c
+    Port:           3000/TCP
+    Host Port:      0/TCP
+    State:          Running
+      Started:      Fri, 20 Nov 2026 10:12:47 +0000
+    Last State:     Terminated
+      Reason:       Error
+      Exit Code:    134
+      Started:      Fri, 20 Nov 2026 09:48:05 +0000
+      Finished:     Fri, 20 Nov 2026 10:12:44 +0000
+    Ready:          True
+    Restart Count:  2
+    Limits:
+      cpu:     500m
+      memory:  512Mi
+    Requests:
+      cpu:      250m
+      memory:   256Mi
+    Liveness:   http-get http://:3000/api/v1/health/live delay=30s timeout=5s period=10s #success=1 #failure=3
+    Readiness:  http-get http://:3000/api/v1/health/ready delay=10s timeout=5s period=5s #success=1 #failure=3
+    Environment:
+      NODE_ENV:           production
+      PORT:               3000
+      DATABASE_URL:       <set to the key 'url' in secret 'mcp-postgres'>  Optional: false
+      ANTHROPIC_API_KEY:  <set to the key 'api-key' in secret 'anthropic'>  Optional: false
+    Mounts:
+      /var/run/secrets/kubernetes.io/serviceaccount from kube-api-access-7xk2p (ro)
+Conditions:
+  Type                        Status
+  PodReadyToStartContainers   True
+  Initialized                 True
+  Ready                       True
+  ContainersReady             True
+  PodScheduled                True
+Volumes:
+  kube-api-access-7xk2p:
+    Type:                    Projected (a volume that contains injected data from multiple sources)
+    TokenExpirationSeconds:  3607
+    ConfigMapName:           kube-root-ca.crt
+    ConfigMapOptional:       <nil>
+    DownwardAPI:             true
+QoS Class:                   Burstable
+Node-Selectors:              <none>
+Tolerations:                 node.kubernetes.io/not-ready:NoExecute op=Exists for 300s
+                             node.kubernetes.io/unreachable:NoExecute op=Exists for 300s
+Events:
+  Type     Reason     Age                 From     Message
+  ----     ------     ----                ----     -------
+  Warning  Unhealthy  17m (x4 over 18m)   kubelet  Readiness probe failed: Get "http://10.52.1.23:3000/api/v1/health/ready": context deadline exceeded (Client.Timeout exceeded while awaiting headers)
+  Warning  Unhealthy  17m (x2 over 17m)   kubelet  Liveness probe failed: Get "http://10.52.1.23:3000/api/v1/health/live": context deadline exceeded (Client.Timeout exceeded while awaiting headers)
+  Normal   Pulled     17m (x3 over 148m)  kubelet  Container image "ghcr.io/mcp-everything/backend:1.14.2" already present on machine
+  Normal   Created    17m (x3 over 148m)  kubelet  Created container backend
+  Normal   Started    17m (x3 over 148m)  kubelet  Started container backend
+"#;
+
+/// Restarts seen only in the logs (`kubectl logs --timestamps`): x2kqp boots (Nest's startup
+/// lines), serves a health check every 5 s, dies of heap exhaustion at 09:50, is silent for
+/// 3m20s and boots again; 9wzlm logs once a minute and is silent for 2.5 minutes, which for
+/// it is not unusual.
+fn restarts(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let t0: i64 = 1_795_167_600_000; // 2026-11-20T09:40:00Z
+    let kubelet = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .unwrap()
+            .format("%Y-%m-%dT%H:%M:%S%.9fZ")
+            .to_string()
+    };
+    let nest = |ms: i64, ctx: &str, msg: &str| {
+        let t = chrono::DateTime::from_timestamp_millis(ms).unwrap();
+        format!(
+            "{} [Nest] 1  - {}     LOG [{ctx}] {msg}",
+            kubelet(ms),
+            t.format("%m/%d/%Y, %-I:%M:%S %p")
+        )
+    };
+    let json = |ms: i64, level: &str, service: &str, msg: &str| {
+        format!(
+            "{} {{\"timestamp\":\"{}\",\"level\":\"{level}\",\"message\":\"{msg}\",\"service\":\"{service}\",\"correlationId\":\"5d1c9a7e-3b2f-4e6d-8a9c-0f1e2d3c4b5a\"}}",
+            kubelet(ms),
+            chrono::DateTime::from_timestamp_millis(ms)
+                .unwrap()
+                .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        )
+    };
+    let mut lines = Vec::new();
+    let boot = |lines: &mut Vec<String>, at: i64| {
+        lines.push(nest(at, "NestFactory", "Starting Nest application..."));
+        lines.push(nest(
+            at + 40,
+            "InstanceLoader",
+            "AppModule dependencies initialized +38ms",
+        ));
+        lines.push(nest(
+            at + 2500,
+            "NestApplication",
+            "Nest application successfully started +3ms",
+        ));
+    };
+    boot(&mut lines, t0);
+    let crash = t0 + 10 * 60_000;
+    let mut t = t0 + 5000;
+    while t < crash {
+        lines.push(json(t, "info", "HealthController", "Health check"));
+        t += 5000;
+    }
+    lines.push(format!(
+        "{} FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
+        kubelet(crash)
+    ));
+    let back = crash + 200_000;
+    boot(&mut lines, back);
+    let mut t = back + 5000;
+    while t < t0 + 20 * 60_000 {
+        lines.push(json(t, "info", "HealthController", "Health check"));
+        t += 5000;
+    }
+    std::fs::write(dir.join(format!("{POD}.log")), lines.join("\n") + "\n")?;
+    let mut quiet = Vec::new();
+    let mut t = t0;
+    while t < t0 + 20 * 60_000 {
+        quiet.push(json(
+            t,
+            "info",
+            "GenerationService",
+            "Generation queue empty",
+        ));
+        t += if t == t0 + 8 * 60_000 {
+            150_000
+        } else {
+            60_000
+        };
+    }
+    std::fs::write(
+        dir.join("mcp-backend-7c9d5b8f6d-9wzlm.log"),
+        quiet.join("\n") + "\n",
+    )
+}
+
 pub fn generate(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir.join("no-logs"))?;
     std::fs::create_dir_all(dir.join("total-only"))?;
@@ -51,12 +210,14 @@ pub fn generate(dir: &Path) -> std::io::Result<()> {
         ("k8s/pods-oom.json", K8S_PODS_JSON.as_bytes().to_vec()),
         ("k8s/events-table.txt", b"LAST SEEN   TYPE      REASON              OBJECT                             MESSAGE\n20m         Normal    ScalingReplicaSet   deployment/mcp-backend             Scaled up replica set mcp-backend-7c9d5b8f6d from 2 to 3\n5m          Warning   Unhealthy           pod/mcp-backend-7c9d5b8f6d-r4t8n   Readiness probe failed: Get \"http://10.52.2.9:3000/api/v1/health/ready\": context deadline exceeded\n".to_vec()),
         ("k8s/events-no-header.txt", b"20m         Normal    ScalingReplicaSet   deployment/mcp-backend             Scaled up replica set mcp-backend-7c9d5b8f6d from 2 to 3\n".to_vec()),
+        ("k8s/describe-pod.txt", K8S_DESCRIBE.as_bytes().to_vec()),
         ("k8s/broken.yaml", b"apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Event\n  reason: BackOff\n    message: [unclosed\n".to_vec()),
         ("no-logs/notes.bin", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0".to_vec()),
     ];
     for (name, bytes) in &files {
         std::fs::write(dir.join(name), bytes)?;
     }
+    restarts(&dir.join("restarts"))?;
     // Two pods, each one database error every 15 s (0.067/s) for 20 minutes: the total (0.133/s)
     // crosses 0.1/s, no single series does.
     let mut total_only = String::new();

@@ -514,9 +514,27 @@ pub fn generate(dir: &Path) -> std::io::Result<()> {
         lines: Vec::new(),
         rng: Rng(31),
     };
-    c.traffic(C_START, END);
+    // A new pod's log starts with Nest's bootstrap, in its text format.
+    for (d, level, ctx, msg) in [
+        (0, "LOG", "NestFactory", "Starting Nest application..."),
+        (
+            45,
+            "LOG",
+            "InstanceLoader",
+            "AppModule dependencies initialized +41ms",
+        ),
+        (
+            2600,
+            "LOG",
+            "NestApplication",
+            "Nest application successfully started +4ms",
+        ),
+    ] {
+        c.push(C_START + d, nest(C_START + d, level, ctx, msg), None);
+    }
+    c.traffic(C_START + 3000, END);
     c.burst(C_START + 30_000, T0 + 80 * MIN, 0.02, github);
-    c.burst(C_START, END, 1.0 / 150.0, validation);
+    c.burst(C_START + 3000, END, 1.0 / 150.0, validation);
     let c_lines = sorted(c.lines);
     truth.count(C, &c_lines);
     let text: Vec<String> = c_lines.iter().map(|l| l.text.clone()).collect();
