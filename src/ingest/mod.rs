@@ -27,7 +27,7 @@ pub use sink::{Record, RecordSink, SinkFactory};
 pub use source::ReadSettings;
 
 use crate::model::cluster::ClusterObjects;
-use crate::model::{FileQuality, InputKind, SkipReason};
+use crate::model::{FileQuality, InputKind, Millis, SkipReason};
 use chunker::BufferPool;
 use scan::{scan_chunk, ChunkStats};
 use source::Msg;
@@ -130,7 +130,12 @@ where
             }
             Out::Cluster(lines, parsed) => {
                 let r = results.last_mut().expect("Begin precedes objects");
-                r.cluster = account_objects(&mut r.quality, lines, parsed);
+                r.cluster = account_objects(
+                    &mut r.quality,
+                    lines,
+                    parsed,
+                    (settings.since, settings.until),
+                );
             }
             Out::End(lines, error) => {
                 let r = results.last_mut().expect("Begin precedes End");
@@ -147,13 +152,25 @@ fn account_objects(
     q: &mut FileQuality,
     lines: u64,
     parsed: Result<k8s::Parsed, k8s::DocError>,
+    (since, until): (Option<Millis>, Option<Millis>),
 ) -> Option<ClusterObjects> {
     q.lines_read += lines;
     // A file name says which pod a log is from; it says nothing about a document of objects.
     q.pod = None;
     q.container = None;
     match parsed {
-        Ok(p) => {
+        Ok(mut p) => {
+            let outside = p.objects.retain_window(since, until);
+            if outside > 0 {
+                q.problem(
+                    None,
+                    format!("{outside} events outside the --since/--until window: not shown"),
+                );
+                if p.objects.is_empty() {
+                    q.skip(SkipReason::OutsideWindow, lines);
+                    return None;
+                }
+            }
             if let Some(a) = &p.assumed {
                 q.assume(a, p.objects.events.len() as u64);
             }

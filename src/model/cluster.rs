@@ -159,6 +159,16 @@ impl ClusterObjects {
             .sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     }
 
+    /// Keeps the events that overlap the window (an aggregated event from its first to its
+    /// last sighting); returns how many were dropped. Pods are a snapshot and are kept.
+    pub fn retain_window(&mut self, since: Option<Millis>, until: Option<Millis>) -> usize {
+        let before = self.events.len();
+        self.events.retain(|e| {
+            since.map_or(true, |s| e.last_seen >= s) && until.map_or(true, |u| e.first_seen <= u)
+        });
+        before - self.events.len()
+    }
+
     /// Every container termination the pods record (current state first, then last state).
     pub fn terminations(&self, cause_of: impl Fn(&str) -> Option<String>) -> Vec<Termination> {
         let mut out = Vec::new();

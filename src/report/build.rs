@@ -532,7 +532,7 @@ pub fn build(
     let onsets: Vec<Millis> = cause_docs.iter().map(|d| first_ms[d.id.as_str()]).collect();
     let signs = seen_in_logs(table, &files);
     let mut timeline = timeline(&cause_docs, &onsets, &series_alerts, det, &signs);
-    let (cluster_events, mut infrastructure) = cluster_docs(cluster, causes);
+    let (cluster_events, mut infrastructure) = cluster_docs(cluster, causes, cfg);
     for x in &mut infrastructure.terminations {
         let (Some(at), Some(pod)) = (cluster_time(&x.finished_at), table.syms.lookup(&x.pod))
         else {
@@ -920,7 +920,13 @@ fn seen_in_logs(table: &EventTable, files: &[FileQuality]) -> Vec<(Millis, LogSi
 }
 
 /// The cluster's events and pods as report data, causes mapped through the cause table.
-fn cluster_docs(cluster: &ClusterObjects, causes: &CauseTable) -> (Vec<EventDoc>, Infrastructure) {
+/// Terminations outside `--since`/`--until` are left out (the pods themselves are a snapshot
+/// and are all listed).
+fn cluster_docs(
+    cluster: &ClusterObjects,
+    causes: &CauseTable,
+    cfg: &Config,
+) -> (Vec<EventDoc>, Infrastructure) {
     let events = cluster
         .events
         .iter()
@@ -970,6 +976,12 @@ fn cluster_docs(cluster: &ClusterObjects, causes: &CauseTable) -> (Vec<EventDoc>
     let terminations = cluster
         .terminations(|r| causes.cause_for_reason(r))
         .into_iter()
+        .filter(|x| {
+            let at = x.finished_at.or(x.started_at);
+            at.map_or(true, |at| {
+                cfg.since.map_or(true, |s| at >= s) && cfg.until.map_or(true, |u| at <= u)
+            })
+        })
         .map(|x| TerminationDoc {
             pod: x.pod,
             namespace: x.namespace,
