@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use anyhow::{Context, Result};
 use polars::prelude::{col, Column, DataFrame, Expr, IntoLazy, PolarsResult};
 
+use super::charts::{Mark, MarkKind};
 use super::model::*;
 use crate::classify::{Cause, CauseTable, EventTable, UNCLASSIFIED_ID};
 use crate::config::{Config, RateMode};
@@ -18,6 +19,9 @@ use crate::model::cluster::ClusterObjects;
 use crate::model::event::{CauseIdx, Sym};
 use crate::model::time::{format_duration, format_rfc3339, format_short, MINUTE};
 use crate::model::{AlertInstance, ErrorEvent, FileQuality, InputKind, Millis};
+
+/// A termination's finish time in milliseconds, beside its report entry.
+type TerminationTimes = Vec<Option<Millis>>;
 
 /// How many top messages each cause lists.
 const TOP_MESSAGES: usize = 5;
@@ -532,10 +536,9 @@ pub fn build(
     let onsets: Vec<Millis> = cause_docs.iter().map(|d| first_ms[d.id.as_str()]).collect();
     let signs = seen_in_logs(table, &files);
     let mut timeline = timeline(&cause_docs, &onsets, &series_alerts, det, &signs);
-    let (cluster_events, mut infrastructure) = cluster_docs(cluster, causes, cfg);
-    for x in &mut infrastructure.terminations {
-        let (Some(at), Some(pod)) = (cluster_time(&x.finished_at), table.syms.lookup(&x.pod))
-        else {
+    let (cluster_events, mut infrastructure, finished) = cluster_docs(cluster, causes, cfg);
+    for (x, at) in infrastructure.terminations.iter_mut().zip(&finished) {
+        let (Some(at), Some(pod)) = (*at, table.syms.lookup(&x.pod)) else {
             continue;
         };
         let id = |c: u32| causes.id(c as CauseIdx).to_owned();
@@ -565,6 +568,30 @@ pub fn build(
         (&namespace, &deployment, &container),
     );
     infrastructure.before_first_firing = before_first_firing(&timeline, &series_alerts, det);
+    let mut chart_marks: Vec<Mark> = finished
+        .iter()
+        .flatten()
+        .map(|&at| Mark {
+            at,
+            kind: MarkKind::Termination,
+        })
+        .chain(
+            cluster
+                .events
+                .iter()
+                .filter(|e| e.kind == "Warning")
+                .map(|e| Mark {
+                    at: e.first_seen,
+                    kind: MarkKind::Warning,
+                }),
+        )
+        .chain(signs.iter().map(|(at, _)| Mark {
+            at: *at,
+            kind: MarkKind::LogRestart,
+        }))
+        .collect();
+    chart_marks.sort_by_key(|m| (m.at, m.kind));
+    chart_marks.dedup();
     infrastructure.seen_in_logs = signs.into_iter().map(|(_, s)| s).collect();
 
     // Inputs.
@@ -635,6 +662,7 @@ pub fn build(
         infrastructure,
         inputs,
         charts: BTreeMap::new(),
+        chart_marks,
     };
     Ok(report)
 }
@@ -926,7 +954,7 @@ fn cluster_docs(
     cluster: &ClusterObjects,
     causes: &CauseTable,
     cfg: &Config,
-) -> (Vec<EventDoc>, Infrastructure) {
+) -> (Vec<EventDoc>, Infrastructure, TerminationTimes) {
     let events = cluster
         .events
         .iter()
@@ -973,7 +1001,7 @@ fn cluster_docs(
                 .collect(),
         })
         .collect();
-    let terminations = cluster
+    let kept: Vec<_> = cluster
         .terminations(|r| causes.cause_for_reason(r))
         .into_iter()
         .filter(|x| {
@@ -982,6 +1010,10 @@ fn cluster_docs(
                 cfg.since.map_or(true, |s| at >= s) && cfg.until.map_or(true, |u| at <= u)
             })
         })
+        .collect();
+    let finished = kept.iter().map(|x| x.finished_at).collect();
+    let terminations = kept
+        .into_iter()
         .map(|x| TerminationDoc {
             pod: x.pod,
             namespace: x.namespace,
@@ -1004,6 +1036,7 @@ fn cluster_docs(
             seen_in_logs: Vec::new(),
             before_first_firing: Vec::new(),
         },
+        finished,
     )
 }
 
@@ -1066,12 +1099,6 @@ fn add_cluster_timeline(
         });
     }
     timeline.sort_by(|a, b| a.time.cmp(&b.time));
-}
-
-/// A report time back in milliseconds.
-fn cluster_time(s: &Option<String>) -> Option<Millis> {
-    let s = s.as_deref()?;
-    crate::model::time::parse_timestamp_prefix(s.as_bytes()).map(|p| p.millis)
 }
 
 /// Error events on `pod` by cause: in the five minutes up to `at` (its minute included) and

@@ -3,7 +3,10 @@
 //! * [`render_rate`]: the error rate over time (x: UTC `HH:MM`, y: errors/s from 0), one line per
 //!   [`Line`] (the first is the total, drawn on top), the alert threshold as a dashed red line,
 //!   and the alert's pending (amber) and firing (red) periods shaded behind the data. The legend
-//!   sits in its own panel to the right of the plot, so it never covers data.
+//!   sits in its own panel to the right of the plot, so it never covers data. [`Mark`]s draw
+//!   vertical lines at moments the cluster or the logs point to: container terminations (solid
+//!   purple), cluster warnings (dashed brown), restarts and silences seen in the logs (dotted
+//!   teal); the legend lists only the kinds present.
 //! * [`render_pie`]: "Errors by type", like the Grafana pie panel: one wedge per [`Slice`] in the
 //!   order given (clockwise from 12 o'clock, in a stable palette), and a legend listing label,
 //!   count and percentage, then the total. Slices that are not positive and finite are left out;
@@ -57,6 +60,24 @@ pub struct Line {
     pub points: Vec<(Millis, Option<f64>)>,
 }
 
+/// What a vertical mark on the rate chart stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MarkKind {
+    /// A container terminated (pod status).
+    Termination,
+    /// A Warning event from the cluster.
+    Warning,
+    /// A start, end or silence the logs show.
+    LogRestart,
+}
+
+/// A moment marked with a vertical line; outside the chart's time range it is not drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mark {
+    pub at: Millis,
+    pub kind: MarkKind,
+}
+
 /// The error rate against the alert threshold.
 #[derive(Clone, Debug)]
 pub struct RateChart {
@@ -69,6 +90,7 @@ pub struct RateChart {
     /// The first line is the total, the others the top series.
     pub lines: Vec<Line>,
     pub bands: Vec<Band>,
+    pub marks: Vec<Mark>,
     /// The time range shown (UTC epoch milliseconds).
     pub start: Millis,
     pub end: Millis,
@@ -225,6 +247,36 @@ const THRESHOLD: RGBColor = RGBColor(200, 30, 30);
 const PENDING_FILL: RGBColor = RGBColor(255, 230, 170);
 const FIRING_FILL: RGBColor = RGBColor(255, 196, 196);
 const LEGEND_BORDER: RGBColor = RGBColor(210, 210, 210);
+const TERMINATION: RGBColor = RGBColor(118, 42, 131);
+const WARNING: RGBColor = RGBColor(140, 86, 75);
+const LOG_RESTART: RGBColor = RGBColor(0, 128, 128);
+
+impl MarkKind {
+    fn color(self) -> RGBColor {
+        match self {
+            MarkKind::Termination => TERMINATION,
+            MarkKind::Warning => WARNING,
+            MarkKind::LogRestart => LOG_RESTART,
+        }
+    }
+
+    /// Dash and gap lengths in pixels (a solid line has no gap).
+    fn dashes(self) -> (u32, u32) {
+        match self {
+            MarkKind::Termination => (1, 0),
+            MarkKind::Warning => (7, 4),
+            MarkKind::LogRestart => (2, 3),
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            MarkKind::Termination => "container terminated",
+            MarkKind::Warning => "cluster warning",
+            MarkKind::LogRestart => "restart/silence in logs",
+        }
+    }
+}
 
 /// The total line.
 const TOTAL_COLOR: RGBColor = RGBColor(31, 119, 180);
@@ -650,6 +702,28 @@ fn draw_rate<DB: DrawingBackend>(c: &RateChart, root: &DrawingArea<DB, Shift>) -
     });
     chart.draw_series(bands)?;
 
+    // Marks over the bands, under the lines.
+    for m in &c.marks {
+        let x = m.at as f64;
+        if x < x0 || x > x1 {
+            continue;
+        }
+        let style = m.kind.color().stroke_width(2);
+        match m.kind.dashes() {
+            (_, 0) => {
+                chart.draw_series(LineSeries::new(vec![(x, 0.0), (x, y_top)], style))?;
+            }
+            (dash, gap) => {
+                chart.draw_series(DashedLineSeries::new(
+                    vec![(x, 0.0), (x, y_top)],
+                    dash,
+                    gap,
+                    style,
+                ))?;
+            }
+        }
+    }
+
     let x_fmt = |v: &f64| fmt_time(*v, x_pattern);
     let y_fmt = |v: &f64| {
         y_ticks
@@ -747,6 +821,7 @@ fn draw_rate_legend<DB: DrawingBackend>(
         Line(RGBColor, u32),
         Dashed,
         Fill(RGBColor),
+        Mark(MarkKind),
     }
     let mut rows: Vec<(Swatch, String)> = c
         .lines
@@ -764,6 +839,20 @@ fn draw_rate_legend<DB: DrawingBackend>(
             (Swatch::Fill(PENDING_FILL), "pending".to_owned()),
             (Swatch::Fill(FIRING_FILL), "firing".to_owned()),
         ])
+        .chain({
+            let (x0, x1) = time_range(c.start, c.end);
+            let mut kinds: Vec<MarkKind> = c
+                .marks
+                .iter()
+                .filter(|m| m.at >= x0 && m.at <= x1)
+                .map(|m| m.kind)
+                .collect();
+            kinds.sort();
+            kinds.dedup();
+            kinds
+                .into_iter()
+                .map(|k| (Swatch::Mark(k), k.label().to_owned()))
+        })
         .collect();
     // Keep the legend inside the panel: drop the last series behind a "+N more" row.
     let capacity = ((h - top - 16) / ROW).max(4) as usize;
@@ -803,6 +892,26 @@ fn draw_rate_legend<DB: DrawingBackend>(
                     [(sx0, y - 7), (sx1, y + 7)],
                     color.filled(),
                 ))?;
+            }
+            Swatch::Mark(kind) => {
+                // A short vertical stroke, dashed as on the plot.
+                let x = (sx0 + sx1) / 2;
+                let style = kind.color().stroke_width(2);
+                let (dash, gap) = kind.dashes();
+                let (dash, gap) = if gap == 0 {
+                    (14, 0)
+                } else {
+                    (dash as i32, gap as i32)
+                };
+                let mut y0 = y - 7;
+                while y0 < y + 7 {
+                    let y1 = (y0 + dash).min(y + 7);
+                    area.draw(&PathElement::new(vec![(x, y0), (x, y1)], style))?;
+                    y0 = y1 + gap.max(0);
+                    if gap == 0 {
+                        break;
+                    }
+                }
             }
         }
         let text = fit(area, label, &style, max_label);
@@ -1136,6 +1245,20 @@ mod tests {
                     kind: BandKind::Firing,
                 },
             ],
+            marks: vec![
+                Mark {
+                    at: T0 + 39 * MIN,
+                    kind: MarkKind::Termination,
+                },
+                Mark {
+                    at: T0 + 37 * MIN,
+                    kind: MarkKind::Warning,
+                },
+                Mark {
+                    at: T0 + 39 * MIN + 10_000,
+                    kind: MarkKind::LogRestart,
+                },
+            ],
             start: T0,
             end: T0 + 90 * MIN,
         }
@@ -1194,6 +1317,9 @@ mod tests {
             "upstream_timeout",
             "pending",
             "firing",
+            "container terminated",
+            "cluster warning",
+            "restart/silence in logs",
         ] {
             assert!(s.contains(label), "legend lacks {label}");
         }
@@ -1245,6 +1371,10 @@ mod tests {
             threshold: 0.1,
             lines: vec![],
             bands: vec![],
+            marks: vec![Mark {
+                at: T0 - MIN,
+                kind: MarkKind::Warning,
+            }],
             start: T0,
             end: T0 + 60 * MIN,
         };

@@ -162,7 +162,7 @@ pub fn render(r: &Report) -> Vec<u8> {
     if let Some(p) = chart_path(r, "error_rate") {
         let _ = writeln!(
             o,
-            "![Error rate against the threshold, pending and firing shaded]({p})\n"
+            "![Error rate against the threshold, pending and firing shaded; vertical lines mark container terminations, cluster warnings and restarts seen in the logs]({p})\n"
         );
     }
     if r.alerts.is_empty() {

@@ -83,6 +83,7 @@ pub fn rate_chart(report: &Report, det: &Detection) -> RateChart {
             },
         ],
         bands,
+        marks: report.chart_marks.clone(),
         start: det.grid.first().copied().unwrap_or(0),
         end,
     }

@@ -30,6 +30,9 @@ pub struct Report {
     pub inputs: Inputs,
     /// Chart files written next to the report (relative paths), by chart.
     pub charts: BTreeMap<String, Vec<String>>,
+    /// What the rate chart marks on its time axis (not serialized: the timeline says it).
+    #[serde(skip)]
+    pub chart_marks: Vec<super::charts::Mark>,
 }
 
 #[derive(Clone, Debug, Serialize)]
