@@ -29,12 +29,7 @@ pub enum PromCompat {
     V3,
 }
 
-/// One sample of a series: a timestamp in milliseconds since the Unix epoch and its value.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Sample {
-    pub t_ms: i64,
-    pub v: f64,
-}
+pub use crate::model::metrics::Sample;
 
 /// `rate(x[range])` evaluated at `t_ms`: the per-second increase of the counter `samples` over the
 /// range ending at `t_ms`, exactly as Prometheus' `extrapolatedRate` computes it (counter resets,

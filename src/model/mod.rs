@@ -5,6 +5,7 @@ pub mod alert;
 pub mod cluster;
 pub mod event;
 pub mod level;
+pub mod metrics;
 pub mod quality;
 pub mod time;
 
