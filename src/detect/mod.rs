@@ -5,6 +5,7 @@
 //! pending/firing state machine runs per series (what the real alert does) and for the total.
 
 pub mod engine;
+pub mod rules;
 
 use std::collections::{BTreeMap, HashMap};
 
