@@ -30,6 +30,9 @@ pub enum Command {
     Check(AnalyzeArgs),
     /// Print the cause table in effect (the built-in one, or --causes FILE).
     Causes(CausesArgs),
+    /// Evaluate a PromQL expression over exported metric dumps and print the result as
+    /// `promtool query` does (or as the Prometheus API's JSON with -o json).
+    Query(QueryArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -81,14 +84,10 @@ pub struct AnalyzeArgs {
         help_heading = "Alert"
     )]
     pub window: String,
-    /// How often Prometheus evaluates the rule.
-    #[arg(
-        long,
-        value_name = "DURATION",
-        default_value = "15s",
-        help_heading = "Alert"
-    )]
-    pub eval_interval: String,
+    /// How often Prometheus evaluates the rules. Default: each rule group's `interval`, else
+    /// 15s (the service's evaluation_interval).
+    #[arg(long, value_name = "DURATION", help_heading = "Alert")]
+    pub eval_interval: Option<String>,
     /// Phase of the evaluation grid (evaluations at offset + k * interval).
     #[arg(
         long,
@@ -108,6 +107,11 @@ pub struct AnalyzeArgs {
     /// How error rates are computed from logs.
     #[arg(long, value_enum, default_value_t = RateModeArg::Prometheus, help_heading = "Alert")]
     pub rate_mode: RateModeArg,
+    /// Prometheus alerting rules to evaluate over the metric dumps among the inputs: a rules
+    /// file (`groups:`), a ConfigMap holding one, or a PrometheusRule. Default: the runbook's
+    /// HighGenerationErrorRate.
+    #[arg(long, value_name = "FILE", help_heading = "Alert")]
+    pub rules: Option<PathBuf>,
     /// Prometheus version whose rate() semantics to follow (the service runs 2.47).
     #[arg(long, value_name = "2|3", default_value = "2", help_heading = "Alert")]
     pub prom_compat: String,
@@ -160,6 +164,44 @@ pub struct AnalyzeArgs {
     /// in sorted runs ($TMPDIR), so memory stays bounded whatever the input size.
     #[arg(long, value_name = "RECORDS", default_value_t = 1 << 20, help_heading = "Performance")]
     pub spill_after: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct QueryArgs {
+    /// The PromQL expression, e.g. 'rate(mcp_generation_errors_total[5m])'.
+    #[arg(value_name = "EXPR")]
+    pub expr: String,
+    /// Metric dumps (query_range/query JSON, promtool tsdb dump, exposition text, Grafana
+    /// CSV), folders or archives; other inputs are passed over.
+    #[arg(value_name = "DUMP", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Evaluate at this instant (RFC 3339). Default: the last sample's time.
+    #[arg(long, value_name = "TIME", conflicts_with_all = ["start", "end", "step"])]
+    pub at: Option<String>,
+    /// Range query: first evaluation (RFC 3339).
+    #[arg(long, value_name = "TIME", requires_all = ["end"])]
+    pub start: Option<String>,
+    /// Range query: last evaluation (RFC 3339).
+    #[arg(long, value_name = "TIME", requires_all = ["start"])]
+    pub end: Option<String>,
+    /// Range query: time between evaluations. Default: 15s.
+    #[arg(long, value_name = "DURATION")]
+    pub step: Option<String>,
+    /// Output: text (like promtool query) or json (the Prometheus HTTP API's shape).
+    #[arg(short = 'o', long, value_enum, default_value_t = QueryOutput::Text)]
+    pub output: QueryOutput,
+    /// Prometheus version whose semantics to follow: 2 (default; the service runs 2.47) or 3.
+    #[arg(long, value_name = "2|3", default_value = "2")]
+    pub prom_compat: String,
+    /// When a plain /metrics scrape (exposition without timestamps) was taken (RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub captured_at: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum QueryOutput {
+    Text,
+    Json,
 }
 
 #[derive(Args, Debug)]

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use crate::classify::CauseTable;
-use crate::cli::{AnalyzeArgs, FormatArg, RateModeArg};
+use crate::cli::{AnalyzeArgs, FormatArg, QueryArgs, QueryOutput, RateModeArg};
 use crate::detect::engine::PromCompat;
+use crate::detect::rules::{self, RuleSet};
 use crate::model::time::{parse_timestamp_prefix, Zone};
 use crate::model::Millis;
 
@@ -43,7 +44,10 @@ pub struct AlertSettings {
     pub threshold: f64,
     pub for_ms: Millis,
     pub window_ms: Millis,
+    /// `--eval-interval`, else 15s: the logs-based rule's grid.
     pub eval_interval_ms: Millis,
+    /// `--eval-interval` as given: it overrides every rule group's own `interval`.
+    pub eval_interval_override: Option<Millis>,
     pub eval_offset_ms: Millis,
     pub scrape_interval_ms: Millis,
     pub rate_mode: RateMode,
@@ -93,6 +97,12 @@ pub struct Config {
     pub captured_at: Option<Millis>,
     pub zone: Zone,
     pub alert: AlertSettings,
+    /// The alerting rules evaluated over metric dumps (`--rules`, else the built-in one), and
+    /// where they came from.
+    pub rules: RuleSet,
+    pub rules_from: String,
+    /// Whether `--rules` was given (rules files among the inputs are then not used).
+    pub rules_explicit: bool,
     pub causes: CauseTable,
     pub namespace: Option<String>,
     pub deployment: Option<String>,
@@ -139,6 +149,91 @@ fn load_causes(path: Option<&Path>) -> Result<CauseTable> {
     }
 }
 
+fn parse_compat(text: &str) -> Result<PromCompat> {
+    Ok(match text.trim() {
+        "2" | "2.x" => PromCompat::V2,
+        "3" | "3.x" => PromCompat::V3,
+        other => bail!("--prom-compat {other:?}: use 2 (Prometheus 2.x, the default; the service runs 2.47) or 3"),
+    })
+}
+
+/// The rules file (`--rules`), or the built-in rule. A file that cannot be read at all is an
+/// error; rules in it that cannot be used are named in the report and the rest evaluated.
+fn load_rules(path: Option<&Path>) -> Result<(RuleSet, String)> {
+    match path {
+        None => Ok((
+            rules::builtin(),
+            "built-in (the runbook's HighGenerationErrorRate)".into(),
+        )),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("--rules {}: cannot read the rules file", p.display()))?;
+            let set = rules::parse(&text).map_err(|e| {
+                anyhow::anyhow!(
+                    "--rules {}{}: {}",
+                    p.display(),
+                    e.line.map_or(String::new(), |l| format!(":{l}")),
+                    e.message
+                )
+            })?;
+            Ok((set, p.display().to_string()))
+        }
+    }
+}
+
+/// Validated `postmortem query` settings.
+#[derive(Clone, Debug)]
+pub struct QueryConfig {
+    pub expr: String,
+    pub inputs: Vec<PathBuf>,
+    pub at: Option<Millis>,
+    /// start, end, step of a range query.
+    pub range: Option<(Millis, Millis, Millis)>,
+    pub json: bool,
+    pub compat: PromCompat,
+    pub captured_at: Option<Millis>,
+}
+
+impl QueryConfig {
+    pub fn from_args(a: QueryArgs) -> Result<QueryConfig> {
+        let zone = Zone::Utc;
+        let time = |flag: &str, t: &Option<String>| {
+            t.as_deref().map(|t| parse_time(flag, t, zone)).transpose()
+        };
+        let (start, end) = (time("--start", &a.start)?, time("--end", &a.end)?);
+        let range = match (start, end) {
+            (Some(s), Some(e)) => {
+                if e < s {
+                    bail!("--end is before --start: swap them");
+                }
+                let step = parse_duration("--step", a.step.as_deref().unwrap_or("15s"))?;
+                if step <= 0 {
+                    bail!("--step must be longer than zero");
+                }
+                if (e - s) / step > 1_000_000 {
+                    bail!("--start..--end at --step {} is more than a million steps: use a longer --step", a.step.as_deref().unwrap_or("15s"));
+                }
+                Some((s, e, step))
+            }
+            _ => {
+                if a.step.is_some() {
+                    bail!("--step needs --start and --end (a range query)");
+                }
+                None
+            }
+        };
+        Ok(QueryConfig {
+            expr: a.expr,
+            inputs: a.paths,
+            at: time("--at", &a.at)?,
+            range,
+            json: a.output == QueryOutput::Json,
+            compat: parse_compat(&a.prom_compat)?,
+            captured_at: time("--captured-at", &a.captured_at)?,
+        })
+    }
+}
+
 /// Loads the cause table for `postmortem causes`.
 pub fn causes_only(path: Option<&Path>) -> Result<CauseTable> {
     load_causes(path)
@@ -178,17 +273,20 @@ impl Config {
             }
             Ok(v)
         };
-        let compat = match a.prom_compat.trim() {
-            "2" | "2.x" => PromCompat::V2,
-            "3" | "3.x" => PromCompat::V3,
-            other => bail!("--prom-compat {other:?}: use 2 (Prometheus 2.x, the default; the service runs 2.47) or 3"),
-        };
+        let compat = parse_compat(&a.prom_compat)?;
+        let eval_interval = a
+            .eval_interval
+            .as_deref()
+            .map(|t| positive("--eval-interval", t))
+            .transpose()?;
+        let rules = load_rules(a.rules.as_deref())?;
         let alert = AlertSettings {
             name: "HighGenerationErrorRate".into(),
             threshold: a.threshold,
             for_ms: parse_duration("--for", &a.for_)?,
             window_ms: positive("--window", &a.window)?,
-            eval_interval_ms: positive("--eval-interval", &a.eval_interval)?,
+            eval_interval_ms: eval_interval.unwrap_or(15_000),
+            eval_interval_override: eval_interval,
             eval_offset_ms: parse_duration("--eval-offset", &a.eval_offset)?,
             scrape_interval_ms: positive("--scrape-interval", &a.scrape_interval)?,
             rate_mode: match a.rate_mode {
@@ -254,6 +352,9 @@ impl Config {
                 .transpose()?,
             zone,
             alert,
+            rules_explicit: a.rules.is_some(),
+            rules: rules.0,
+            rules_from: rules.1,
             causes: load_causes(a.causes.as_deref())?,
             namespace: a.namespace,
             deployment: a.deployment,

@@ -13,4 +13,5 @@ pub mod detect;
 pub mod ingest;
 pub mod model;
 pub mod pipeline;
+pub mod promql;
 pub mod report;

@@ -39,6 +39,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             pipeline::run(&config)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Query(args) => {
+            let q = config::QueryConfig::from_args(args)?;
+            let text = pipeline::query(&q)?;
+            std::io::stdout().lock().write_all(text.as_bytes())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Check(args) => {
             let config = Config::from_args(Mode::Check, args, wall_clock)?;
             let outcome = pipeline::run(&config)?;

@@ -7,12 +7,17 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 
 use crate::classify::{self, CauseTable, Classifier, Collector};
+use crate::config::QueryConfig;
 use crate::config::{Config, Mode};
 use crate::detect;
+use crate::detect::metrics::{EvalSettings, MetricsDetection};
+use crate::detect::rules::RuleSet;
 use crate::ingest::{self, ReadSettings};
 use crate::model::cluster::ClusterObjects;
+use crate::model::metrics::MetricSeries;
 use crate::model::time::{format_rfc3339, format_short};
 use crate::model::{ErrorEvent, FileQuality, InputKind, Interner, SkipReason};
+use crate::promql;
 use crate::report;
 use crate::report::export::Exporter;
 
@@ -56,15 +61,23 @@ fn run_stages(cfg: &Config) -> Result<Outcome> {
         collector: &collector,
     };
     let mut cluster = ClusterObjects::default();
+    let mut dumps = Vec::new();
+    let mut found_rules: Vec<(String, RuleSet)> = Vec::new();
     let files: Vec<FileQuality> = ingest::run(&cfg.inputs, &settings, &classifier)
         .into_iter()
         .map(|r| {
             if let Some(objects) = r.cluster {
                 cluster.absorb(objects);
             }
+            dumps.extend(r.metrics);
+            if let Some(rules) = r.rules {
+                found_rules.push((r.quality.name.clone(), rules));
+            }
             r.quality
         })
         .collect();
+    let (metric_series, merge_notes) = ingest::prom::merge(dumps);
+    let (rules, rules_from, mut rules_notes) = choose_rules(cfg, found_rules);
     if let Some(e) = exporter.as_mut() {
         e.set_inputs(files.iter().map(|f| f.name.clone()).collect());
     }
@@ -93,15 +106,23 @@ fn run_stages(cfg: &Config) -> Result<Outcome> {
     let logs_given = files
         .iter()
         .any(|f| matches!(f.kind, Some(InputKind::Logs | InputKind::KubectlError)));
-    if cluster.is_empty() || logs_given {
+    if (cluster.is_empty() && metric_series.is_empty()) || logs_given {
         ensure_usable(cfg, &files)?;
     }
 
     // detect
     let detection = detect::detect(series, &table, &cfg.causes, &cfg.alert, cfg.until);
+    rules_notes.extend(merge_note_lines(&merge_notes));
+    let metrics = detect_metrics(cfg, &rules, rules_from, metric_series, rules_notes);
+    {
+        let mut err = std::io::stderr().lock();
+        for e in metrics.rules.iter().filter_map(|r| r.error.as_ref()) {
+            let _ = writeln!(err, "postmortem: {}: {e}", metrics.rules_from);
+        }
+    }
 
     // report
-    let report = report::build::build(cfg, events, &table, files, &detection, &cluster)?;
+    let report = report::build::build(cfg, events, &table, files, &detection, &cluster, &metrics)?;
     let breached = report.verdict.breached;
     match cfg.mode {
         Mode::Check => {
@@ -115,7 +136,7 @@ fn run_stages(cfg: &Config) -> Result<Outcome> {
         }
         Mode::Analyze => {
             let dir = cfg.out.clone().unwrap_or_else(|| default_out_dir(&report));
-            let written = report::write_all(cfg, report, &detection, &dir, exported)?;
+            let written = report::write_all(cfg, report, &detection, &metrics, &dir, exported)?;
             if !cfg.quiet {
                 let mut out = std::io::stdout().lock();
                 out.write_all(written.summary.as_bytes())?;
@@ -238,5 +259,172 @@ pub fn describe_causes(table: &CauseTable, as_toml: bool) -> String {
         ));
     }
     out.push_str(&format!("{:<22} errors that match none of the above\n\nPrint it as TOML to extend it: postmortem causes --toml > causes.toml\n", classify::UNCLASSIFIED_ID));
+    out
+}
+
+/// Evaluates the alerting rules over the metric dumps' series, on the grid over their span
+/// (cut by --since/--until).
+fn detect_metrics(
+    cfg: &Config,
+    rules: &RuleSet,
+    rules_from: String,
+    series: Vec<MetricSeries>,
+    notes: Vec<String>,
+) -> MetricsDetection {
+    if series.is_empty() {
+        return MetricsDetection {
+            notes,
+            rules_from,
+            ..MetricsDetection::default()
+        };
+    }
+    let span = series
+        .iter()
+        .filter_map(|s| Some((s.samples.first()?.t_ms, s.samples.last()?.t_ms)))
+        .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)));
+    let (start, end) = span.unwrap_or((0, -1));
+    let settings = EvalSettings {
+        compat: cfg.alert.compat,
+        interval_override: cfg.alert.eval_interval_override,
+        offset_ms: cfg.alert.eval_offset_ms,
+        start: cfg.since.map_or(start, |s| s.max(start)),
+        end: cfg.until.map_or(end, |u| u.min(end)),
+    };
+    let mut m = detect::metrics::evaluate(rules, series, settings);
+    m.notes = notes;
+    m.rules_from = rules_from;
+    m
+}
+
+/// The rules to evaluate: `--rules`, else rules files found among the inputs (all of them),
+/// else the built-in one. Says what was not used.
+fn choose_rules(cfg: &Config, found: Vec<(String, RuleSet)>) -> (RuleSet, String, Vec<String>) {
+    if cfg.rules_explicit || found.is_empty() {
+        let notes = found
+            .iter()
+            .map(|(name, _)| {
+                format!(
+                    "rules file {name} among the inputs not used: --rules {} was given",
+                    cfg.rules_from
+                )
+            })
+            .collect();
+        return (cfg.rules.clone(), cfg.rules_from.clone(), notes);
+    }
+    let mut set = RuleSet::default();
+    let names: Vec<String> = found.iter().map(|(n, _)| n.clone()).collect();
+    for (_, r) in found {
+        set.groups.extend(r.groups);
+        set.problems.extend(r.problems);
+    }
+    (
+        set,
+        format!("found among the inputs: {}", names.join(", ")),
+        Vec::new(),
+    )
+}
+
+/// A sink for runs that read only documents (`postmortem query`): log records are counted by
+/// the reader and otherwise ignored.
+struct NoRecords;
+
+impl crate::ingest::sink::RecordSink for NoRecords {
+    fn wants(&self, _level: crate::model::Level) -> bool {
+        false
+    }
+    fn record(&mut self, _rec: &crate::ingest::sink::Record<'_>) {}
+}
+
+impl crate::ingest::sink::SinkFactory for NoRecords {
+    type Sink = NoRecords;
+    fn make(&self, _input: u32, _chunk: usize) -> NoRecords {
+        NoRecords
+    }
+}
+
+/// `postmortem query`: reads the metric dumps among the inputs, evaluates the expression at
+/// one instant (`--at`, else the last sample's time) or over a range, and returns the result
+/// as `promtool query` prints it, or as the Prometheus API's JSON.
+pub fn query(q: &QueryConfig) -> Result<String> {
+    let settings = ReadSettings {
+        zone: crate::model::time::Zone::Utc,
+        since: None,
+        until: None,
+        max_line: 1 << 20,
+        captured_at: q.captured_at,
+    };
+    let mut dumps = Vec::new();
+    let mut files = Vec::new();
+    for r in ingest::run(&q.inputs, &settings, &NoRecords) {
+        if r.quality.kind == Some(InputKind::PrometheusDump) {
+            files.push(r.quality);
+        }
+        dumps.extend(r.metrics);
+    }
+    tell_problems(&files);
+    if dumps.is_empty() {
+        bail!(
+            "no metric dump among the inputs: give a /api/v1/query_range or /api/v1/query JSON response, a `promtool tsdb dump`, exposition text with timestamps or a Grafana CSV"
+        );
+    }
+    let (series, _) = ingest::prom::merge(dumps);
+    let last = series
+        .iter()
+        .filter_map(|s| s.samples.last().map(|x| x.t_ms))
+        .max();
+    let expr = promql::parse(&q.expr).map_err(|e| anyhow::anyhow!("{}: {e}", q.expr))?;
+    let storage = promql::Storage::new(series);
+    let engine = promql::Engine {
+        compat: q.compat,
+        lookback_ms: 300_000,
+    };
+    let fail = |e: promql::EvalError| anyhow::anyhow!("{}: {e}", q.expr);
+    let (text, json) = match q.range {
+        Some((start, end, step)) => {
+            let m = engine
+                .range(&storage, &expr, start, end, step)
+                .map_err(fail)?;
+            (
+                promql::format_promtool_range(&m),
+                promql::range_to_api_json(&m),
+            )
+        }
+        None => {
+            let at = q.at.or(last).unwrap_or(0);
+            let v = engine.instant(&storage, &expr, at).map_err(fail)?;
+            (promql::format_promtool(&v, at), promql::to_api_json(&v, at))
+        }
+    };
+    Ok(if q.json {
+        let mut s = serde_json::to_string(&json)?;
+        s.push('\n');
+        s
+    } else if text.is_empty() || text.ends_with('\n') {
+        text
+    } else {
+        text + "\n"
+    })
+}
+
+/// What merging the dumps did, as lines for the report.
+fn merge_note_lines(n: &ingest::prom::MergeNotes) -> Vec<String> {
+    let mut out = Vec::new();
+    if n.series_in > n.series_out {
+        out.push(format!(
+            "{} series in the dumps merged into {}",
+            n.series_in, n.series_out
+        ));
+    }
+    for (count, what) in [
+        (n.duplicates, "samples found in more than one dump counted once"),
+        (n.conflicts, "samples dropped: another dump had another value at the same time"),
+        (n.superseded, "query_range values dropped where raw samples cover their time"),
+        (n.mixed_series, "series made of raw and query_range parts (treated as query_range at the coarsest step)"),
+    ] {
+        if count > 0 {
+            out.push(format!("{count} {what}"));
+        }
+    }
+    out.extend(n.notes.iter().cloned());
     out
 }

@@ -5,6 +5,7 @@
 //! pending/firing state machine runs per series (what the real alert does) and for the total.
 
 pub mod engine;
+pub mod metrics;
 pub mod rules;
 
 use std::collections::{BTreeMap, HashMap};
@@ -433,6 +434,7 @@ mod tests {
             for_ms: 300_000,
             window_ms: 300_000,
             eval_interval_ms: 15_000,
+            eval_interval_override: None,
             eval_offset_ms: 0,
             scrape_interval_ms: 15_000,
             rate_mode,

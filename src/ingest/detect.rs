@@ -51,6 +51,12 @@ pub fn content(head: &[u8]) -> InputKind {
         // `promtool tsdb dump`: `{__name__="up", job="x"} 1 1700000000000`.
         return InputKind::PrometheusDump;
     }
+    if is_rules(first_line, window) {
+        return InputKind::AlertRules;
+    }
+    if super::prom::sniff(&String::from_utf8_lossy(window)).is_some() {
+        return InputKind::PrometheusDump;
+    }
     let json_array = text.starts_with(b"[")
         && text[1..]
             .iter()
@@ -84,14 +90,24 @@ pub fn content(head: &[u8]) -> InputKind {
     {
         return InputKind::KubernetesObjects;
     }
-    if first_line.starts_with(b"groups:")
-        || first_line.starts_with(b"# HELP ")
+    if first_line.starts_with(b"# HELP ")
         || first_line.starts_with(b"# TYPE ")
         || first_line.starts_with(b"{__name__=")
     {
         return InputKind::PrometheusDump;
     }
     InputKind::Logs
+}
+
+/// Alerting rules: a rules file (`groups:` first), a PrometheusRule, or a ConfigMap whose
+/// data holds one.
+fn is_rules(first_line: &[u8], window: &[u8]) -> bool {
+    let has = |needle: &[u8]| memmem::find(window, needle).is_some();
+    first_line.starts_with(b"groups:")
+        || (first_line.starts_with(b"apiVersion:")
+            || first_line.starts_with(b"kind:")
+            || first_line == b"---")
+            && (has(b"kind: PrometheusRule") || has(b"kind: ConfigMap") && has(b"groups:"))
 }
 
 #[cfg(test)]

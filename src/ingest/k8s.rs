@@ -180,8 +180,7 @@ pub(super) fn table_columns(header: &str) -> Vec<(String, usize)> {
             continue;
         }
         let start = i;
-        while i < chars.len() && !(chars[i] == ' ' && chars.get(i + 1).map_or(true, |c| *c == ' '))
-        {
+        while i < chars.len() && !(chars[i] == ' ' && chars.get(i + 1).is_none_or(|c| *c == ' ')) {
             i += 1;
         }
         let name: String = chars[start..i].iter().collect();

@@ -12,6 +12,7 @@ pub mod hints;
 pub mod json_log;
 pub mod k8s;
 pub mod line;
+pub mod prom;
 pub mod scan;
 pub mod sink;
 pub mod source;
@@ -26,11 +27,12 @@ use rayon::iter::{ParallelBridge, ParallelIterator};
 pub use sink::{Record, RecordSink, SinkFactory};
 pub use source::ReadSettings;
 
+use crate::detect::rules::RuleSet;
 use crate::model::cluster::ClusterObjects;
 use crate::model::{FileQuality, InputKind, Millis, SkipReason};
 use chunker::BufferPool;
 use scan::{scan_chunk, ChunkStats};
-use source::Msg;
+use source::{Document, Msg};
 
 /// One input's outcome: its accounting, the sinks of its chunks in order, and the Kubernetes
 /// objects it held.
@@ -38,12 +40,14 @@ pub struct InputResult<S> {
     pub quality: FileQuality,
     pub sinks: Vec<S>,
     pub cluster: Option<ClusterObjects>,
+    pub metrics: Option<prom::Dump>,
+    pub rules: Option<RuleSet>,
 }
 
 enum Out<S> {
     Begin(FileQuality),
     Chunk(ChunkStats, S),
-    Cluster(u64, Result<k8s::Parsed, k8s::DocError>),
+    Document(u64, Document),
     End(u64, Option<String>),
 }
 
@@ -93,11 +97,7 @@ where
                     sink.finish();
                     (input, 1, index, Out::Chunk(stats, sink))
                 }
-                Msg::Cluster {
-                    input,
-                    lines,
-                    parsed,
-                } => (input, 1, 0, Out::Cluster(lines, parsed)),
+                Msg::Document { input, lines, doc } => (input, 1, 0, Out::Document(lines, doc)),
                 Msg::End {
                     input,
                     lines,
@@ -118,6 +118,8 @@ where
                     quality,
                     sinks: Vec::new(),
                     cluster: None,
+                    metrics: None,
+                    rules: None,
                 });
             }
             Out::Chunk(stats, sink) => {
@@ -128,14 +130,24 @@ where
                 stats.merge_into(&mut r.quality);
                 r.sinks.push(sink);
             }
-            Out::Cluster(lines, parsed) => {
-                let r = results.last_mut().expect("Begin precedes objects");
-                r.cluster = account_objects(
-                    &mut r.quality,
-                    lines,
-                    parsed,
-                    (settings.since, settings.until),
-                );
+            Out::Document(lines, doc) => {
+                let r = results.last_mut().expect("Begin precedes documents");
+                match doc {
+                    Document::Cluster(parsed) => {
+                        r.cluster = account_objects(
+                            &mut r.quality,
+                            lines,
+                            parsed,
+                            (settings.since, settings.until),
+                        );
+                    }
+                    Document::Metrics(parsed) => {
+                        r.metrics = account_dump(&mut r.quality, lines, parsed);
+                    }
+                    Document::Rules(parsed) => {
+                        r.rules = account_rules(&mut r.quality, lines, parsed);
+                    }
+                }
             }
             Out::End(lines, error) => {
                 let r = results.last_mut().expect("Begin precedes End");
@@ -215,6 +227,100 @@ fn account_objects(
     }
 }
 
+/// Accounts for a metric dump: its lines used and skipped by reason, its problems with their
+/// lines, what was repaired and what the API warned about; every line skipped when the dump
+/// could not be read at all.
+fn account_dump(
+    q: &mut FileQuality,
+    lines: u64,
+    parsed: Result<prom::Dump, prom::DumpError>,
+) -> Option<prom::Dump> {
+    q.pod = None;
+    q.container = None;
+    q.lines_read += lines;
+    match parsed {
+        Ok(d) => {
+            // The parser counts the lines it saw; any difference (a final line without a
+            // newline counted differently) is attributed to the lines used.
+            let skipped: u64 = d.skipped.iter().map(|(_, n)| n).sum();
+            for &(why, n) in &d.skipped {
+                q.skip(skip_reason(why), n);
+            }
+            q.lines_used += lines.saturating_sub(skipped);
+            for (line, message) in &d.problems {
+                q.problem(*line, message.clone());
+            }
+            if d.problems_total > d.problems.len() as u64 {
+                q.problem(
+                    None,
+                    format!(
+                        "{} more problems like these",
+                        d.problems_total - d.problems.len() as u64
+                    ),
+                );
+            }
+            for w in &d.warnings {
+                q.problem(None, format!("the query's own warning: {w}"));
+            }
+            for f in &d.fixes {
+                q.assume(f, 1);
+            }
+            if d.series.is_empty() {
+                q.problem(None, "a metric dump without any series: nothing used");
+            }
+            Some(d)
+        }
+        Err(e) => {
+            q.skip(SkipReason::MalformedSample, lines);
+            q.problem(e.line, format!("{}; the dump was skipped", e.message));
+            None
+        }
+    }
+}
+
+fn skip_reason(why: prom::SkipWhy) -> SkipReason {
+    use prom::SkipWhy as W;
+    match why {
+        W::Blank => SkipReason::Blank,
+        W::Comment => SkipReason::Comment,
+        W::Wrapper => SkipReason::ToolWrapper,
+        W::Malformed => SkipReason::MalformedSample,
+        W::NoTimestamp => SkipReason::UntimedSample,
+        W::DuplicateSample => SkipReason::DuplicateSample,
+        W::ConflictingSample => SkipReason::ConflictingSample,
+        W::NativeHistogram => SkipReason::NativeHistogram,
+        W::NoValue => SkipReason::NoValue,
+    }
+}
+
+/// Accounts for a rules file found among the inputs.
+fn account_rules(
+    q: &mut FileQuality,
+    lines: u64,
+    parsed: Result<RuleSet, crate::detect::rules::RulesError>,
+) -> Option<RuleSet> {
+    q.pod = None;
+    q.container = None;
+    q.lines_read += lines;
+    match parsed {
+        Ok(set) => {
+            q.lines_used += lines;
+            for p in &set.problems {
+                q.problem(None, p.clone());
+            }
+            Some(set)
+        }
+        Err(e) => {
+            q.skip(SkipReason::MalformedYaml, lines);
+            q.problem(
+                e.line,
+                format!("alert rules: {}; the file was skipped", e.message),
+            );
+            None
+        }
+    }
+}
+
 /// Closes an input's accounting: lines of unparsed kinds, read errors, and what its kind means.
 fn finish(q: &mut FileQuality, lines: u64, error: Option<String>, kubectl_message: Option<String>) {
     if lines > 0 {
@@ -228,10 +334,6 @@ fn finish(q: &mut FileQuality, lines: u64, error: Option<String>, kubectl_messag
     match q.kind {
         Some(InputKind::Binary) => q.problem(None, "binary content, not a log: skipped"),
         Some(InputKind::Empty) if error.is_none() => q.problem(None, "empty: nothing to read"),
-        Some(InputKind::PrometheusDump) => q.problem(
-            None,
-            "a Prometheus dump: recognised, but this version analyses logs only; skipped",
-        ),
         Some(InputKind::Unreadable) if error.is_none() => q.problem(
             None,
             "a JSON document that is neither line-delimited logs nor a known dump: skipped",

@@ -21,7 +21,10 @@ use crate::model::time::Zone;
 use crate::model::{InputKind, Millis};
 
 /// The largest Kubernetes objects document read (they are parsed whole).
-const MAX_OBJECTS_BYTES: usize = 256 << 20;
+/// The largest Kubernetes objects document or rules file read whole.
+const MAX_DOCUMENT_BYTES: usize = 256 << 20;
+/// The largest metric dump read whole.
+const MAX_DUMP_BYTES: usize = 1 << 30;
 
 /// How far an input is read to decide what it is.
 const SNIFF_BYTES: usize = 64 * 1024;
@@ -42,11 +45,12 @@ pub enum Msg {
         carry: Option<Millis>,
         ctx: Arc<FileCtx>,
     },
-    /// A Kubernetes objects document, read whole and parsed: its line count and what it held.
-    Cluster {
+    /// A document read whole and parsed (Kubernetes objects, a metric dump, alert rules): its
+    /// line count and what it held.
+    Document {
         input: u32,
         lines: u64,
-        parsed: Result<super::k8s::Parsed, super::k8s::DocError>,
+        doc: Document,
     },
     /// The input ended. `lines` counts the lines of inputs that were not parsed as logs.
     End {
@@ -54,6 +58,13 @@ pub enum Msg {
         lines: u64,
         error: Option<String>,
     },
+}
+
+/// A whole-document input, parsed.
+pub enum Document {
+    Cluster(Result<super::k8s::Parsed, super::k8s::DocError>),
+    Metrics(Result<super::prom::Dump, super::prom::DumpError>),
+    Rules(Result<crate::detect::rules::RuleSet, crate::detect::rules::RulesError>),
 }
 
 /// Settings the reader applies to every input.
@@ -341,54 +352,78 @@ impl Reader<'_> {
         Ok(())
     }
 
-    /// A Kubernetes objects document: read whole (up to [`MAX_OBJECTS_BYTES`]) and parsed here;
-    /// such exports are small.
-    fn objects(
+    /// A document read whole (up to [`MAX_DOCUMENT_BYTES`], a metric dump up to
+    /// [`MAX_DUMP_BYTES`]) and parsed here: Kubernetes objects, a metric dump or alert rules.
+    fn document(
         &mut self,
         reader: Box<dyn Read + '_>,
         input: u32,
+        kind: InputKind,
         sniff_err: Option<io::Error>,
         compressed: bool,
     ) -> Result<(), Hangup> {
+        let limit = if kind == InputKind::PrometheusDump {
+            MAX_DUMP_BYTES
+        } else {
+            MAX_DOCUMENT_BYTES
+        };
         let mut bytes = Vec::new();
         let mut error = sniff_err.map(|e| describe_read_error(&e, compressed));
-        let read = reader
-            .take(MAX_OBJECTS_BYTES as u64 + 1)
-            .read_to_end(&mut bytes);
+        let read = reader.take(limit as u64 + 1).read_to_end(&mut bytes);
         if let Err(e) = read {
             error.get_or_insert_with(|| describe_read_error(&e, compressed));
         }
         let lines = memchr::memchr_iter(b'\n', &bytes).count() as u64
             + u64::from(!bytes.is_empty() && !bytes.ends_with(b"\n"));
-        let parsed = if bytes.len() > MAX_OBJECTS_BYTES {
-            Err(super::k8s::DocError {
-                message: format!(
-                    "Kubernetes objects document larger than {} MB: not read; export fewer objects (e.g. one namespace) per file",
-                    MAX_OBJECTS_BYTES >> 20
-                ),
-                line: None,
-                format: super::k8s::DocFormat::Json,
-            })
-        } else {
-            let text = String::from_utf8_lossy(&bytes);
-            let captured = match (self.settings.captured_at, self.mtime) {
-                (Some(t), _) => Some((t, "--captured-at")),
-                (None, Some(t)) => Some((t, "the file's modification time")),
-                (None, None) => None,
-            };
-            if super::k8s::is_event_table(&text) {
-                super::k8s::parse_event_table(&text, captured)
-            } else if super::describe::is_describe(&text) {
-                Ok(super::describe::parse_describe(&text, captured))
-            } else {
-                super::k8s::parse(&text)
-            }
+        let too_big = (bytes.len() > limit).then(|| {
+            format!(
+                "larger than {} MB: not read; export less per file (one namespace, a shorter range)",
+                limit >> 20
+            )
+        });
+        let text = String::from_utf8_lossy(&bytes);
+        let captured = match (self.settings.captured_at, self.mtime) {
+            (Some(t), _) => Some((t, "--captured-at")),
+            (None, Some(t)) => Some((t, "the file's modification time")),
+            (None, None) => None,
         };
-        self.send(Msg::Cluster {
-            input,
-            lines,
-            parsed,
-        })?;
+        let doc = match kind {
+            InputKind::PrometheusDump => Document::Metrics(match too_big {
+                Some(m) => Err(super::prom::DumpError {
+                    message: m,
+                    line: None,
+                }),
+                None => match super::prom::sniff(&text[..text.len().min(64 * 1024)]) {
+                    Some(format) => super::prom::parse(&text, format, self.settings.captured_at),
+                    None => Err(super::prom::DumpError {
+                        message: "not a metric dump this version reads".into(),
+                        line: None,
+                    }),
+                },
+            }),
+            InputKind::AlertRules => Document::Rules(match too_big {
+                Some(m) => Err(crate::detect::rules::RulesError {
+                    message: m,
+                    line: None,
+                }),
+                None => crate::detect::rules::parse(&text),
+            }),
+            _ => Document::Cluster(match too_big {
+                Some(m) => Err(super::k8s::DocError {
+                    message: format!("Kubernetes objects document {m}"),
+                    line: None,
+                    format: super::k8s::DocFormat::Json,
+                }),
+                None if super::k8s::is_event_table(&text) => {
+                    super::k8s::parse_event_table(&text, captured)
+                }
+                None if super::describe::is_describe(&text) => {
+                    Ok(super::describe::parse_describe(&text, captured))
+                }
+                None => super::k8s::parse(&text),
+            }),
+        };
+        self.send(Msg::Document { input, lines, doc })?;
         self.send(Msg::End {
             input,
             lines: 0,
@@ -413,8 +448,11 @@ impl Reader<'_> {
             kind,
             ctx: ctx.clone(),
         })?;
-        if kind == InputKind::KubernetesObjects {
-            return self.objects(reader, input, sniff_err, compressed);
+        if matches!(
+            kind,
+            InputKind::KubernetesObjects | InputKind::PrometheusDump | InputKind::AlertRules
+        ) {
+            return self.document(reader, input, kind, sniff_err, compressed);
         }
         if kind != InputKind::Logs {
             // Not parsed: count its lines so the data-quality section can account for them.

@@ -164,7 +164,7 @@ impl ClusterObjects {
     pub fn retain_window(&mut self, since: Option<Millis>, until: Option<Millis>) -> usize {
         let before = self.events.len();
         self.events.retain(|e| {
-            since.map_or(true, |s| e.last_seen >= s) && until.map_or(true, |u| e.first_seen <= u)
+            since.is_none_or(|s| e.last_seen >= s) && until.is_none_or(|u| e.first_seen <= u)
         });
         before - self.events.len()
     }

@@ -20,6 +20,8 @@ pub enum InputKind {
     PrometheusDump,
     /// Kubernetes objects (`kubectl get ... -o json|yaml`): recognised, analysed by the cluster stage.
     KubernetesObjects,
+    /// Prometheus alerting rules (a rules file, a ConfigMap holding one, a PrometheusRule).
+    AlertRules,
     /// Binary content: not text.
     Binary,
     /// Nothing in it.
@@ -59,6 +61,22 @@ pub enum SkipReason {
     UnsupportedKind,
     /// Lost to a read error (truncated gzip, corrupt archive): counted up to the failure.
     ReadError,
+    /// A comment or metadata line of a metric dump (`# HELP`, `# TYPE`, `# EOF`).
+    Comment,
+    /// A tool's wrapper around a dump (`stdout:`/`stderr:` markers, metadata lines).
+    ToolWrapper,
+    /// A metric sample that could not be read (bad syntax, value or time).
+    MalformedSample,
+    /// An exposition sample without a timestamp, and no `--captured-at` to place it.
+    UntimedSample,
+    /// The same sample (series, time, value) already read.
+    DuplicateSample,
+    /// A second value for a time its series already had (the first was kept).
+    ConflictingSample,
+    /// A native-histogram sample (not read by this version).
+    NativeHistogram,
+    /// A CSV row without any value.
+    NoValue,
 }
 
 impl SkipReason {
@@ -77,6 +95,14 @@ impl SkipReason {
             SkipReason::Binary => "binary content",
             SkipReason::UnsupportedKind => "input kind not analysed",
             SkipReason::ReadError => "read error",
+            SkipReason::Comment => "comment or metadata line of a metric dump",
+            SkipReason::ToolWrapper => "a tool's wrapper around a dump",
+            SkipReason::MalformedSample => "unreadable metric sample",
+            SkipReason::UntimedSample => "metric sample without timestamp (pass --captured-at)",
+            SkipReason::DuplicateSample => "duplicate metric sample",
+            SkipReason::ConflictingSample => "second value for a sample time (first kept)",
+            SkipReason::NativeHistogram => "native histogram sample (not read)",
+            SkipReason::NoValue => "row without any value",
         }
     }
 }

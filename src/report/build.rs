@@ -14,9 +14,11 @@ use super::model::*;
 use crate::classify::{Cause, CauseTable, EventTable, UNCLASSIFIED_ID};
 use crate::config::{Config, RateMode};
 use crate::detect::engine::PromCompat;
+use crate::detect::metrics::{MetricsDetection, RuleOutcome};
 use crate::detect::Detection;
 use crate::model::cluster::ClusterObjects;
 use crate::model::event::{CauseIdx, Sym};
+use crate::model::metrics::Resolution;
 use crate::model::time::{format_duration, format_rfc3339, format_short, MINUTE};
 use crate::model::{AlertInstance, ErrorEvent, FileQuality, InputKind, Millis};
 
@@ -276,6 +278,7 @@ fn alert_doc(a: &AlertInstance) -> Alert {
         resolved_at: a.resolved_at.map(t),
         peak_rate: round6(a.peak_rate),
         peak_at: Some(t(a.peak_at)),
+        annotations: BTreeMap::new(),
     }
 }
 
@@ -292,6 +295,7 @@ pub fn build(
     files: Vec<FileQuality>,
     det: &Detection,
     cluster: &ClusterObjects,
+    metrics: &MetricsDetection,
 ) -> Result<Report> {
     let causes = &cfg.causes;
     let a = &cfg.alert;
@@ -560,6 +564,12 @@ pub fn build(
         }
     }
     add_cluster_timeline(&mut timeline, &cluster_events, &infrastructure);
+    let logs_given = files
+        .iter()
+        .any(|f| f.kind == Some(InputKind::Logs) && f.records > 0);
+    let (rules, metric_alerts) = metric_rules(cfg, metrics, &series_alerts, logs_given);
+    alerts.extend(metric_alerts);
+    add_metric_timeline(&mut timeline, metrics);
     cluster_remediation(
         &mut remediation,
         causes,
@@ -640,6 +650,11 @@ pub fn build(
         since: cfg.since.map(t),
         until: cfg.until.map(t),
         cause_table: causes.origin.clone(),
+        rules: if metrics.rules_from.is_empty() {
+            cfg.rules_from.clone()
+        } else {
+            metrics.rules_from.clone()
+        },
         namespace,
         deployment,
         target_from,
@@ -653,6 +668,8 @@ pub fn build(
         settings,
         verdict,
         alerts,
+        rules,
+        metrics: metrics_doc(metrics),
         series,
         causes: cause_docs,
         remediation,
@@ -665,6 +682,146 @@ pub fn build(
         chart_marks,
     };
     Ok(report)
+}
+
+/// The alerting rules evaluated over metric dumps, and their alerts (source `metrics`).
+fn metric_rules(
+    cfg: &Config,
+    metrics: &MetricsDetection,
+    logs_alerts: &[&AlertInstance],
+    logs_given: bool,
+) -> (Vec<RuleDoc>, Vec<Alert>) {
+    let mode = match cfg.alert.compat {
+        PromCompat::V2 => "prometheus 2.x",
+        PromCompat::V3 => "prometheus 3.x",
+    };
+    let mut docs = Vec::new();
+    let mut alerts = Vec::new();
+    for r in &metrics.rules {
+        for a in &r.alerts {
+            let mut doc = alert_doc(&a.instance);
+            doc.annotations = a.annotations.clone();
+            alerts.push(doc);
+        }
+        let logs_agreement = (logs_given && r.alertname == cfg.alert.name && r.error.is_none())
+            .then(|| agreement(r, logs_alerts));
+        docs.push(RuleDoc {
+            alertname: r.alertname.clone(),
+            group: r.group.clone(),
+            expr: r.expr.clone(),
+            for_: format_duration(r.for_ms),
+            keep_firing_for: format_duration(r.keep_firing_for_ms),
+            eval_interval: format_duration(r.interval_ms),
+            labels: r.labels.clone(),
+            mode: mode.into(),
+            basis: basis(&r.resolutions),
+            no_data: r.resolutions.is_empty() && r.error.is_none(),
+            instances: r.alerts.len(),
+            fired: r
+                .alerts
+                .iter()
+                .filter(|a| a.instance.firing_at.is_some())
+                .count(),
+            error: r.error.clone(),
+            alerts_check: r.alerts_check.as_ref().map(|c| AlertsCheckDoc {
+                steps_compared: c.steps,
+                agrees: c.disagreements.is_empty(),
+                disagreements: c.disagreements.clone(),
+            }),
+            logs_agreement,
+        });
+    }
+    (docs, alerts)
+}
+
+/// What the samples a rule read were, and what that costs in accuracy.
+fn basis(resolutions: &[Resolution]) -> String {
+    let steps: Vec<Millis> = resolutions
+        .iter()
+        .filter_map(|r| match r {
+            Resolution::Resampled { step_ms } => Some(*step_ms),
+            Resolution::Raw => None,
+        })
+        .collect();
+    match (resolutions.is_empty(), steps.is_empty()) {
+        (true, _) => "no series in the dumps matched the expression's selectors".into(),
+        (false, true) => "raw samples as scraped (a range-selector query, tsdb dump or exposition): the samples Prometheus itself evaluated, so the reconstruction is exact up to the evaluation phase (--eval-offset)".into(),
+        (false, false) => {
+            let step = steps.iter().max().copied().unwrap_or(0);
+            format!(
+                "query_range output at a {} step{}: every value is the query's value at a step, not a scrape, so rate() sees one point per step instead of every scrape and transitions can be off by a step or more; export the raw samples (an instant query of `metric[3h]`) for an exact answer",
+                format_duration(step),
+                if steps.len() < resolutions.len() { " (mixed with raw samples)" } else { "" }
+            )
+        }
+    }
+}
+
+/// Whether the metrics-based and the logs-based answers for the runbook's alert agree.
+fn agreement(r: &RuleOutcome, logs: &[&AlertInstance]) -> String {
+    let first_fire = |it: &mut dyn Iterator<Item = &AlertInstance>| {
+        it.filter_map(|a| a.firing_at.map(|f| (f, a.resolved_at)))
+            .min_by_key(|x| x.0)
+    };
+    let m = first_fire(&mut r.alerts.iter().map(|a| &a.instance));
+    let l = first_fire(&mut logs.iter().copied());
+    let when = |x: Option<(Millis, Option<Millis>)>| match x {
+        Some((f, Some(res))) => format!("fired {} and resolved {}", t(f), t(res)),
+        Some((f, None)) => format!("fired {} (not resolved within the data)", t(f)),
+        None => "never fired".into(),
+    };
+    match (m, l) {
+        (None, None) => "agree: neither the metrics nor the logs fire it".into(),
+        (Some(a), Some(b)) if a == b => format!("agree: both {}", when(Some(a))),
+        (Some(a), Some(b)) => format!(
+            "differ: metrics {}; logs {} (first firing {} apart{})",
+            when(Some(a)),
+            when(Some(b)),
+            format_duration((a.0 - b.0).abs()),
+            if a.0 < b.0 {
+                ", metrics first"
+            } else {
+                ", logs first"
+            }
+        ),
+        (a, b) => format!("differ: metrics {}; logs {}", when(a), when(b)),
+    }
+}
+
+/// The metric dumps and what was done with them.
+fn metrics_doc(m: &MetricsDetection) -> MetricsDoc {
+    MetricsDoc {
+        series: m.series,
+        samples: m.samples,
+        first: m.span.map(|s| t(s.0)),
+        last: m.span.map(|s| t(s.1)),
+        notes: m.notes.clone(),
+        recorded: m.recorded.clone(),
+        problems: m.problems.clone(),
+    }
+}
+
+/// Alert transitions from metrics on the timeline (source `metrics`).
+fn add_metric_timeline(timeline: &mut Vec<TimelineEntry>, m: &MetricsDetection) {
+    for a in m.all_instances() {
+        let who = labels_text(&a.labels);
+        let mut push = |at: Millis, kind: &str, what: &str| {
+            timeline.push(TimelineEntry {
+                time: t(at),
+                kind: kind.into(),
+                source: "metrics".into(),
+                summary: format!("{} {what} for {who}", a.alertname),
+            })
+        };
+        push(a.pending_at, "alert_pending", "pending");
+        if let Some(f) = a.firing_at {
+            push(f, "alert_firing", "FIRING");
+        }
+        if let Some(r) = a.resolved_at {
+            push(r, "alert_resolved", "resolved");
+        }
+    }
+    timeline.sort_by(|a, b| a.time.cmp(&b.time));
 }
 
 /// A cause's entry of the remediation section, its commands filled in for
@@ -1006,8 +1163,8 @@ fn cluster_docs(
         .into_iter()
         .filter(|x| {
             let at = x.finished_at.or(x.started_at);
-            at.map_or(true, |at| {
-                cfg.since.map_or(true, |s| at >= s) && cfg.until.map_or(true, |u| at <= u)
+            at.is_none_or(|at| {
+                cfg.since.is_none_or(|s| at >= s) && cfg.until.is_none_or(|u| at <= u)
             })
         })
         .collect();

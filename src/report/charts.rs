@@ -745,7 +745,8 @@ fn draw_rate<DB: DrawingBackend>(c: &RateChart, root: &DrawingArea<DB, Shift>) -
         .y_desc(c.y_label.as_str())
         .draw()?;
 
-    let threshold_label = format!("threshold {}/s", fmt_num(c.threshold));
+    let unit = if c.y_label.ends_with("/s") { "/s" } else { "" };
+    let threshold_label = format!("threshold {}{unit}", fmt_num(c.threshold));
     if let Some(t) = threshold {
         chart.draw_series(DashedLineSeries::new(
             vec![(x0, t), (x1, t)],

@@ -143,7 +143,7 @@ impl Exporter {
     pub fn row(&mut self, r: &ErrorEvent, syms: &Interner) -> Result<()> {
         // RFC 3339 with milliseconds; the part up to the second is formatted once per second.
         let (sec, ms) = (r.ts.div_euclid(1000), r.ts.rem_euclid(1000));
-        if self.second.as_ref().map_or(true, |(s, _)| *s != sec) {
+        if self.second.as_ref().is_none_or(|(s, _)| *s != sec) {
             let full = format_rfc3339(sec * 1000);
             let prefix = full.strip_suffix("000Z").unwrap_or(&full).to_owned();
             self.second = Some((sec, prefix));

@@ -12,8 +12,15 @@ th{background:#f6f8fa}code{background:#f6f8fa;padding:1px 4px;border-radius:4px;
 blockquote{border-left:4px solid #cf222e;margin:0;padding:4px 12px;background:#fff5f5}figure{margin:1em 0}svg{max-width:100%;height:auto}";
 
 /// Renders the page. `rate_svg` and `pie_svg` are the charts, placed where the Markdown
-/// references them (or at the top of their sections when the Markdown has no image).
-pub fn render(report: &Report, rate_svg: &[u8], pie_svg: &[u8]) -> Vec<u8> {
+/// references them (or at the top of their sections when the Markdown has no image); `more`
+/// are further charts (by file name without extension, e.g. a rule's), placed where the
+/// Markdown references them.
+pub fn render(
+    report: &Report,
+    rate_svg: &[u8],
+    pie_svg: &[u8],
+    more: &[(String, Vec<u8>)],
+) -> Vec<u8> {
     let md = String::from_utf8(markdown::render(report)).unwrap_or_default();
     let mut body = String::new();
     html::push_html(
@@ -31,6 +38,14 @@ pub fn render(report: &Report, rate_svg: &[u8], pie_svg: &[u8]) -> Vec<u8> {
         } else if line.contains(&format!("src=\"{PIE_CHART}.")) {
             out.push_str(&pie);
             placed.1 = true;
+        } else if let Some((_, svg)) = more
+            .iter()
+            .find(|(base, _)| line.contains(&format!("src=\"{base}.")))
+        {
+            out.push_str(&format!(
+                "<figure>{}</figure>",
+                String::from_utf8_lossy(svg)
+            ));
         } else {
             out.push_str(line);
         }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::model::*;
-use crate::model::SkipReason;
+use crate::model::{AlertSource, SkipReason};
 
 /// A table cell: one line, pipes escaped.
 fn cell(s: &str) -> String {
@@ -165,11 +165,16 @@ pub fn render(r: &Report) -> Vec<u8> {
             "![Error rate against the threshold, pending and firing shaded; vertical lines mark container terminations, cluster warnings and restarts seen in the logs]({p})\n"
         );
     }
-    if r.alerts.is_empty() {
+    let log_alerts: Vec<&Alert> = r
+        .alerts
+        .iter()
+        .filter(|a| a.source == AlertSource::Logs)
+        .collect();
+    if log_alerts.is_empty() {
         let _ = writeln!(o, "No series and no total ever exceeded {}/s at an evaluation: the alert was never pending.\n", s.threshold);
     } else {
         let _ = writeln!(o, "| Scope | Labels | Pending | Firing | Resolved | Peak rate | Peak at |\n|---|---|---|---|---|---|---|");
-        for a in &r.alerts {
+        for a in log_alerts {
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {} | {} | {:.3}/s | {} |",
@@ -190,6 +195,8 @@ pub fn render(r: &Report) -> Vec<u8> {
         }
         o.push('\n');
     }
+
+    metric_rules(r, &mut o);
 
     // Timeline.
     let _ = writeln!(o, "## Timeline\n");
@@ -429,6 +436,125 @@ pub fn render(r: &Report) -> Vec<u8> {
 
 fn describe(r: SkipReason) -> &'static str {
     r.describe()
+}
+
+/// The alerting rules evaluated over the metric dumps, each with its alerts, chart, basis and
+/// the checks against ALERTS and the logs.
+fn metric_rules(r: &Report, o: &mut String) {
+    let m = &r.metrics;
+    if r.rules.is_empty() && m.series == 0 {
+        return;
+    }
+    let _ = writeln!(o, "## Alert rules over metrics\n");
+    let _ = writeln!(
+        o,
+        "Metric dumps: {} series, {} samples, {} .. {}. Rules: {}.\n",
+        m.series,
+        m.samples,
+        opt(&m.first),
+        opt(&m.last),
+        cell(&r.settings.rules)
+    );
+    for n in m.notes.iter().chain(&m.recorded).chain(&m.problems) {
+        let _ = writeln!(o, "- {}", cell(n));
+    }
+    if !(m.notes.is_empty() && m.recorded.is_empty() && m.problems.is_empty()) {
+        o.push('\n');
+    }
+    for rule in &r.rules {
+        let _ = writeln!(o, "### {} (group {})\n", rule.alertname, cell(&rule.group));
+        let _ = writeln!(
+            o,
+            "`{}` for {}{}, evaluated every {} with {} semantics.\n",
+            rule.expr.replace('`', "'"),
+            rule.for_,
+            if rule.keep_firing_for == "0s" {
+                String::new()
+            } else {
+                format!(", keep_firing_for {}", rule.keep_firing_for)
+            },
+            rule.eval_interval,
+            rule.mode
+        );
+        if let Some(e) = &rule.error {
+            let _ = writeln!(o, "**Not evaluated:** {}\n", cell(e));
+            continue;
+        }
+        if rule.no_data {
+            let _ = writeln!(
+                o,
+                "*No data:* none of the dumps holds a series this expression reads, so it cannot be reconstructed; export them to evaluate it.\n"
+            );
+            continue;
+        }
+        let _ = writeln!(o, "*Basis:* {}\n", rule.basis);
+        if let Some(p) = chart_path(r, &format!("rule:{}", rule.alertname)) {
+            let _ = writeln!(
+                o,
+                "![{}: the expression against its threshold, pending and firing shaded]({p})\n",
+                rule.alertname
+            );
+        }
+        let alerts: Vec<&Alert> = r
+            .alerts
+            .iter()
+            .filter(|a| a.source == AlertSource::Metrics && a.alertname == rule.alertname)
+            .collect();
+        if alerts.is_empty() {
+            let _ = writeln!(
+                o,
+                "Never pending: the condition did not hold at any evaluation.\n"
+            );
+        } else {
+            let _ = writeln!(
+                o,
+                "| Labels | Pending | Firing | Resolved | Peak value | Peak at |\n|---|---|---|---|---|---|"
+            );
+            for a in alerts {
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} | {} | {} | {} |",
+                    cell(&labels(&a.labels)),
+                    opt(&a.pending_at),
+                    a.firing_at
+                        .clone()
+                        .unwrap_or_else(|| "never (dropped while pending)".into()),
+                    match (&a.firing_at, &a.resolved_at) {
+                        (Some(_), None) => "still firing at the end".into(),
+                        (None, _) => "–".into(),
+                        (_, Some(x)) => x.clone(),
+                    },
+                    a.peak_rate,
+                    opt(&a.peak_at)
+                );
+            }
+            o.push('\n');
+        }
+        if let Some(c) = &rule.alerts_check {
+            if c.agrees {
+                let _ = writeln!(
+                    o,
+                    "*Against the dump's ALERTS series:* agrees at all {} evaluations compared.\n",
+                    c.steps_compared
+                );
+            } else {
+                let _ = writeln!(
+                    o,
+                    "*Against the dump's ALERTS series:* {} disagreement{} in {} evaluations compared:\n",
+                    c.disagreements.len(),
+                    if c.disagreements.len() == 1 { "" } else { "s" },
+                    c.steps_compared
+                );
+                for d in &c.disagreements {
+                    let _ = writeln!(o, "- {}", cell(d));
+                }
+                o.push('\n');
+            }
+        }
+        if let Some(a) = &rule.logs_agreement {
+            let _ = writeln!(o, "*Metrics vs logs:* {a}.\n");
+        }
+    }
 }
 
 /// Pods, container terminations and cluster events, when the input had `kubectl get

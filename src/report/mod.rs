@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::config::{Config, Format};
+use crate::detect::metrics::{MetricsDetection, RuleOutcome};
 use crate::detect::Detection;
 use charts::{Band, BandKind, ImageFormat, Line, PieChart, RateChart, Slice};
 use model::Report;
@@ -89,6 +90,74 @@ pub fn rate_chart(report: &Report, det: &Detection) -> RateChart {
     }
 }
 
+/// A rule's expression (the left-hand side of its threshold comparison) over the evaluation
+/// grid, for the label sets with the highest peaks, against the threshold, with the rule's
+/// pending and firing periods shaded. `None` for a rule without a threshold comparison.
+pub fn rule_chart(report: &Report, r: &RuleOutcome) -> Option<RateChart> {
+    let curve = r.curve.as_ref().filter(|c| !c.lines.is_empty())?;
+    let end = r.grid.last().copied()?;
+    let mut bands = Vec::new();
+    for a in r.alerts.iter().map(|a| &a.instance) {
+        bands.push(Band {
+            start: a.pending_at,
+            end: a.firing_at.unwrap_or(a.last_active + 1),
+            kind: BandKind::Pending,
+        });
+        if let Some(f) = a.firing_at {
+            bands.push(Band {
+                start: f,
+                end: a.resolved_at.unwrap_or(end),
+                kind: BandKind::Firing,
+            });
+        }
+    }
+    let lines = curve
+        .lines
+        .iter()
+        .map(|(labels, values)| Line {
+            label: if labels.is_empty() {
+                "value".into()
+            } else {
+                crate::detect::metrics::labels_text(labels)
+            },
+            points: r.grid.iter().copied().zip(values.iter().copied()).collect(),
+        })
+        .collect();
+    Some(RateChart {
+        title: format!(
+            "{}: value against {} {} ({})",
+            r.alertname,
+            curve.op,
+            curve.threshold,
+            report
+                .rules
+                .iter()
+                .find(|d| d.alertname == r.alertname)
+                .map_or("", |d| d.mode.as_str())
+        ),
+        y_label: "value".into(),
+        threshold: curve.threshold,
+        lines,
+        bands,
+        marks: report.chart_marks.clone(),
+        start: r.grid.first().copied().unwrap_or(end),
+        end,
+    })
+}
+
+/// A name safe in a file name: letters, digits, `-` and `_`.
+fn file_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// The "Errors by type" pie (events per cause), like the Grafana panel.
 pub fn pie_chart(report: &Report) -> PieChart {
     PieChart {
@@ -158,11 +227,17 @@ pub fn write_all(
     cfg: &Config,
     mut report: Report,
     det: &Detection,
+    metrics: &MetricsDetection,
     dir: &Path,
     exported: Option<PathBuf>,
 ) -> Result<Written> {
     let rate = rate_chart(&report, det);
     let pie = pie_chart(&report);
+    let rule_charts: Vec<(String, RateChart)> = metrics
+        .rules
+        .iter()
+        .filter_map(|r| Some((r.alertname.clone(), rule_chart(&report, r)?)))
+        .collect();
     let mut outputs: Vec<(String, Vec<u8>)> = Vec::new();
     let images: Vec<ImageFormat> = cfg
         .formats
@@ -189,6 +264,22 @@ pub fn write_all(
             outputs.push((name, bytes));
         }
     }
+    for (i, (alertname, chart)) in rule_charts.iter().enumerate() {
+        for &img in &images {
+            let name = format!(
+                "charts/rule-{}-{}.{}",
+                i + 1,
+                file_safe(alertname),
+                image_ext(img)
+            );
+            report
+                .charts
+                .entry(format!("rule:{alertname}"))
+                .or_default()
+                .push(name.clone());
+            outputs.push((name, charts::render_rate(chart, img)?));
+        }
+    }
     for format in &cfg.formats {
         match format {
             Format::Markdown => outputs.push(("report.md".into(), markdown::render(&report))),
@@ -196,9 +287,16 @@ pub fn write_all(
             Format::Html => {
                 let rate_svg = charts::render_rate(&rate, ImageFormat::Svg)?;
                 let pie_svg = charts::render_pie(&pie, ImageFormat::Svg)?;
+                let mut more = Vec::new();
+                for (i, (alertname, chart)) in rule_charts.iter().enumerate() {
+                    more.push((
+                        format!("charts/rule-{}-{}", i + 1, file_safe(alertname)),
+                        charts::render_rate(chart, ImageFormat::Svg)?,
+                    ));
+                }
                 outputs.push((
                     "report.html".into(),
-                    html::render(&report, &rate_svg, &pie_svg),
+                    html::render(&report, &rate_svg, &pie_svg, &more),
                 ))
             }
             Format::Svg | Format::Png => {}

@@ -18,6 +18,9 @@ pub struct Report {
     pub settings: Settings,
     pub verdict: Verdict,
     pub alerts: Vec<Alert>,
+    /// Alerting rules evaluated over metric dumps (empty without dumps).
+    pub rules: Vec<RuleDoc>,
+    pub metrics: MetricsDoc,
     pub series: Vec<Series>,
     pub causes: Vec<CauseSummary>,
     pub remediation: Vec<Remediation>,
@@ -65,6 +68,8 @@ pub struct Settings {
     pub since: Option<String>,
     pub until: Option<String>,
     pub cause_table: String,
+    /// Where the alerting rules evaluated over metric dumps came from.
+    pub rules: String,
     pub namespace: String,
     pub deployment: String,
     /// How namespace and deployment were determined.
@@ -110,6 +115,61 @@ pub struct Alert {
     pub resolved_at: Option<String>,
     pub peak_rate: f64,
     pub peak_at: Option<String>,
+    /// The rule's annotations with `{{ $value }}` (the peak) and `{{ $labels.x }}` expanded
+    /// (alerts from metrics only).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// One alerting rule evaluated over the metric dumps.
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleDoc {
+    pub alertname: String,
+    pub group: String,
+    pub expr: String,
+    #[serde(rename = "for")]
+    pub for_: String,
+    pub keep_firing_for: String,
+    pub eval_interval: String,
+    pub labels: BTreeMap<String, String>,
+    /// `prometheus 2.x` or `prometheus 3.x`.
+    pub mode: String,
+    /// Which samples the result rests on and what that costs (raw scrapes, or query_range
+    /// steps).
+    pub basis: String,
+    /// None of the dumps holds a series the expression reads.
+    pub no_data: bool,
+    /// Alert instances (activations) found, and how many fired.
+    pub instances: usize,
+    pub fired: usize,
+    /// Why the rule could not be evaluated (the others were).
+    pub error: Option<String>,
+    /// The comparison with the dump's own ALERTS series, when it has them.
+    pub alerts_check: Option<AlertsCheckDoc>,
+    /// For the runbook's alert with logs given too: whether the two answers agree.
+    pub logs_agreement: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AlertsCheckDoc {
+    pub steps_compared: u64,
+    pub agrees: bool,
+    pub disagreements: Vec<String>,
+}
+
+/// The metric dumps read.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct MetricsDoc {
+    pub series: usize,
+    pub samples: usize,
+    pub first: Option<String>,
+    pub last: Option<String>,
+    /// What merging the dumps did (duplicates dropped, raw preferred over resampled, ...).
+    pub notes: Vec<String>,
+    /// Recording rules evaluated.
+    pub recorded: Vec<String>,
+    /// Rules that could not be read, and other problems with the rules.
+    pub problems: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]

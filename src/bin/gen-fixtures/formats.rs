@@ -29,6 +29,48 @@ fn tar_gz(entries: &[(&str, &[u8])]) -> std::io::Result<Vec<u8>> {
 
 const POD: &str = "mcp-backend-7c9d5b8f6d-x2kqp";
 
+/// A rules file with a rule the evaluator cannot run and a rule that fires.
+const METRIC_RULES: &str = r#"groups:
+  - name: mcp-backend
+    rules:
+      - alert: DatabaseErrors
+        expr: sum by (pod) (increase(mcp_generation_errors_total{error_type="database_error"}[2m])) > 3
+        for: 1m
+        keep_firing_for: 1m
+        labels:
+          severity: critical
+        annotations:
+          summary: "{{ $labels.pod }}: {{ $value }} database errors in 2m"
+      - alert: MemoryTrend
+        expr: predict_linear(mcp_process_resident_memory_bytes[30m], 3600) > 536870912
+        for: 5m
+"#;
+
+/// A `promtool tsdb dump` of one counter: a database-error burst on x2kqp (4 per 15 s scrape
+/// from 09:45 to 09:50), with a NaN sample and a duplicate line.
+fn tsdb_errors() -> String {
+    let t0: i64 = 1_795_167_600_000; // 09:40
+    let mut out = String::new();
+    let mut v = 0.0;
+    for k in 0..80 {
+        let t = t0 + k * 15_000 + 250;
+        if (20..40).contains(&k) {
+            v += 4.0;
+        }
+        let value = if k == 60 {
+            "NaN".to_owned()
+        } else {
+            format!("{v}")
+        };
+        let line = format!("{{__name__=\"mcp_generation_errors_total\", error_type=\"database_error\", pod=\"{POD}\"}} {value} {t}\n");
+        out.push_str(&line);
+        if k == 30 {
+            out.push_str(&line);
+        }
+    }
+    out
+}
+
 /// `kubectl describe pod` of a pod whose last run ended with Node's heap abort (exit code 134),
 /// its Events with ages as of 10:30.
 const K8S_DESCRIBE: &str = r#"Name:             mcp-backend-7c9d5b8f6d-9wzlm
@@ -192,6 +234,7 @@ pub fn generate(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir.join("no-logs"))?;
     std::fs::create_dir_all(dir.join("total-only"))?;
     std::fs::create_dir_all(dir.join("k8s"))?;
+    std::fs::create_dir_all(dir.join("metrics"))?;
     let files: Vec<(&str, Vec<u8>)> = vec![
         ("timestamps-offsets.log", b"2026-11-20T11:41:02.5+02:00 {\"timestamp\":\"2026-11-20T09:41:02.500Z\",\"level\":\"error\",\"message\":\"connect ECONNREFUSED 10.96.44.12:5432\",\"service\":\"TypeOrmModule\",\"correlationId\":\"7c9e1b3d-5f7a-4c9e-8b3d-5f7a9c1e3b5d\"}\n2026-11-20T09:41:03Z {\"timestamp\":\"2026-11-20T09:41:03.000Z\",\"level\":\"info\",\"message\":\"Health check\",\"service\":\"HealthController\",\"correlationId\":\"2a4c6e8f-1b3d-4f5a-9c7e-0d2f4a6c8e1b\"}\n2026-11-20T09:41:04.123456Z {\"timestamp\":\"2026-11-20T09:41:04.123Z\",\"level\":\"error\",\"message\":\"sorry, too many clients already\",\"service\":\"TypeOrmModule\",\"correlationId\":\"7c9e1b3d-5f7a-4c9e-8b3d-5f7a9c1e3b5d\"}\n".to_vec()),
         ("prefix.log", format!("[pod/{POD}/backend] 2026-11-20T09:41:02.123456789Z {{\"timestamp\":\"2026-11-20T09:41:02.123Z\",\"level\":\"error\",\"message\":\"API rate limit exceeded for user ID 1234567.\",\"service\":\"GitHubAnalysisService\",\"correlationId\":\"0b7e4d2c-8f61-4a93-b2d5-7c9e1f3a6b80\"}}\n[pod/mcp-backend-7c9d5b8f6d-9wzlm/backend] 2026-11-20T09:41:05.000000001Z {{\"timestamp\":\"2026-11-20T09:41:05.000Z\",\"level\":\"info\",\"message\":\"Generation completed\",\"service\":\"GenerationService\",\"correlationId\":\"3b5d7f9a-1c3e-4a5c-8e7f-9a1c3e5a7c9e\"}}\n").into_bytes()),
@@ -211,6 +254,10 @@ pub fn generate(dir: &Path) -> std::io::Result<()> {
         ("k8s/events-table.txt", b"LAST SEEN   TYPE      REASON              OBJECT                             MESSAGE\n20m         Normal    ScalingReplicaSet   deployment/mcp-backend             Scaled up replica set mcp-backend-7c9d5b8f6d from 2 to 3\n5m          Warning   Unhealthy           pod/mcp-backend-7c9d5b8f6d-r4t8n   Readiness probe failed: Get \"http://10.52.2.9:3000/api/v1/health/ready\": context deadline exceeded\n".to_vec()),
         ("k8s/events-no-header.txt", b"20m         Normal    ScalingReplicaSet   deployment/mcp-backend             Scaled up replica set mcp-backend-7c9d5b8f6d from 2 to 3\n".to_vec()),
         ("k8s/describe-pod.txt", K8S_DESCRIBE.as_bytes().to_vec()),
+        ("metrics/status-error.json", b"{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"query\\\": 1:31: parse error: unexpected right bracket ']'\"}\n".to_vec()),
+        ("metrics/truncated-range.json", b"{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[\n{\"metric\":{\"__name__\":\"mcp_generation_errors_total\",\"error_type\":\"database_error\",\"pod\":\"mcp-backend-7c9d5b8f6d-x2kqp\"},\"values\":[[1795167600.123,\"1\"],[1795167615.12\n".to_vec()),
+        ("metrics/errors.tsdb-dump.txt", tsdb_errors().into_bytes()),
+        ("metrics/rules.yml", METRIC_RULES.as_bytes().to_vec()),
         ("k8s/broken.yaml", b"apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Event\n  reason: BackOff\n    message: [unclosed\n".to_vec()),
         ("no-logs/notes.bin", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0".to_vec()),
     ];

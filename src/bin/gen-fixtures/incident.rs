@@ -12,6 +12,7 @@ use flate2::Compression;
 use serde_json::json;
 
 use crate::bulk::Rng;
+use crate::metrics;
 
 const NS: &str = "mcp-everything";
 const A: &str = "mcp-backend-7c9d5b8f6d-x2kqp";
@@ -293,7 +294,7 @@ fn validation(p: &mut Pod, t: i64, n: u64) {
         ),
         Some(("validation_error", true)),
     );
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         // Retries logged at warn are not errors.
         p.push(
             t + 40,
@@ -312,7 +313,7 @@ fn validation(p: &mut Pod, t: i64, n: u64) {
 }
 
 fn unclassified(p: &mut Pod, t: i64, n: u64) {
-    let (msg, trace) = if n % 2 == 0 {
+    let (msg, trace) = if n.is_multiple_of(2) {
         ("TypeError: Cannot read properties of undefined (reading 'map')".to_owned(), "TypeError: Cannot read properties of undefined (reading 'map')\n    at GenerationService.buildTools (/app/dist/generation/generation.service.js:212:41)".to_owned())
     } else {
         let pos = p.rng.below(400);
@@ -354,15 +355,18 @@ fn sorted(mut lines: Vec<Out>) -> Vec<Out> {
 struct Truth {
     records: BTreeMap<(String, String), u64>,
     events: BTreeMap<(String, String), u64>,
+    /// Every error event: pod, cause, time (for the metrics).
+    at: Vec<metrics::ErrorAt>,
 }
 
 impl Truth {
-    fn count(&mut self, pod: &str, lines: &[Out]) {
+    fn count(&mut self, pod: &'static str, lines: &[Out]) {
         for l in lines {
             if let Some((cause, first)) = l.error {
                 *self.records.entry((cause.into(), pod.into())).or_default() += 1;
                 if first {
                     *self.events.entry((cause.into(), pod.into())).or_default() += 1;
+                    self.at.push((pod, cause, l.ms));
                 }
             }
         }
@@ -544,6 +548,29 @@ pub fn generate(dir: &Path) -> std::io::Result<()> {
     let (events_lines, pods_lines) = cluster(&dir.join("cluster"))?;
     files.insert("cluster/events.json".into(), events_lines);
     files.insert("cluster/pods.json".into(), pods_lines);
+
+    let day_before = T0 - 20 * 60 * MIN;
+    let targets = [
+        metrics::Target {
+            pod: A,
+            ip: "10.52.0.17",
+            phase_ms: 3_200,
+            lives: vec![(day_before, CRASH), (RESTART, END + 1)],
+        },
+        metrics::Target {
+            pod: B,
+            ip: "10.52.1.23",
+            phase_ms: 9_700,
+            lives: vec![(day_before, END + 1)],
+        },
+        metrics::Target {
+            pod: C,
+            ip: "10.52.2.9",
+            phase_ms: 12_400,
+            lives: vec![(C_START, END + 1)],
+        },
+    ];
+    files.extend(metrics::generate(dir, &targets, &truth.at, T0, END)?);
 
     let rows: Vec<serde_json::Value> = truth
         .records

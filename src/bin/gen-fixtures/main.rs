@@ -4,6 +4,7 @@
 mod bulk;
 mod formats;
 mod incident;
+mod metrics;
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;

@@ -1,0 +1,316 @@
+//! The example incident's metrics, as an on-call engineer exports them from Prometheus: the
+//! generation-error counters as a range-selector query (`mcp_generation_errors_total[90m]`,
+//! raw scrapes), the pods' working-set memory as a `query_range` at a 30 s step (re-sampled),
+//! and the process and kube-state metrics as a `promtool tsdb dump`; plus the service's
+//! alert rules as the PrometheusRule it deploys. The counters follow the same error events as
+//! the logs (one increment per failed generation; validation errors and unclassified ones are
+//! not generation errors), scraped every 15 s at each target's own phase with a few ms of
+//! jitter, reset when x2kqp's process restarts, absent while it is down.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::bulk::Rng;
+
+const NS: &str = "mcp-everything";
+const SCRAPE: i64 = 15_000;
+
+/// One scrape target: a pod's process and when it was up.
+pub struct Target {
+    pub pod: &'static str,
+    pub ip: &'static str,
+    /// Scrape phase within the 15 s interval.
+    pub phase_ms: i64,
+    /// (process start, process end) for each process the pod ran, in ms.
+    pub lives: Vec<(i64, i64)>,
+}
+
+/// One error event of the logs: pod, cause, time.
+pub type ErrorAt = (&'static str, &'static str, i64);
+
+/// Causes that are generation errors (they increment `mcp_generation_errors_total`).
+const GENERATION_ERRORS: [&str; 3] = ["anthropic_api_error", "database_error", "github_api_error"];
+
+fn scrapes(t: &Target, from: i64, to: i64, rng: &mut Rng) -> Vec<(i64, usize)> {
+    let mut out = Vec::new();
+    let mut s = from - from.rem_euclid(SCRAPE) + t.phase_ms;
+    while s <= to {
+        if let Some(life) = t.lives.iter().position(|&(a, b)| s >= a && s < b) {
+            out.push((s + (rng.next() % 40) as i64, life));
+        }
+        s += SCRAPE;
+    }
+    out
+}
+
+fn secs(ms: i64) -> serde_json::Value {
+    // Prometheus writes sample times as float seconds with millisecond precision (whole
+    // seconds without a fraction).
+    if ms % 1000 == 0 {
+        return json!(ms / 1000);
+    }
+    serde_json::Number::from_f64(ms as f64 / 1000.0)
+        .map(serde_json::Value::Number)
+        .unwrap_or(serde_json::Value::Null)
+}
+
+fn value(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Writes `metrics/` and `rules/` under `dir`; returns file -> lines for the truth file.
+pub fn generate(
+    dir: &Path,
+    targets: &[Target],
+    errors: &[ErrorAt],
+    from: i64,
+    to: i64,
+) -> std::io::Result<BTreeMap<String, u64>> {
+    let mdir = dir.join("metrics");
+    std::fs::create_dir_all(&mdir)?;
+    let mut files = BTreeMap::new();
+    let mut rng = Rng(77);
+
+    // 1. mcp_generation_errors_total[90m] at `to`: raw samples.
+    let mut result = Vec::new();
+    for t in targets {
+        let times = scrapes(t, from, to, &mut rng);
+        for cause in GENERATION_ERRORS {
+            let mut values = Vec::new();
+            for &(s, life) in &times {
+                let (start, _) = t.lives[life];
+                let n = errors
+                    .iter()
+                    .filter(|&&(p, c, ms)| p == t.pod && c == cause && ms >= start && ms <= s)
+                    .count();
+                // prom-client creates the label set at its first increment.
+                let seen = errors
+                    .iter()
+                    .any(|&(p, c, ms)| p == t.pod && c == cause && ms >= start && ms <= s);
+                if seen {
+                    values.push(json!([secs(s), value(n as f64)]));
+                }
+            }
+            if !values.is_empty() {
+                result.push(json!({
+                    "metric": {
+                        "__name__": "mcp_generation_errors_total",
+                        "error_type": cause,
+                        "source_type": "github",
+                        "instance": format!("{}:3000", t.ip),
+                        "job": "mcp-backend",
+                        "namespace": NS,
+                        "pod": t.pod,
+                    },
+                    "values": values,
+                }));
+            }
+        }
+    }
+    let text = api_matrix(&result, false)?;
+    std::fs::write(mdir.join("generation-errors-range.json"), &text)?;
+    files.insert("metrics/generation-errors-range.json".into(), 1);
+
+    // 2. container_memory_working_set_bytes as a query_range at a 30 s step.
+    let step = 30_000;
+    let mut result = Vec::new();
+    for (i, t) in targets.iter().enumerate() {
+        let mut values = Vec::new();
+        let mut s = from - from.rem_euclid(step);
+        while s <= to {
+            // query_range sees the last scrape within 5 minutes: a pod that is not up yet has
+            // no value.
+            if let Some(life) = t.lives.iter().position(|&(a, b)| s >= a && s < b + 300_000) {
+                let (a, b) = t.lives[life];
+                let s_alive = s.min(b);
+                values.push(json!([
+                    secs(s),
+                    value(working_set(i, life, a, b, s_alive).round())
+                ]));
+            }
+            s += step;
+        }
+        result.push(json!({
+            "metric": {
+                "container": "backend",
+                "namespace": NS,
+                "pod": t.pod,
+            },
+            "values": values,
+        }));
+    }
+    std::fs::write(
+        mdir.join("memory-working-set-query-range.json"),
+        api_matrix(&result, true)?,
+    )?;
+    files.insert("metrics/memory-working-set-query-range.json".into(), 0);
+
+    // 3. promtool tsdb dump: process metrics and the limits kube-state-metrics reports.
+    let mut lines = Vec::new();
+    for (i, t) in targets.iter().enumerate() {
+        for (s, life) in scrapes(t, from, to, &mut rng) {
+            let (a, b) = t.lives[life];
+            let labels = format!(
+                "instance=\"{}:3000\", job=\"mcp-backend\", namespace=\"{NS}\", pod=\"{}\"",
+                t.ip, t.pod
+            );
+            lines.push(format!(
+                "{{__name__=\"mcp_process_resident_memory_bytes\", {labels}}} {} {s}",
+                value((working_set(i, life, a, b, s) * 1.04).round())
+            ));
+            lines.push(format!(
+                "{{__name__=\"mcp_process_start_time_seconds\", {labels}}} {} {s}",
+                a / 1000
+            ));
+            lines.push(format!(
+                "{{__name__=\"kube_pod_container_resource_limits\", container=\"backend\", job=\"kube-state-metrics\", namespace=\"{NS}\", pod=\"{}\", resource=\"memory\", unit=\"byte\"}} 536870912 {}",
+                t.pod,
+                s + 2_000
+            ));
+        }
+    }
+    // promtool prints series by series, each in time order.
+    lines.sort_by(|x, y| {
+        let (lx, ly) = (x.rsplitn(3, ' ').nth(2), y.rsplitn(3, ' ').nth(2));
+        let tx: i64 = x
+            .rsplit(' ')
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let ty: i64 = y
+            .rsplit(' ')
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        (lx, tx).cmp(&(ly, ty))
+    });
+    lines.dedup();
+    files.insert("metrics/process.tsdb-dump.txt".into(), lines.len() as u64);
+    std::fs::write(mdir.join("process.tsdb-dump.txt"), lines.join("\n") + "\n")?;
+
+    // 4. The service's alert rules, as the PrometheusRule it deploys.
+    let rdir = dir.join("rules");
+    std::fs::create_dir_all(&rdir)?;
+    std::fs::write(rdir.join("mcp-everything-alerts.yaml"), RULES)?;
+    files.insert(
+        "rules/mcp-everything-alerts.yaml".into(),
+        RULES.lines().count() as u64,
+    );
+    Ok(files)
+}
+
+/// A Prometheus API response holding a matrix, keys in the API's order (`status` first).
+fn api_matrix(result: &[serde_json::Value], pretty: bool) -> std::io::Result<String> {
+    let body = if pretty {
+        serde_json::to_string_pretty(result)?
+    } else {
+        serde_json::to_string(result)?
+    };
+    Ok(format!(
+        "{{\"status\":\"success\",\"data\":{{\"resultType\":\"matrix\",\"result\":{body}}}}}\n"
+    ))
+}
+
+/// Working-set bytes of target `i` (0 = x2kqp, 1 = 9wzlm, 2 = r4t8n) in process `life`
+/// (started `a`, ends `b`) at `s`: x2kqp's first process leaks toward V8's heap limit, just
+/// under the container's 512Mi, and aborts; the others are flat.
+fn working_set(i: usize, life: usize, a: i64, b: i64, s: i64) -> f64 {
+    const MI: f64 = 1024.0 * 1024.0;
+    let wobble = ((s / 30_000) as f64 * 0.7 + i as f64).sin() * 3.0 * MI;
+    match (i, life) {
+        (0, 0) => {
+            // 300 MiB at 09:00 (from the window's start), 506 MiB at the abort.
+            let from = 1_795_165_200_000_i64.max(a);
+            let x = ((s - from) as f64 / (b - from) as f64).clamp(0.0, 1.0);
+            (300.0 + 206.0 * x.powf(1.6)) * MI + wobble * (1.0 - x)
+        }
+        (2, _) => (180.0 + 60.0 * ((s - a) as f64 / 1_800_000.0).min(1.0)) * MI + wobble,
+        _ => 310.0 * MI + wobble,
+    }
+}
+
+/// The rules table of system.md as the PrometheusRule the service deploys.
+const RULES: &str = r#"apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata:
+  name: mcp-backend-alerts
+  namespace: mcp-everything
+  labels:
+    app: mcp-backend
+    release: prometheus
+spec:
+  groups:
+    - name: mcp-backend.generation
+      interval: 15s
+      rules:
+        - alert: HighGenerationErrorRate
+          expr: rate(mcp_generation_errors_total[5m]) > 0.1
+          for: 5m
+          labels:
+            severity: critical
+            team: backend
+          annotations:
+            summary: High generation error rate
+            description: "{{ $labels.error_type }} errors on {{ $labels.pod }} at {{ printf \"%.3f\" $value }}/s (threshold 0.1/s for 5m)"
+            runbook_url: https://github.com/mcp-everything/mcp-everything/blob/main/docs/runbooks/high-generation-error-rate.md
+        - alert: SlowGenerations
+          expr: histogram_quantile(0.95, sum(rate(mcp_generation_duration_seconds_bucket[15m])) by (le)) > 300
+          for: 10m
+          labels:
+            severity: warning
+          annotations:
+            summary: "95th percentile generation time is {{ $value | humanizeDuration }}"
+        - alert: NoGenerations
+          expr: sum(rate(mcp_generation_total[1h])) == 0
+          for: 1h
+          labels:
+            severity: warning
+          annotations:
+            summary: No MCP server generated in the last hour
+    - name: mcp-backend.api
+      interval: 15s
+      rules:
+        - alert: HighApiErrorRate
+          expr: sum(rate(mcp_api_requests_total{status_code=~"5.."}[5m])) / sum(rate(mcp_api_requests_total[5m])) > 0.05
+          for: 5m
+          labels:
+            severity: critical
+          annotations:
+            summary: "{{ $value | humanizePercentage }} of API requests fail"
+        - alert: HighApiLatency
+          expr: histogram_quantile(0.95, sum(rate(mcp_api_latency_seconds_bucket[5m])) by (le)) > 2
+          for: 5m
+          labels:
+            severity: warning
+          annotations:
+            summary: "API p95 latency is {{ $value }}s"
+    - name: mcp-backend.process
+      interval: 15s
+      rules:
+        - alert: HighMemoryUsage
+          expr: mcp_process_resident_memory_bytes / 1024 / 1024 / 1024 > 1.5
+          for: 10m
+          labels:
+            severity: warning
+          annotations:
+            summary: "{{ $labels.pod }} uses {{ printf \"%.2f\" $value }} GiB resident"
+        - alert: HighCpuUsage
+          expr: rate(mcp_process_cpu_seconds_total[5m]) > 0.8
+          for: 10m
+          labels:
+            severity: warning
+          annotations:
+            summary: "{{ $labels.pod }} uses {{ printf \"%.2f\" $value }} CPU cores"
+        - alert: ProcessRestarted
+          expr: changes(mcp_process_start_time_seconds[15m]) > 0
+          labels:
+            severity: info
+          annotations:
+            summary: "{{ $labels.pod }} restarted"
+"#;

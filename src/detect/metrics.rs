@@ -1,0 +1,531 @@
+//! Alert rules over exported metrics, as Prometheus' rule engine runs them: each group on its
+//! evaluation grid (`--eval-interval`, else the group's `interval`, else 15s; `--eval-offset`
+//! for the phase), recording rules first feeding later rules, each alerting rule's expression
+//! evaluated at every step by the PromQL evaluator, and the pending/firing/resolved state
+//! machine ([`engine::run_alert`]) run per alert label set (the result's labels without
+//! `__name__`, plus the rule's labels). Also: what the expression's left-hand side was worth
+//! against its threshold at every step (for the chart), and the comparison with `ALERTS` /
+//! `ALERTS_FOR_STATE` when the dump holds them.
+
+use std::collections::BTreeMap;
+
+use crate::detect::engine::{self, eval_grid, ForSpec, PromCompat};
+use crate::detect::rules::{expand_template, RuleKind, RuleSet};
+use crate::model::metrics::{Labels, MetricSeries, Resolution};
+use crate::model::{AlertInstance, AlertSource, Millis};
+use crate::promql::{self, Engine, Storage};
+
+/// How the rules are evaluated.
+#[derive(Clone, Copy, Debug)]
+pub struct EvalSettings {
+    pub compat: PromCompat,
+    /// Overrides every group's interval.
+    pub interval_override: Option<Millis>,
+    pub offset_ms: Millis,
+    /// The time range to evaluate over (the dumps' span, cut by --since/--until).
+    pub start: Millis,
+    pub end: Millis,
+}
+
+/// One alert instance with its expanded annotations.
+#[derive(Clone, Debug)]
+pub struct MetricAlert {
+    pub instance: AlertInstance,
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// What one alerting rule gave.
+#[derive(Clone, Debug)]
+pub struct RuleOutcome {
+    pub group: String,
+    pub alertname: String,
+    pub expr: String,
+    pub for_ms: Millis,
+    pub keep_firing_for_ms: Millis,
+    pub interval_ms: Millis,
+    pub labels: BTreeMap<String, String>,
+    /// Every activation of every alert label set, in time order.
+    pub alerts: Vec<MetricAlert>,
+    /// The expression could not be parsed or evaluated (the other rules still ran).
+    pub error: Option<String>,
+    /// The evaluation grid.
+    pub grid: Vec<Millis>,
+    /// For `lhs > threshold` rules: the left-hand side's value per label set at every step
+    /// (`None` where it had none), and the threshold, for the chart.
+    pub curve: Option<Curve>,
+    /// What the series the expression read were: raw scrapes or query_range steps.
+    pub resolutions: Vec<Resolution>,
+    /// Disagreements with the `ALERTS` series of the dump, if it has them for this rule.
+    pub alerts_check: Option<AlertsCheck>,
+}
+
+/// The left-hand side of a threshold comparison over the grid.
+#[derive(Clone, Debug)]
+pub struct Curve {
+    pub op: String,
+    pub threshold: f64,
+    /// Label sets (at most a handful: the highest peaks) and their values at the grid steps.
+    pub lines: Vec<(Labels, Vec<Option<f64>>)>,
+}
+
+/// Comparing the reconstruction with Prometheus' own `ALERTS` series.
+#[derive(Clone, Debug, Default)]
+pub struct AlertsCheck {
+    /// Evaluation steps compared.
+    pub steps: u64,
+    /// Every (alert labels, time, what ALERTS said, what the reconstruction said) that differ.
+    pub disagreements: Vec<String>,
+}
+
+/// Everything the metrics stage found.
+#[derive(Clone, Debug, Default)]
+pub struct MetricsDetection {
+    /// Series and samples read, and their time span.
+    pub series: usize,
+    pub samples: usize,
+    pub span: Option<(Millis, Millis)>,
+    /// What merging the dumps did, and which rules files were used.
+    pub notes: Vec<String>,
+    /// Where the rules came from.
+    pub rules_from: String,
+    pub rules: Vec<RuleOutcome>,
+    /// Recording rules evaluated (name, series produced) or why not.
+    pub recorded: Vec<String>,
+    pub problems: Vec<String>,
+}
+
+impl MetricsDetection {
+    pub fn all_instances(&self) -> impl Iterator<Item = &AlertInstance> {
+        self.rules
+            .iter()
+            .flat_map(|r| r.alerts.iter().map(|a| &a.instance))
+    }
+}
+
+/// Runs every rule of `rules` over `series`.
+pub fn evaluate(rules: &RuleSet, series: Vec<MetricSeries>, s: EvalSettings) -> MetricsDetection {
+    let mut out = MetricsDetection {
+        series: series.len(),
+        samples: series.iter().map(|s| s.samples.len()).sum(),
+        span: series
+            .iter()
+            .filter_map(|s| Some((s.samples.first()?.t_ms, s.samples.last()?.t_ms)))
+            .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1))),
+        problems: rules.problems.clone(),
+        ..MetricsDetection::default()
+    };
+    let engine = Engine {
+        compat: s.compat,
+        lookback_ms: 300_000,
+    };
+    let mut storage = Storage::new(series);
+    for group in &rules.groups {
+        let interval = s.interval_override.or(group.interval_ms).unwrap_or(15_000);
+        let grid = if s.start <= s.end {
+            eval_grid(s.start, s.end, interval, s.offset_ms)
+        } else {
+            Vec::new()
+        };
+        for rule in &group.rules {
+            let parsed = promql::parse(&rule.expr);
+            match &rule.kind {
+                RuleKind::Recording(name) => {
+                    let (Ok(expr), Some(&first), Some(&last)) =
+                        (&parsed, grid.first(), grid.last())
+                    else {
+                        if let Err(e) = &parsed {
+                            out.recorded
+                                .push(format!("{name} (group {}): not evaluated: {e}", group.name));
+                        }
+                        continue;
+                    };
+                    match engine.range(&storage, expr, first, last, interval) {
+                        Ok(result) => {
+                            let n = result.len();
+                            let mut all: Vec<MetricSeries> = storage.series().to_vec();
+                            for mut r in result {
+                                r.labels.insert("__name__".into(), name.clone());
+                                for (k, v) in &rule.labels {
+                                    r.labels.insert(k.clone(), v.clone());
+                                }
+                                r.resolution = Resolution::Resampled { step_ms: interval };
+                                all.push(r);
+                            }
+                            storage = Storage::new(all);
+                            out.recorded.push(format!(
+                                "{name} (group {}): {n} series recorded every {}",
+                                group.name,
+                                crate::model::time::format_duration(interval)
+                            ));
+                        }
+                        Err(e) => out
+                            .recorded
+                            .push(format!("{name} (group {}): not evaluated: {e}", group.name)),
+                    }
+                }
+                RuleKind::Alerting(a) => {
+                    let mut outcome = RuleOutcome {
+                        group: group.name.clone(),
+                        alertname: a.alert.clone(),
+                        expr: rule.expr.clone(),
+                        for_ms: a.for_ms,
+                        keep_firing_for_ms: a.keep_firing_for_ms,
+                        interval_ms: interval,
+                        labels: rule.labels.clone(),
+                        alerts: Vec::new(),
+                        error: None,
+                        grid: grid.clone(),
+                        curve: None,
+                        resolutions: Vec::new(),
+                        alerts_check: None,
+                    };
+                    match parsed {
+                        Err(e) => {
+                            outcome.error = Some(format!(
+                                "rule {} (group {}): {e}; the other rules were evaluated",
+                                a.alert, group.name
+                            ))
+                        }
+                        Ok(expr) => {
+                            if let Err(e) =
+                                run_rule(&engine, &storage, &expr, rule, a, &mut outcome)
+                            {
+                                outcome.error = Some(format!(
+                                    "rule {} (group {}): {e}; the other rules were evaluated",
+                                    a.alert, group.name
+                                ));
+                            }
+                        }
+                    }
+                    out.rules.push(outcome);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Evaluates one alerting rule over the grid and runs the state machine per label set.
+fn run_rule(
+    engine: &Engine,
+    storage: &Storage,
+    expr: &promql::Expr,
+    rule: &crate::detect::rules::Rule,
+    a: &crate::detect::rules::AlertingRule,
+    out: &mut RuleOutcome,
+) -> Result<(), String> {
+    let (Some(&first), Some(&last)) = (out.grid.first(), out.grid.last()) else {
+        return Ok(());
+    };
+    let interval = out.interval_ms;
+    // A threshold rule (`lhs > 0.1`) is evaluated once: its left-hand side, which the chart
+    // draws, filtered by the comparison (what the comparison operator does, value kept).
+    let split = expr.threshold_split();
+    let (result, lhs) = match &split {
+        Some((lhs, op, threshold)) => {
+            let values = engine
+                .range(storage, lhs, first, last, interval)
+                .map_err(|e| e.to_string())?;
+            let kept = values
+                .iter()
+                .filter_map(|s| {
+                    let samples: Vec<_> = s
+                        .samples
+                        .iter()
+                        .filter(|x| compare(x.v, op, *threshold))
+                        .copied()
+                        .collect();
+                    (!samples.is_empty()).then(|| MetricSeries {
+                        labels: s.labels.clone(),
+                        samples,
+                        resolution: s.resolution,
+                    })
+                })
+                .collect();
+            (kept, Some(values))
+        }
+        None => (
+            engine
+                .range(storage, expr, first, last, interval)
+                .map_err(|e| e.to_string())?,
+            None,
+        ),
+    };
+    out.resolutions = storage_resolutions(storage, expr);
+    // Alert label sets: result labels without __name__, plus the rule's labels, plus alertname.
+    let mut by_alert: BTreeMap<Labels, &MetricSeries> = BTreeMap::new();
+    for series in &result {
+        let mut labels = series.labels.clone();
+        labels.remove("__name__");
+        for (k, v) in &rule.labels {
+            labels.insert(k.clone(), v.clone());
+        }
+        if by_alert.insert(labels.clone(), series).is_some() {
+            return Err(format!(
+                "the result has two series with the labels {} once the rule's labels are added (Prometheus fails this evaluation: \"vector contains metrics with the same labelset after applying alert labels\")",
+                labels_text(&labels)
+            ));
+        }
+    }
+    let spec = ForSpec {
+        for_ms: a.for_ms,
+        keep_firing_for_ms: a.keep_firing_for_ms,
+    };
+    for (labels, series) in by_alert {
+        let mut values = series.samples.iter().peekable();
+        let evals = out.grid.iter().map(|&t| {
+            while values.peek().is_some_and(|s| s.t_ms < t) {
+                values.next();
+            }
+            match values.peek() {
+                Some(s) if s.t_ms == t => Some(s.v),
+                _ => None,
+            }
+            .map_or((t, None), |v| (t, Some(v)))
+        });
+        let evals: Vec<(Millis, Option<f64>)> = evals.collect();
+        for ep in engine::run_alert(evals, spec) {
+            let annotations = a
+                .annotations
+                .iter()
+                .map(|(k, v)| (k.clone(), expand_template(v, ep.peak, &labels)))
+                .collect();
+            out.alerts.push(MetricAlert {
+                instance: AlertInstance {
+                    alertname: a.alert.clone(),
+                    source: AlertSource::Metrics,
+                    labels: labels.clone(),
+                    is_total: false,
+                    pending_at: ep.active_at_ms,
+                    firing_at: ep.firing_at_ms,
+                    resolved_at: ep.resolved_at_ms,
+                    peak_rate: ep.peak,
+                    peak_at: ep.peak_at_ms,
+                    last_active: ep.last_present_ms,
+                },
+                annotations,
+            });
+        }
+    }
+    out.alerts.sort_by(|x, y| {
+        (x.instance.pending_at, &x.instance.labels)
+            .cmp(&(y.instance.pending_at, &y.instance.labels))
+    });
+    out.curve = match (split, lhs) {
+        (Some((_, op, threshold)), Some(values)) => Some(curve(values, op, threshold, out)),
+        _ => None,
+    };
+    out.alerts_check = check_against_alerts(storage, out);
+    Ok(())
+}
+
+/// An alert's state at one evaluation, as ALERTS spells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Inactive,
+    Pending,
+    Firing,
+}
+
+impl State {
+    fn word(self) -> &'static str {
+        match self {
+            State::Inactive => "inactive",
+            State::Pending => "pending",
+            State::Firing => "firing",
+        }
+    }
+}
+
+/// The reconstruction's state of the alert with `labels` at evaluation `t`.
+fn state_at(out: &RuleOutcome, labels: &Labels, t: Millis) -> State {
+    for a in out.alerts.iter().map(|a| &a.instance) {
+        if &a.labels != labels || t < a.pending_at {
+            continue;
+        }
+        match a.firing_at {
+            Some(f) if t >= f && a.resolved_at.is_none_or(|r| t < r) => {
+                return State::Firing;
+            }
+            Some(_) => return State::Pending,
+            None if t <= a.last_active => return State::Pending,
+            None => {}
+        }
+    }
+    State::Inactive
+}
+
+/// Compares the reconstruction with the dump's `ALERTS{alertname=...}` series (what Prometheus
+/// itself recorded at each evaluation): every ALERTS sample must match the reconstruction's
+/// state at the evaluation it falls on, and (for raw ALERTS samples) every evaluation where
+/// the reconstruction has the alert pending or firing must have an ALERTS sample. `None` when
+/// the dump has no ALERTS series for the rule.
+fn check_against_alerts(storage: &Storage, out: &RuleOutcome) -> Option<AlertsCheck> {
+    let alerts: Vec<&MetricSeries> = storage
+        .series()
+        .iter()
+        .filter(|s| {
+            s.name() == "ALERTS"
+                && s.labels.get("alertname").map(String::as_str) == Some(out.alertname.as_str())
+        })
+        .collect();
+    if alerts.is_empty() || out.grid.is_empty() {
+        return None;
+    }
+    let step_of = |t: Millis| -> Option<Millis> {
+        let i = out.grid.partition_point(|&g| g <= t);
+        (i > 0).then(|| out.grid[i - 1])
+    };
+    // (labels, step) -> what ALERTS said.
+    let mut said: BTreeMap<(Labels, Millis), State> = BTreeMap::new();
+    let (mut lo, mut hi) = (Millis::MAX, Millis::MIN);
+    let mut all_raw = true;
+    for s in &alerts {
+        let mut labels = s.labels.clone();
+        labels.remove("__name__");
+        labels.remove("alertname");
+        let state = match labels.remove("alertstate").as_deref() {
+            Some("firing") => State::Firing,
+            Some("pending") => State::Pending,
+            _ => continue,
+        };
+        all_raw &= s.resolution == Resolution::Raw;
+        for smp in s.samples.iter().filter(|x| x.v == 1.0) {
+            lo = lo.min(smp.t_ms);
+            hi = hi.max(smp.t_ms);
+            if let Some(step) = step_of(smp.t_ms) {
+                said.insert((labels.clone(), step), state);
+            }
+        }
+    }
+    let mut check = AlertsCheck::default();
+    let mut diffs: Vec<(Labels, Millis, State, State)> = Vec::new();
+    for ((labels, step), theirs) in &said {
+        check.steps += 1;
+        let ours = state_at(out, labels, *step);
+        if ours != *theirs {
+            diffs.push((labels.clone(), *step, *theirs, ours));
+        }
+    }
+    if all_raw {
+        let mut ours_active: Vec<Labels> = out
+            .alerts
+            .iter()
+            .map(|a| a.instance.labels.clone())
+            .collect();
+        ours_active.sort();
+        ours_active.dedup();
+        for labels in ours_active {
+            for &g in out.grid.iter().filter(|&&g| g >= lo && g <= hi) {
+                let ours = state_at(out, &labels, g);
+                if ours != State::Inactive && !said.contains_key(&(labels.clone(), g)) {
+                    check.steps += 1;
+                    diffs.push((labels.clone(), g, State::Inactive, ours));
+                }
+            }
+        }
+    }
+    diffs.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    // One line per run of consecutive evaluations with the same disagreement.
+    let mut i = 0;
+    while i < diffs.len() {
+        let (labels, start, theirs, ours) = &diffs[i];
+        let mut j = i;
+        while j + 1 < diffs.len()
+            && diffs[j + 1].0 == *labels
+            && diffs[j + 1].2 == *theirs
+            && diffs[j + 1].3 == *ours
+            && diffs[j + 1].1 - diffs[j].1 <= out.interval_ms
+        {
+            j += 1;
+        }
+        let end = diffs[j].1;
+        check.disagreements.push(format!(
+            "{} {}: ALERTS says {}, the reconstruction {} ({} evaluation{} from {} to {})",
+            out.alertname,
+            labels_text(labels),
+            theirs.word(),
+            ours.word(),
+            j - i + 1,
+            if j > i { "s" } else { "" },
+            crate::model::time::format_rfc3339(*start),
+            crate::model::time::format_rfc3339(end),
+        ));
+        i = j + 1;
+    }
+    Some(check)
+}
+
+/// `v OP threshold` as PromQL's filtering comparison decides it.
+fn compare(v: f64, op: &str, threshold: f64) -> bool {
+    match op {
+        ">" => v > threshold,
+        "<" => v < threshold,
+        ">=" => v >= threshold,
+        "<=" => v <= threshold,
+        "==" => v == threshold,
+        "!=" => v != threshold,
+        _ => false,
+    }
+}
+
+/// The left-hand side of a threshold rule over the grid, for the label sets with the highest
+/// peaks.
+fn curve(result: Vec<MetricSeries>, op: String, threshold: f64, out: &RuleOutcome) -> Curve {
+    // The label sets with the highest peaks; only theirs are laid out on the grid.
+    let mut ranked: Vec<(f64, usize)> = result
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let peak = s
+                .samples
+                .iter()
+                .map(|x| x.v)
+                .fold(f64::NEG_INFINITY, f64::max);
+            (peak, i)
+        })
+        .collect();
+    ranked.sort_by(|a, b| {
+        b.0.total_cmp(&a.0)
+            .then_with(|| result[a.1].labels.cmp(&result[b.1].labels))
+    });
+    ranked.truncate(6);
+    let lines: Vec<(Labels, Vec<Option<f64>>)> = ranked
+        .into_iter()
+        .map(|(_, i)| {
+            let s = &result[i];
+            let mut values = vec![None; out.grid.len()];
+            for smp in &s.samples {
+                if let Ok(k) = out.grid.binary_search(&smp.t_ms) {
+                    values[k] = Some(smp.v);
+                }
+            }
+            let mut labels = s.labels.clone();
+            labels.remove("__name__");
+            (labels, values)
+        })
+        .collect();
+    Curve {
+        op,
+        threshold,
+        lines,
+    }
+}
+
+/// The resolutions of the series the expression's selectors read.
+fn storage_resolutions(storage: &Storage, expr: &promql::Expr) -> Vec<Resolution> {
+    let mut out: Vec<Resolution> = storage
+        .series()
+        .iter()
+        .filter(|s| expr.selects(&s.labels))
+        .map(|s| s.resolution)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+pub fn labels_text(labels: &Labels) -> String {
+    let inner: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+    format!("{{{}}}", inner.join(", "))
+}
