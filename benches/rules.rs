@@ -111,6 +111,7 @@ fn main() {
                 start: t0,
                 end,
             },
+            &[],
         );
         full_best = full_best.min(t.elapsed().as_secs_f64());
         alerts = det.all_instances().count();

@@ -113,7 +113,20 @@ fn run_stages(cfg: &Config) -> Result<Outcome> {
     // detect
     let detection = detect::detect(series, &table, &cfg.causes, &cfg.alert, cfg.until);
     rules_notes.extend(merge_note_lines(&merge_notes));
-    let metrics = detect_metrics(cfg, &rules, rules_from, metric_series, rules_notes);
+    let limits: Vec<(String, u64)> = cluster
+        .pods
+        .iter()
+        .filter_map(|p| {
+            let l = p
+                .containers
+                .iter()
+                .filter(|c| !c.init)
+                .filter_map(|c| c.memory_limit_bytes)
+                .max()?;
+            Some((p.name.clone(), l))
+        })
+        .collect();
+    let metrics = detect_metrics(cfg, &rules, rules_from, metric_series, rules_notes, &limits);
     {
         let mut err = std::io::stderr().lock();
         for e in metrics.rules.iter().filter_map(|r| r.error.as_ref()) {
@@ -270,6 +283,7 @@ fn detect_metrics(
     rules_from: String,
     series: Vec<MetricSeries>,
     notes: Vec<String>,
+    limits: &[(String, u64)],
 ) -> MetricsDetection {
     if series.is_empty() {
         return MetricsDetection {
@@ -290,7 +304,7 @@ fn detect_metrics(
         start: cfg.since.map_or(start, |s| s.max(start)),
         end: cfg.until.map_or(end, |u| u.min(end)),
     };
-    let mut m = detect::metrics::evaluate(rules, series, settings);
+    let mut m = detect::metrics::evaluate(rules, series, settings, limits);
     m.notes = notes;
     m.rules_from = rules_from;
     m

@@ -77,6 +77,26 @@ pub struct AlertsCheck {
     pub disagreements: Vec<String>,
 }
 
+/// One pod's memory over the dumps' span against its limit.
+#[derive(Clone, Debug)]
+pub struct MemoryUse {
+    pub pod: String,
+    /// `container_memory_working_set_bytes` or `mcp_process_resident_memory_bytes`.
+    pub metric: String,
+    pub samples: Vec<crate::model::metrics::Sample>,
+    pub peak_bytes: f64,
+    pub peak_at: Millis,
+    pub limit_bytes: Option<u64>,
+    /// Where the limit came from (the pod export or kube_pod_container_resource_limits).
+    pub limit_from: String,
+}
+
+/// The memory metrics looked at, preferred first.
+const MEMORY_METRICS: [&str; 2] = [
+    "container_memory_working_set_bytes",
+    "mcp_process_resident_memory_bytes",
+];
+
 /// Everything the metrics stage found.
 #[derive(Clone, Debug, Default)]
 pub struct MetricsDetection {
@@ -91,6 +111,10 @@ pub struct MetricsDetection {
     pub rules: Vec<RuleOutcome>,
     /// Recording rules evaluated (name, series produced) or why not.
     pub recorded: Vec<String>,
+    /// Each pod's memory against its limit, where the dumps have its memory.
+    pub memory: Vec<MemoryUse>,
+    /// Rules that cannot fire while the containers stay under their memory limits.
+    pub findings: Vec<String>,
     pub problems: Vec<String>,
 }
 
@@ -103,7 +127,14 @@ impl MetricsDetection {
 }
 
 /// Runs every rule of `rules` over `series`.
-pub fn evaluate(rules: &RuleSet, series: Vec<MetricSeries>, s: EvalSettings) -> MetricsDetection {
+/// `limits` are the pods' memory limits from the Kubernetes objects (pod, bytes), used with
+/// `kube_pod_container_resource_limits` for the memory-against-limit findings.
+pub fn evaluate(
+    rules: &RuleSet,
+    series: Vec<MetricSeries>,
+    s: EvalSettings,
+    limits: &[(String, u64)],
+) -> MetricsDetection {
     let mut out = MetricsDetection {
         series: series.len(),
         samples: series.iter().map(|s| s.samples.len()).sum(),
@@ -202,6 +233,8 @@ pub fn evaluate(rules: &RuleSet, series: Vec<MetricSeries>, s: EvalSettings) -> 
             }
         }
     }
+    out.memory = memory_use(&storage, limits);
+    out.findings = never_fire_findings(&engine, rules, &out.memory, s.end);
     out
 }
 
@@ -528,4 +561,130 @@ fn storage_resolutions(storage: &Storage, expr: &promql::Expr) -> Vec<Resolution
 pub fn labels_text(labels: &Labels) -> String {
     let inner: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
     format!("{{{}}}", inner.join(", "))
+}
+
+/// Each pod's memory series (the first of [`MEMORY_METRICS`] the dumps have for it, summed
+/// over its series) with its peak and its limit: the pod export's, else
+/// `kube_pod_container_resource_limits{resource="memory"}`.
+fn memory_use(storage: &Storage, limits: &[(String, u64)]) -> Vec<MemoryUse> {
+    let mut out: Vec<MemoryUse> = Vec::new();
+    for metric in MEMORY_METRICS {
+        for s in storage.series().iter().filter(|s| s.name() == metric) {
+            let Some(pod) = s.labels.get("pod") else {
+                continue;
+            };
+            if s.labels
+                .get("container")
+                .is_some_and(|c| c.is_empty() || c == "POD")
+            {
+                continue;
+            }
+            if out.iter().any(|m| &m.pod == pod && m.metric != metric) {
+                continue;
+            }
+            // The first time the peak was reached.
+            let Some(peak) = s.samples.iter().filter(|x| x.v.is_finite()).fold(
+                None::<&crate::model::metrics::Sample>,
+                |best, x| match best {
+                    Some(b) if b.v >= x.v => Some(b),
+                    _ => Some(x),
+                },
+            ) else {
+                continue;
+            };
+            match out.iter_mut().find(|m| &m.pod == pod) {
+                Some(m) if peak.v > m.peak_bytes => {
+                    m.peak_bytes = peak.v;
+                    m.peak_at = peak.t_ms;
+                    m.samples = s.samples.clone();
+                }
+                Some(_) => {}
+                None => out.push(MemoryUse {
+                    pod: pod.clone(),
+                    metric: metric.into(),
+                    samples: s.samples.clone(),
+                    peak_bytes: peak.v,
+                    peak_at: peak.t_ms,
+                    limit_bytes: None,
+                    limit_from: String::new(),
+                }),
+            }
+        }
+    }
+    for m in &mut out {
+        if let Some((_, l)) = limits.iter().find(|(p, _)| *p == m.pod) {
+            m.limit_bytes = Some(*l);
+            m.limit_from = "the pod export".into();
+            continue;
+        }
+        let from_ksm = storage.series().iter().find(|s| {
+            s.name() == "kube_pod_container_resource_limits"
+                && s.labels.get("resource").map(String::as_str) == Some("memory")
+                && s.labels.get("pod") == Some(&m.pod)
+        });
+        if let Some(v) = from_ksm.and_then(|s| s.samples.last()) {
+            m.limit_bytes = Some(v.v as u64);
+            m.limit_from = "kube_pod_container_resource_limits".into();
+        }
+    }
+    out.sort_by(|a, b| a.pod.cmp(&b.pod));
+    out
+}
+
+/// Alerting rules on a memory metric whose threshold cannot be reached under the memory
+/// limit: the rule's left-hand side evaluated with the metric pinned at the (largest) limit
+/// still does not pass the comparison, so the container is killed before the alert fires.
+fn never_fire_findings(
+    engine: &Engine,
+    rules: &RuleSet,
+    memory: &[MemoryUse],
+    at: Millis,
+) -> Vec<String> {
+    let Some((pod, limit)) = memory
+        .iter()
+        .filter_map(|m| Some((&m.pod, m.limit_bytes?)))
+        .max_by_key(|x| x.1)
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (_, rule, a) in rules.alerting_rules() {
+        let Ok(expr) = promql::parse(&rule.expr) else {
+            continue;
+        };
+        let Some((lhs, op, threshold)) = expr.threshold_split() else {
+            continue;
+        };
+        for metric in MEMORY_METRICS {
+            let labels: Labels = [("__name__", metric), ("pod", pod.as_str())]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            if !lhs.selects(&labels) {
+                continue;
+            }
+            let pinned = Storage::new(vec![MetricSeries {
+                labels,
+                samples: vec![crate::model::metrics::Sample {
+                    t_ms: at,
+                    v: limit as f64,
+                }],
+                resolution: Resolution::Raw,
+            }]);
+            let Ok(promql::Value::Vector(v)) = engine.instant(&pinned, &lhs, at) else {
+                continue;
+            };
+            if let Some((_, value)) = v.first() {
+                if !compare(*value, &op, threshold) {
+                    out.push(format!(
+                        "{} can never fire under the memory limit: with {metric} at the limit ({} MiB) its expression is {}, not {op} {threshold}; the container is killed (or Node aborts at its heap limit) before the alert could warn",
+                        a.alert,
+                        limit / (1024 * 1024),
+                        (value * 1000.0).round() / 1000.0
+                    ));
+                }
+            }
+        }
+    }
+    out
 }

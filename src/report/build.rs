@@ -603,6 +603,29 @@ pub fn build(
     chart_marks.sort_by_key(|m| (m.at, m.kind));
     chart_marks.dedup();
     infrastructure.seen_in_logs = signs.into_iter().map(|(_, s)| s).collect();
+    infrastructure.memory = metrics
+        .memory
+        .iter()
+        .map(|m| MemoryDoc {
+            pod: m.pod.clone(),
+            metric: m.metric.clone(),
+            peak_bytes: m.peak_bytes.max(0.0) as u64,
+            peak_at: t(m.peak_at),
+            limit_bytes: m.limit_bytes,
+            limit_from: m.limit_from.clone(),
+            peak_share_of_limit: m
+                .limit_bytes
+                .filter(|&l| l > 0)
+                .map(|l| round6(m.peak_bytes / l as f64)),
+        })
+        .collect();
+    infrastructure.findings = metrics.findings.clone();
+    let pod_terminations: Vec<(String, Millis)> = infrastructure
+        .terminations
+        .iter()
+        .zip(&finished)
+        .filter_map(|(x, at)| Some((x.pod.clone(), (*at)?)))
+        .collect();
 
     // Inputs.
     let mut skipped = BTreeMap::new();
@@ -680,6 +703,7 @@ pub fn build(
         inputs,
         charts: BTreeMap::new(),
         chart_marks,
+        pod_terminations,
     };
     Ok(report)
 }
@@ -1191,6 +1215,8 @@ fn cluster_docs(
             pods,
             terminations,
             seen_in_logs: Vec::new(),
+            memory: Vec::new(),
+            findings: Vec::new(),
             before_first_firing: Vec::new(),
         },
         finished,

@@ -87,6 +87,8 @@ pub struct RateChart {
     /// The alert threshold in the y unit, drawn as a dashed line labelled "threshold 0.1/s".
     /// A negative or non-finite threshold is neither drawn nor listed in the legend.
     pub threshold: f64,
+    /// What the dashed line is called in its label ("threshold", "limit").
+    pub threshold_name: String,
     /// The first line is the total, the others the top series.
     pub lines: Vec<Line>,
     pub bands: Vec<Band>,
@@ -745,8 +747,14 @@ fn draw_rate<DB: DrawingBackend>(c: &RateChart, root: &DrawingArea<DB, Shift>) -
         .y_desc(c.y_label.as_str())
         .draw()?;
 
-    let unit = if c.y_label.ends_with("/s") { "/s" } else { "" };
-    let threshold_label = format!("threshold {}{unit}", fmt_num(c.threshold));
+    let unit = if c.y_label.ends_with("/s") {
+        "/s"
+    } else if c.y_label == "MiB" {
+        " MiB"
+    } else {
+        ""
+    };
+    let threshold_label = format!("{} {}{unit}", c.threshold_name, fmt_num(c.threshold));
     if let Some(t) = threshold {
         chart.draw_series(DashedLineSeries::new(
             vec![(x0, t), (x1, t)],
@@ -836,10 +844,14 @@ fn draw_rate_legend<DB: DrawingBackend>(
     let fixed: Vec<(Swatch, String)> = threshold_label
         .map(|l| (Swatch::Dashed, l.to_owned()))
         .into_iter()
-        .chain([
-            (Swatch::Fill(PENDING_FILL), "pending".to_owned()),
-            (Swatch::Fill(FIRING_FILL), "firing".to_owned()),
-        ])
+        .chain(
+            [
+                (Swatch::Fill(PENDING_FILL), "pending".to_owned()),
+                (Swatch::Fill(FIRING_FILL), "firing".to_owned()),
+            ]
+            .into_iter()
+            .filter(|_| !c.bands.is_empty() || c.threshold_name == "threshold"),
+        )
         .chain({
             let (x0, x1) = time_range(c.start, c.end);
             let mut kinds: Vec<MarkKind> = c
@@ -1220,6 +1232,7 @@ mod tests {
             title: "Error rate, payments-api (namespace prod)".into(),
             y_label: "errors/s".into(),
             threshold: 0.1,
+            threshold_name: "threshold".into(),
             lines: vec![
                 Line {
                     label: "total".into(),
@@ -1370,6 +1383,7 @@ mod tests {
             title: String::new(),
             y_label: "errors/s".into(),
             threshold: 0.1,
+            threshold_name: "threshold".into(),
             lines: vec![],
             bands: vec![],
             marks: vec![Mark {

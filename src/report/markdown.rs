@@ -579,6 +579,43 @@ fn infrastructure(r: &Report, o: &mut String) {
         }
         o.push('\n');
     }
+    if !infra.memory.is_empty() {
+        let _ = writeln!(
+            o,
+            "Memory against the limit (from the metric dumps):\n\n| Pod | Metric | Peak | Peak at | Limit | Peak / limit |\n|---|---|---:|---|---:|---:|"
+        );
+        const MIB: f64 = 1024.0 * 1024.0;
+        for m in &infra.memory {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {:.0} MiB | {} | {} | {} |",
+                cell(&m.pod),
+                m.metric,
+                m.peak_bytes as f64 / MIB,
+                m.peak_at,
+                m.limit_bytes.map_or("–".into(), |l| format!(
+                    "{:.0} MiB ({})",
+                    l as f64 / MIB,
+                    m.limit_from
+                )),
+                m.peak_share_of_limit
+                    .map_or("–".into(), |x| format!("{:.0}%", x * 100.0)),
+            );
+        }
+        o.push('\n');
+        for m in &infra.memory {
+            if let Some(p) = chart_path(r, &format!("memory:{}", m.pod)) {
+                let _ = writeln!(
+                    o,
+                    "![{}: memory against its limit, container terminations marked]({p})\n",
+                    m.pod
+                );
+            }
+        }
+    }
+    for f in &infra.findings {
+        let _ = writeln!(o, "**Finding:** {}.\n", cell(f));
+    }
     if infra.pods.is_empty() && r.events.is_empty() {
         let _ = writeln!(
             o,

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::config::{Config, Format};
-use crate::detect::metrics::{MetricsDetection, RuleOutcome};
+use crate::detect::metrics::{MemoryUse, MetricsDetection, RuleOutcome};
 use crate::detect::Detection;
 use charts::{Band, BandKind, ImageFormat, Line, PieChart, RateChart, Slice};
 use model::Report;
@@ -73,6 +73,7 @@ pub fn rate_chart(report: &Report, det: &Detection) -> RateChart {
         ),
         y_label: "errors/s".into(),
         threshold: report.settings.threshold,
+        threshold_name: "threshold".into(),
         lines: vec![
             Line {
                 label: "total (sum over all series)".into(),
@@ -137,11 +138,45 @@ pub fn rule_chart(report: &Report, r: &RuleOutcome) -> Option<RateChart> {
         ),
         y_label: "value".into(),
         threshold: curve.threshold,
+        threshold_name: "threshold".into(),
         lines,
         bands,
         marks: report.chart_marks.clone(),
         start: r.grid.first().copied().unwrap_or(end),
         end,
+    })
+}
+
+/// A pod's memory (MiB) against its limit, its container terminations marked.
+pub fn memory_chart(report: &Report, m: &MemoryUse) -> Option<RateChart> {
+    const MIB: f64 = 1024.0 * 1024.0;
+    let (first, last) = (m.samples.first()?.t_ms, m.samples.last()?.t_ms);
+    let limit = m.limit_bytes.map_or(-1.0, |l| l as f64 / MIB);
+    Some(RateChart {
+        title: format!("{}: {} against its limit", m.pod, m.metric),
+        y_label: "MiB".into(),
+        threshold: limit,
+        threshold_name: "limit".into(),
+        lines: vec![Line {
+            label: m.metric.clone(),
+            points: m
+                .samples
+                .iter()
+                .map(|s| (s.t_ms, Some(s.v / MIB).filter(|v| v.is_finite())))
+                .collect(),
+        }],
+        bands: Vec::new(),
+        marks: report
+            .pod_terminations
+            .iter()
+            .filter(|(p, _)| *p == m.pod)
+            .map(|(_, at)| charts::Mark {
+                at: *at,
+                kind: charts::MarkKind::Termination,
+            })
+            .collect(),
+        start: first,
+        end: last,
     })
 }
 
@@ -280,6 +315,22 @@ pub fn write_all(
             outputs.push((name, charts::render_rate(chart, img)?));
         }
     }
+    let memory_charts: Vec<(String, RateChart)> = metrics
+        .memory
+        .iter()
+        .filter_map(|m| Some((m.pod.clone(), memory_chart(&report, m)?)))
+        .collect();
+    for (pod, chart) in &memory_charts {
+        for &img in &images {
+            let name = format!("charts/memory-{}.{}", file_safe(pod), image_ext(img));
+            report
+                .charts
+                .entry(format!("memory:{pod}"))
+                .or_default()
+                .push(name.clone());
+            outputs.push((name, charts::render_rate(chart, img)?));
+        }
+    }
     for format in &cfg.formats {
         match format {
             Format::Markdown => outputs.push(("report.md".into(), markdown::render(&report))),
@@ -288,6 +339,12 @@ pub fn write_all(
                 let rate_svg = charts::render_rate(&rate, ImageFormat::Svg)?;
                 let pie_svg = charts::render_pie(&pie, ImageFormat::Svg)?;
                 let mut more = Vec::new();
+                for (pod, chart) in &memory_charts {
+                    more.push((
+                        format!("charts/memory-{}", file_safe(pod)),
+                        charts::render_rate(chart, ImageFormat::Svg)?,
+                    ));
+                }
                 for (i, (alertname, chart)) in rule_charts.iter().enumerate() {
                     more.push((
                         format!("charts/rule-{}-{}", i + 1, file_safe(alertname)),

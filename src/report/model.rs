@@ -36,6 +36,9 @@ pub struct Report {
     /// What the rate chart marks on its time axis (not serialized: the timeline says it).
     #[serde(skip)]
     pub chart_marks: Vec<super::charts::Mark>,
+    /// Container terminations by pod, for the memory charts.
+    #[serde(skip)]
+    pub pod_terminations: Vec<(String, crate::model::Millis)>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -292,10 +295,27 @@ pub struct Infrastructure {
     pub terminations: Vec<TerminationDoc>,
     /// Container starts, ends and silences the logs themselves show, in time order.
     pub seen_in_logs: Vec<LogSignDoc>,
+    /// Each pod's memory (from the metric dumps) against its limit.
+    pub memory: Vec<MemoryDoc>,
+    /// Alert rules that cannot fire under the memory limits, and other findings.
+    pub findings: Vec<String>,
     /// What changed first before the first alert fired: the earliest changes (error onsets,
     /// cluster warnings, terminations, new pods) from half an hour before it went pending
     /// until it fired, in time order.
     pub before_first_firing: Vec<TimelineEntry>,
+}
+
+/// One pod's memory against its limit.
+#[derive(Clone, Debug, Serialize)]
+pub struct MemoryDoc {
+    pub pod: String,
+    pub metric: String,
+    pub peak_bytes: u64,
+    pub peak_at: String,
+    pub limit_bytes: Option<u64>,
+    pub limit_from: String,
+    /// Peak as a share of the limit (0..1).
+    pub peak_share_of_limit: Option<f64>,
 }
 
 /// A container start, end or silence read from the logs (no pod export needed).

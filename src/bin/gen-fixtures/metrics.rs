@@ -126,7 +126,9 @@ pub fn generate(
         while s <= to {
             // query_range sees the last scrape within 5 minutes: a pod that is not up yet has
             // no value.
-            if let Some(life) = t.lives.iter().position(|&(a, b)| s >= a && s < b + 300_000) {
+            let alive = t.lives.iter().position(|&(a, b)| s >= a && s < b);
+            let held = || t.lives.iter().position(|&(a, b)| s >= a && s < b + 300_000);
+            if let Some(life) = alive.or_else(held) {
                 let (a, b) = t.lives[life];
                 let s_alive = s.min(b);
                 values.push(json!([
@@ -138,6 +140,7 @@ pub fn generate(
         }
         result.push(json!({
             "metric": {
+                "__name__": "container_memory_working_set_bytes",
                 "container": "backend",
                 "namespace": NS,
                 "pod": t.pod,
@@ -162,7 +165,7 @@ pub fn generate(
             );
             lines.push(format!(
                 "{{__name__=\"mcp_process_resident_memory_bytes\", {labels}}} {} {s}",
-                value((working_set(i, life, a, b, s) * 1.04).round())
+                value((working_set(i, life, a, b, s) * 0.93).round())
             ));
             lines.push(format!(
                 "{{__name__=\"mcp_process_start_time_seconds\", {labels}}} {} {s}",
