@@ -267,7 +267,12 @@ fn target(
     Ok((namespace, deployment, container, how.join("; ")))
 }
 
-fn alert_doc(a: &AlertInstance) -> Alert {
+/// `last_eval` is the last evaluation of the alert's rule (where the data ends).
+fn alert_doc(a: &AlertInstance, last_eval: Option<Millis>) -> Alert {
+    let active_at_end = match a.firing_at {
+        Some(_) => a.resolved_at.is_none(),
+        None => Some(a.last_active) == last_eval,
+    };
     Alert {
         alertname: a.alertname.clone(),
         source: a.source,
@@ -276,6 +281,8 @@ fn alert_doc(a: &AlertInstance) -> Alert {
         pending_at: Some(t(a.pending_at)),
         firing_at: a.firing_at.map(t),
         resolved_at: a.resolved_at.map(t),
+        last_active_at: Some(t(a.last_active)),
+        active_at_end,
         peak_rate: round6(a.peak_rate),
         peak_at: Some(t(a.peak_at)),
         annotations: BTreeMap::new(),
@@ -415,8 +422,12 @@ pub fn build(
 
     // Alerts and series.
     let series_alerts = det.series_alerts();
-    let mut alerts: Vec<Alert> = series_alerts.iter().map(|a| alert_doc(a)).collect();
-    alerts.extend(det.total_alerts.iter().map(alert_doc));
+    let last_eval = det.grid.last().copied();
+    let mut alerts: Vec<Alert> = series_alerts
+        .iter()
+        .map(|a| alert_doc(a, last_eval))
+        .collect();
+    alerts.extend(det.total_alerts.iter().map(|a| alert_doc(a, last_eval)));
     let series: Vec<Series> = det
         .series
         .iter()
@@ -723,7 +734,7 @@ fn metric_rules(
     let mut alerts = Vec::new();
     for r in &metrics.rules {
         for a in &r.alerts {
-            let mut doc = alert_doc(&a.instance);
+            let mut doc = alert_doc(&a.instance, r.grid.last().copied());
             doc.annotations = a.annotations.clone();
             alerts.push(doc);
         }

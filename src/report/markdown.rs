@@ -181,9 +181,7 @@ pub fn render(r: &Report) -> Vec<u8> {
                 a.scope,
                 cell(&labels(&a.labels)),
                 opt(&a.pending_at),
-                a.firing_at
-                    .clone()
-                    .unwrap_or_else(|| "never (dropped while pending)".into()),
+                never_fired(a),
                 match (&a.firing_at, &a.resolved_at) {
                     (Some(_), None) => "still firing at the end".into(),
                     (None, _) => "–".into(),
@@ -516,9 +514,7 @@ fn metric_rules(r: &Report, o: &mut String) {
                     "| {} | {} | {} | {} | {} | {} |",
                     cell(&labels(&a.labels)),
                     opt(&a.pending_at),
-                    a.firing_at
-                        .clone()
-                        .unwrap_or_else(|| "never (dropped while pending)".into()),
+                    never_fired(a),
                     match (&a.firing_at, &a.resolved_at) {
                         (Some(_), None) => "still firing at the end".into(),
                         (None, _) => "–".into(),
@@ -701,5 +697,15 @@ fn infrastructure(r: &Report, o: &mut String) {
             );
         }
         o.push('\n');
+    }
+}
+
+/// The firing cell of an alert: its time, or until when it was pending before being dropped.
+fn never_fired(a: &super::model::Alert) -> String {
+    match (&a.firing_at, &a.last_active_at) {
+        (Some(f), _) => f.clone(),
+        (None, _) if a.active_at_end => "not yet (still pending where the data ends)".into(),
+        (None, Some(l)) => format!("never (pending until {l}, then dropped)"),
+        (None, None) => "never (dropped while pending)".into(),
     }
 }

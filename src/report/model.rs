@@ -116,6 +116,11 @@ pub struct Alert {
     pub pending_at: Option<String>,
     pub firing_at: Option<String>,
     pub resolved_at: Option<String>,
+    /// The last evaluation at which the alert's condition held; for an alert that never fired,
+    /// the end of its pending period (it was dropped at the next evaluation).
+    pub last_active_at: Option<String>,
+    /// Still pending or firing at the last evaluation: the data ends before the alert did.
+    pub active_at_end: bool,
     pub peak_rate: f64,
     pub peak_at: Option<String>,
     /// The rule's annotations with `{{ $value }}` (the peak) and `{{ $labels.x }}` expanded

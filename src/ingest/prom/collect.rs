@@ -2,13 +2,14 @@
 //! sample per timestamp. Identical repeats are dropped and counted, a second value at a time
 //! already taken is dropped (the first in file order is kept) and reported, out-of-order
 //! samples are sorted and said so, and series holding NaN are pointed out (a counter that
-//! goes NaN must be visible). Every dropped sample's bytes go back to the line accounting.
+//! goes NaN must be visible; in a TSDB dump a NaN is read as the staleness marker it almost
+//! always is). Every dropped sample's bytes go back to the line accounting.
 
 use std::collections::BTreeMap;
 
 use super::lines::{Ctx, Span};
 use super::{fmt_labels, fmt_time, SkipWhy};
-use crate::model::metrics::{Labels, MetricSeries, Resolution, Sample};
+use crate::model::metrics::{stale_nan, Labels, MetricSeries, Resolution, Sample};
 use crate::model::Millis;
 
 struct Pending {
@@ -28,6 +29,10 @@ struct Acc {
 #[derive(Default)]
 pub(crate) struct Collector {
     series: BTreeMap<Labels, Acc>,
+    /// Read NaN as a staleness marker: `promtool tsdb dump` prints the marker Prometheus writes
+    /// when a series disappears (a pod went away, a scrape failed) as `NaN`, the same as a real
+    /// NaN value, and the marker is by far the more common of the two.
+    pub nan_is_stale: bool,
 }
 
 /// Same value for dedup purposes: bit-equal, or both NaN.
@@ -46,12 +51,6 @@ impl Collector {
             acc.first_out_of_order.get_or_insert(span.0);
         }
         acc.samples.push(Pending { t, v, span });
-    }
-
-    pub fn has_nan(&self) -> bool {
-        self.series
-            .values()
-            .any(|a| a.samples.iter().any(|p| p.v.is_nan()))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -120,13 +119,27 @@ impl Collector {
                         continue;
                     }
                 }
-                if p.v.is_nan() {
+                let mut v = p.v;
+                if v.is_nan() {
                     nan += 1;
                     nan_first.get_or_insert((p.t, p.span.0));
+                    if self.nan_is_stale {
+                        v = stale_nan();
+                    }
                 }
-                samples.push(Sample { t_ms: p.t, v: p.v });
+                samples.push(Sample { t_ms: p.t, v });
             }
-            if let Some((t, pos)) = nan_first {
+            if let Some((t, pos)) = nan_first.filter(|_| self.nan_is_stale) {
+                ctx.problem_at(
+                    Some(pos),
+                    format!(
+                        "series {name} has {nan} NaN sample(s), the first at {}: read as \
+                         staleness markers (the series disappeared: a pod went away or a scrape \
+                         failed); a dump prints a counter that really went NaN the same way",
+                        fmt_time(t),
+                    ),
+                );
+            } else if let Some((t, pos)) = nan_first {
                 let counter = labels
                     .get("__name__")
                     .is_some_and(|n| n.ends_with("_total") || n.ends_with("_count"));

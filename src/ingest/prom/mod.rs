@@ -100,7 +100,7 @@ impl DumpKind {
                 .to_owned(),
             DumpKind::Scalar => "an instant scalar: one value, no history".to_owned(),
             DumpKind::TsdbDump => "raw samples from the TSDB (promtool dump): values and times \
-                 as scraped, accurate to the scrape interval; a NaN may be a staleness marker"
+                 as scraped, accurate to the scrape interval; a NaN is read as a staleness marker"
                 .to_owned(),
             DumpKind::Exposition => "exposition text: samples as exposed (one scrape, or \
                  timestamped samples); accurate to the times given"
