@@ -16,6 +16,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+#[path = "common/rng.rs"]
+mod rng;
+use rng::SplitMix64;
+
 use postmortem::detect::engine::{
     eval_grid, increase, rate, run_alert, Episode, ForSpec, PromCompat, Sample,
 };
@@ -41,33 +45,6 @@ const RULES: [(&str, i64); 3] = [
     ("RateHigh1m", 60_000),
     ("RateHigh5m", 300_000),
 ];
-
-/// splitmix64: a tiny deterministic PRNG, so that every run tests the same series.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Uniform in `lo..hi`.
-    fn between(&mut self, lo: usize, hi: usize) -> usize {
-        lo + (self.next_u64() % (hi - lo) as u64) as usize
-    }
-
-    fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-}
 
 /// What a scrape at one grid step produced.
 #[derive(Clone, Copy, PartialEq)]
