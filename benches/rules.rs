@@ -107,7 +107,7 @@ fn main() {
             EvalSettings {
                 compat: PromCompat::V2,
                 interval_override: None,
-                offset_ms: 0,
+                offset_ms: Some(0),
                 start: t0,
                 end,
             },

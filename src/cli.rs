@@ -88,14 +88,10 @@ pub struct AnalyzeArgs {
     /// 15s (the service's evaluation_interval).
     #[arg(long, value_name = "DURATION", help_heading = "Alert")]
     pub eval_interval: Option<String>,
-    /// Phase of the evaluation grid (evaluations at offset + k * interval).
-    #[arg(
-        long,
-        value_name = "DURATION",
-        default_value = "0s",
-        help_heading = "Alert"
-    )]
-    pub eval_offset: String,
+    /// Phase of the evaluation grid (evaluations at offset + k * interval). Default: 0s, or for
+    /// rules over metrics the phase of the dump's own ALERTS samples (Prometheus' real one).
+    #[arg(long, value_name = "DURATION", help_heading = "Alert")]
+    pub eval_offset: Option<String>,
     /// How often Prometheus scrapes the error counter.
     #[arg(
         long,

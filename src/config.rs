@@ -49,6 +49,8 @@ pub struct AlertSettings {
     /// `--eval-interval` as given: it overrides every rule group's own `interval`.
     pub eval_interval_override: Option<Millis>,
     pub eval_offset_ms: Millis,
+    /// `--eval-offset` was given (else rules over metrics take the phase of the dump's ALERTS).
+    pub eval_offset_explicit: bool,
     pub scrape_interval_ms: Millis,
     pub rate_mode: RateMode,
     pub compat: PromCompat,
@@ -280,6 +282,11 @@ impl Config {
             .map(|t| positive("--eval-interval", t))
             .transpose()?;
         let rules = load_rules(a.rules.as_deref())?;
+        let eval_offset = a
+            .eval_offset
+            .as_deref()
+            .map(|o| parse_duration("--eval-offset", o))
+            .transpose()?;
         let alert = AlertSettings {
             name: "HighGenerationErrorRate".into(),
             threshold: a.threshold,
@@ -287,7 +294,8 @@ impl Config {
             window_ms: positive("--window", &a.window)?,
             eval_interval_ms: eval_interval.unwrap_or(15_000),
             eval_interval_override: eval_interval,
-            eval_offset_ms: parse_duration("--eval-offset", &a.eval_offset)?,
+            eval_offset_ms: eval_offset.unwrap_or(0),
+            eval_offset_explicit: eval_offset.is_some(),
             scrape_interval_ms: positive("--scrape-interval", &a.scrape_interval)?,
             rate_mode: match a.rate_mode {
                 RateModeArg::Prometheus => RateMode::Prometheus,

@@ -15,6 +15,7 @@ use crate::detect::rules::RuleSet;
 use crate::ingest::{self, ReadSettings};
 use crate::model::cluster::ClusterObjects;
 use crate::model::metrics::MetricSeries;
+use crate::model::time::format_duration;
 use crate::model::time::{format_rfc3339, format_short};
 use crate::model::{ErrorEvent, FileQuality, InputKind, Interner, SkipReason};
 use crate::promql;
@@ -78,6 +79,28 @@ fn run_stages(cfg: &Config) -> Result<Outcome> {
         .collect();
     let (metric_series, merge_notes) = ingest::prom::merge(dumps);
     let (rules, rules_from, mut rules_notes) = choose_rules(cfg, found_rules);
+    // Prometheus' own evaluation phase, when the dumps hold its raw ALERTS for the runbook's
+    // alert and --eval-offset was not given: the logs are evaluated at the same instants.
+    let phased;
+    let cfg = match detect::metrics::alerts_phase(
+        &metric_series,
+        &[cfg.alert.name.as_str()],
+        cfg.alert.eval_interval_ms,
+    ) {
+        Some(phase) if !cfg.alert.eval_offset_explicit && phase != cfg.alert.eval_offset_ms => {
+            let mut c = cfg.clone();
+            c.alert.eval_offset_ms = phase;
+            rules_notes.push(format!(
+                "the logs are evaluated every {} at +{}: the phase of the dump's ALERTS samples for {} (Prometheus' own)",
+                format_duration(cfg.alert.eval_interval_ms),
+                format_duration(phase),
+                cfg.alert.name
+            ));
+            phased = c;
+            &phased
+        }
+        _ => cfg,
+    };
     if let Some(e) = exporter.as_mut() {
         e.set_inputs(files.iter().map(|f| f.name.clone()).collect());
     }
@@ -300,7 +323,10 @@ fn detect_metrics(
     let settings = EvalSettings {
         compat: cfg.alert.compat,
         interval_override: cfg.alert.eval_interval_override,
-        offset_ms: cfg.alert.eval_offset_ms,
+        offset_ms: cfg
+            .alert
+            .eval_offset_explicit
+            .then_some(cfg.alert.eval_offset_ms),
         start: cfg.since.map_or(start, |s| s.max(start)),
         end: cfg.until.map_or(end, |u| u.min(end)),
     };

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use crate::detect::engine::{self, eval_grid, ForSpec, PromCompat};
 use crate::detect::rules::{expand_template, RuleKind, RuleSet};
 use crate::model::metrics::{Labels, MetricSeries, Resolution};
+use crate::model::time::format_duration;
 use crate::model::{AlertInstance, AlertSource, Millis};
 use crate::promql::{self, Engine, Storage};
 
@@ -21,7 +22,9 @@ pub struct EvalSettings {
     pub compat: PromCompat,
     /// Overrides every group's interval.
     pub interval_override: Option<Millis>,
-    pub offset_ms: Millis,
+    /// `--eval-offset`; `None`: the phase of the dump's raw ALERTS samples for the group's
+    /// alerts (the times Prometheus really evaluated at), else 0.
+    pub offset_ms: Option<Millis>,
     /// The time range to evaluate over (the dumps' span, cut by --since/--until).
     pub start: Millis,
     pub end: Millis,
@@ -43,6 +46,9 @@ pub struct RuleOutcome {
     pub for_ms: Millis,
     pub keep_firing_for_ms: Millis,
     pub interval_ms: Millis,
+    /// The evaluation phase used, and where it came from.
+    pub offset_ms: Millis,
+    pub offset_from: OffsetFrom,
     pub labels: BTreeMap<String, String>,
     /// Every activation of every alert label set, in time order.
     pub alerts: Vec<MetricAlert>,
@@ -57,6 +63,44 @@ pub struct RuleOutcome {
     pub resolutions: Vec<Resolution>,
     /// Disagreements with the `ALERTS` series of the dump, if it has them for this rule.
     pub alerts_check: Option<AlertsCheck>,
+}
+
+/// Where a group's evaluation phase came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OffsetFrom {
+    /// `--eval-offset`.
+    Flag,
+    /// The timestamps of the dump's raw ALERTS / ALERTS_FOR_STATE samples: Prometheus writes
+    /// them at its evaluation times, so their phase is the group's real one.
+    Alerts,
+    /// Neither: evaluations on multiples of the interval.
+    Default,
+}
+
+/// The phase (in `0..interval`) of the raw `ALERTS` / `ALERTS_FOR_STATE` samples of the given
+/// alerts: the most common remainder of their timestamps. `None` without such samples.
+pub fn alerts_phase(
+    series: &[MetricSeries],
+    alertnames: &[&str],
+    interval: Millis,
+) -> Option<Millis> {
+    let mut counts: BTreeMap<Millis, usize> = BTreeMap::new();
+    for s in series {
+        let is_alerts = matches!(s.name(), "ALERTS" | "ALERTS_FOR_STATE")
+            && s.resolution == Resolution::Raw
+            && s.labels
+                .get("alertname")
+                .is_some_and(|a| alertnames.contains(&a.as_str()));
+        if is_alerts {
+            for x in &s.samples {
+                *counts.entry(x.t_ms.rem_euclid(interval)).or_default() += 1;
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .max_by_key(|&(phase, n)| (n, std::cmp::Reverse(phase)))
+        .map(|(phase, _)| phase)
 }
 
 /// The left-hand side of a threshold comparison over the grid.
@@ -75,6 +119,8 @@ pub struct AlertsCheck {
     pub steps: u64,
     /// Every (alert labels, time, what ALERTS said, what the reconstruction said) that differ.
     pub disagreements: Vec<String>,
+    /// What the disagreements point to: evaluations Prometheus skipped, a different `for`.
+    pub explanations: Vec<String>,
 }
 
 /// One pod's memory over the dumps' span against its limit.
@@ -152,8 +198,22 @@ pub fn evaluate(
     let mut storage = Storage::new(series);
     for group in &rules.groups {
         let interval = s.interval_override.or(group.interval_ms).unwrap_or(15_000);
+        let alertnames: Vec<&str> = group
+            .rules
+            .iter()
+            .filter_map(|r| match &r.kind {
+                RuleKind::Alerting(a) => Some(a.alert.as_str()),
+                RuleKind::Recording(_) => None,
+            })
+            .collect();
+        let phase = alerts_phase(storage.series(), &alertnames, interval);
+        let (offset, offset_from) = match (s.offset_ms, phase) {
+            (Some(o), _) => (o, OffsetFrom::Flag),
+            (None, Some(p)) => (p, OffsetFrom::Alerts),
+            (None, None) => (0, OffsetFrom::Default),
+        };
         let grid = if s.start <= s.end {
-            eval_grid(s.start, s.end, interval, s.offset_ms)
+            eval_grid(s.start, s.end, interval, offset)
         } else {
             Vec::new()
         };
@@ -186,7 +246,7 @@ pub fn evaluate(
                             out.recorded.push(format!(
                                 "{name} (group {}): {n} series recorded every {}",
                                 group.name,
-                                crate::model::time::format_duration(interval)
+                                format_duration(interval)
                             ));
                         }
                         Err(e) => out
@@ -202,6 +262,8 @@ pub fn evaluate(
                         for_ms: a.for_ms,
                         keep_firing_for_ms: a.keep_firing_for_ms,
                         interval_ms: interval,
+                        offset_ms: offset,
+                        offset_from,
                         labels: rule.labels.clone(),
                         alerts: Vec::new(),
                         error: None,
@@ -377,15 +439,29 @@ fn state_at(out: &RuleOutcome, labels: &Labels, t: Millis) -> State {
             continue;
         }
         match a.firing_at {
-            Some(f) if t >= f && a.resolved_at.is_none_or(|r| t < r) => {
-                return State::Firing;
-            }
-            Some(_) => return State::Pending,
+            Some(f) if t < f => return State::Pending,
+            Some(_) if a.resolved_at.is_none_or(|r| t < r) => return State::Firing,
+            // Resolved by `t`: a later activation of the same labels may cover it.
+            Some(_) => {}
             None if t <= a.last_active => return State::Pending,
             None => {}
         }
     }
     State::Inactive
+}
+
+/// When the reconstruction's activation of `labels` that covers evaluation `t` became active.
+fn active_at(out: &RuleOutcome, labels: &Labels, t: Millis) -> Option<Millis> {
+    out.alerts
+        .iter()
+        .map(|a| &a.instance)
+        .filter(|a| &a.labels == labels && a.pending_at <= t)
+        .filter(|a| match a.firing_at {
+            Some(_) => a.resolved_at.is_none_or(|r| t < r),
+            None => t <= a.last_active,
+        })
+        .map(|a| a.pending_at)
+        .next()
 }
 
 /// Compares the reconstruction with the dump's `ALERTS{alertname=...}` series (what Prometheus
@@ -458,6 +534,29 @@ fn check_against_alerts(storage: &Storage, out: &RuleOutcome) -> Option<AlertsCh
             }
         }
     }
+    if all_raw {
+        check.explanations = explain(out, &said, lo, hi);
+    }
+    if out.resolutions.is_empty() && !said.is_empty() {
+        check.explanations.push(format!(
+            "none of the dumps holds a series the expression reads, so the reconstruction has nothing to evaluate: ALERTS, Prometheus' own record, is all there is for {}",
+            out.alertname
+        ));
+    }
+    // A phase set by --eval-offset that is not the one Prometheus evaluated at shifts every
+    // comparison by a step: say so first.
+    if let Some(phase) = alerts_phase(storage.series(), &[out.alertname.as_str()], out.interval_ms)
+    {
+        if phase != out.offset_ms.rem_euclid(out.interval_ms) {
+            check.disagreements.push(format!(
+                "the dump's ALERTS samples fall at +{} in each {} (Prometheus' evaluation phase), \
+                 the reconstruction used +{}: leave out --eval-offset to use Prometheus' phase",
+                format_duration(phase),
+                format_duration(out.interval_ms),
+                format_duration(out.offset_ms.rem_euclid(out.interval_ms)),
+            ));
+        }
+    }
     diffs.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     // One line per run of consecutive evaluations with the same disagreement.
     let mut i = 0;
@@ -486,7 +585,149 @@ fn check_against_alerts(storage: &Storage, out: &RuleOutcome) -> Option<AlertsCh
         ));
         i = j + 1;
     }
+    check_for_state(storage, out, &step_of, &mut check);
     Some(check)
+}
+
+/// What a set of disagreements with raw ALERTS points to: runs of evaluations where ALERTS has
+/// no sample for any alert of the rule although the reconstruction has one active (Prometheus
+/// was not evaluating), and a `for` that differs from the rule's in every activation ALERTS
+/// shows (the rule deployed then was not the one given).
+fn explain(
+    out: &RuleOutcome,
+    said: &BTreeMap<(Labels, Millis), State>,
+    lo: Millis,
+    hi: Millis,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    let steps_said: std::collections::BTreeSet<Millis> = said.keys().map(|(_, t)| *t).collect();
+    let mut labelsets: Vec<&Labels> = out.alerts.iter().map(|a| &a.instance.labels).collect();
+    labelsets.sort();
+    labelsets.dedup();
+    let silent: Vec<Millis> = out
+        .grid
+        .iter()
+        .copied()
+        .filter(|&g| g >= lo && g <= hi && !steps_said.contains(&g))
+        .filter(|&g| {
+            labelsets
+                .iter()
+                .any(|l| state_at(out, l, g) != State::Inactive)
+        })
+        .collect();
+    let mut i = 0;
+    while i < silent.len() {
+        let mut j = i;
+        while j + 1 < silent.len() && silent[j + 1] - silent[j] == out.interval_ms {
+            j += 1;
+        }
+        lines.push(format!(
+            "no ALERTS sample for any {} alert from {} to {} ({} evaluation{}) while the reconstruction has one active: Prometheus was not evaluating the rule then (down or restarting), or the export left those samples out",
+            out.alertname,
+            crate::model::time::format_rfc3339(silent[i]),
+            crate::model::time::format_rfc3339(silent[j]),
+            j - i + 1,
+            if j > i { "s" } else { "" },
+        ));
+        i = j + 1;
+    }
+    // Pending-to-firing delays ALERTS shows, per activation seen from its start.
+    let mut delays: Vec<Millis> = Vec::new();
+    for ((labels, t), state) in said {
+        if *state != State::Firing
+            || said.get(&(labels.clone(), t - out.interval_ms)) == Some(&State::Firing)
+        {
+            continue;
+        }
+        let mut p = *t;
+        while said.get(&(labels.clone(), p - out.interval_ms)) == Some(&State::Pending) {
+            p -= out.interval_ms;
+        }
+        // Only firing that follows pending (not a resumption after evaluations Prometheus
+        // skipped). An activation the export cut at its start gives a shorter delay: then the
+        // delays differ and nothing is concluded.
+        if p < *t {
+            delays.push(t - p);
+        }
+    }
+    delays.sort_unstable();
+    delays.dedup();
+    let expected = if out.for_ms == 0 {
+        0
+    } else {
+        (out.for_ms + out.interval_ms - 1) / out.interval_ms * out.interval_ms
+    };
+    if let [d] = delays[..] {
+        if d != expected {
+            lines.push(format!(
+                "in ALERTS every {} alert went from pending to firing {} after becoming active, where the rule given says for: {}: the rule Prometheus ran then had a `for` of about {} (was it changed since?)",
+                out.alertname,
+                format_duration(d),
+                format_duration(out.for_ms),
+                format_duration(d)
+            ));
+        }
+    }
+    lines
+}
+
+/// Compares `ALERTS_FOR_STATE` (the time each active alert became active, in whole seconds, as
+/// Prometheus keeps it to restore `for` after a restart) with the reconstruction's.
+fn check_for_state(
+    storage: &Storage,
+    out: &RuleOutcome,
+    step_of: &dyn Fn(Millis) -> Option<Millis>,
+    check: &mut AlertsCheck,
+) {
+    // (labels, step, what ALERTS_FOR_STATE said, what the reconstruction says), in order.
+    let mut diffs: Vec<(Labels, Millis, f64, Option<Millis>)> = Vec::new();
+    for s in storage.series().iter().filter(|s| {
+        s.name() == "ALERTS_FOR_STATE"
+            && s.labels.get("alertname").map(String::as_str) == Some(out.alertname.as_str())
+    }) {
+        let mut labels = s.labels.clone();
+        labels.remove("__name__");
+        labels.remove("alertname");
+        for x in s.samples.iter().filter(|x| x.v.is_finite()) {
+            let Some(step) = step_of(x.t_ms) else {
+                continue;
+            };
+            let ours = active_at(out, &labels, step);
+            if ours.map(|a| a.div_euclid(1000) as f64) != Some(x.v) {
+                diffs.push((labels.clone(), step, x.v, ours));
+            }
+        }
+    }
+    diffs.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    let mut i = 0;
+    while i < diffs.len() {
+        let (labels, start, theirs, ours) = &diffs[i];
+        let mut j = i;
+        while j + 1 < diffs.len()
+            && diffs[j + 1].0 == *labels
+            && diffs[j + 1].2 == *theirs
+            && diffs[j + 1].3 == *ours
+            && diffs[j + 1].1 - diffs[j].1 <= out.interval_ms
+        {
+            j += 1;
+        }
+        let theirs_ms = (*theirs * 1000.0) as Millis;
+        check.disagreements.push(format!(
+            "{} {}: ALERTS_FOR_STATE says active since {}, the reconstruction {} ({} evaluation{} from {} to {})",
+            out.alertname,
+            labels_text(labels),
+            crate::model::time::format_rfc3339(theirs_ms),
+            ours.map_or("has it inactive".to_owned(), |a| format!(
+                "since {}",
+                crate::model::time::format_rfc3339(a)
+            )),
+            j - i + 1,
+            if j > i { "s" } else { "" },
+            crate::model::time::format_rfc3339(*start),
+            crate::model::time::format_rfc3339(diffs[j].1),
+        ));
+        i = j + 1;
+    }
 }
 
 /// `v OP threshold` as PromQL's filtering comparison decides it.

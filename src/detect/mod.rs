@@ -436,6 +436,7 @@ mod tests {
             eval_interval_ms: 15_000,
             eval_interval_override: None,
             eval_offset_ms: 0,
+            eval_offset_explicit: false,
             scrape_interval_ms: 15_000,
             rate_mode,
             compat: engine::PromCompat::V2,

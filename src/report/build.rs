@@ -14,6 +14,7 @@ use super::model::*;
 use crate::classify::{Cause, CauseTable, EventTable, UNCLASSIFIED_ID};
 use crate::config::{Config, RateMode};
 use crate::detect::engine::PromCompat;
+use crate::detect::metrics::OffsetFrom;
 use crate::detect::metrics::{MetricsDetection, RuleOutcome};
 use crate::detect::Detection;
 use crate::model::cluster::ClusterObjects;
@@ -441,8 +442,25 @@ pub fn build(
         })
         .collect();
 
-    // Verdict.
-    let breached = det.series_fired();
+    // Verdict: the runbook's alert fired per the logs' reconstruction, or per the metric dumps
+    // (Prometheus' own counter, where they were given).
+    let logs_breached = det.series_fired();
+    let metric_alerts: Vec<&AlertInstance> = metrics
+        .rules
+        .iter()
+        .filter(|r| r.alertname == a.name)
+        .flat_map(|r| r.alerts.iter().map(|x| &x.instance))
+        .filter(|x| x.firing_at.is_some())
+        .collect();
+    let metrics_breached = !metric_alerts.is_empty();
+    let breached = logs_breached || metrics_breached;
+    let mut breached_by = Vec::new();
+    if logs_breached {
+        breached_by.push("logs".to_owned());
+    }
+    if metrics_breached {
+        breached_by.push("metrics".to_owned());
+    }
     let total_only = !breached && det.total_fired();
     let peak_series = det
         .series
@@ -455,14 +473,20 @@ pub fn build(
                 _ => Some((p, s)),
             },
         );
-    let firing_from = series_alerts.iter().filter_map(|a| a.firing_at).min();
-    let firing_until = if series_alerts
+    // The logs' answer, or the metrics' when only they fired it.
+    let firing_alerts: Vec<&AlertInstance> = if logs_breached {
+        series_alerts.clone()
+    } else {
+        metric_alerts.clone()
+    };
+    let firing_from = firing_alerts.iter().filter_map(|a| a.firing_at).min();
+    let firing_until = if firing_alerts
         .iter()
         .any(|a| a.firing_at.is_some() && a.resolved_at.is_none())
     {
         None
     } else {
-        series_alerts
+        firing_alerts
             .iter()
             .filter(|a| a.firing_at.is_some())
             .filter_map(|a| a.resolved_at)
@@ -477,7 +501,34 @@ pub fn build(
         .or(table.first_ts);
     let thr = a.threshold;
     let forw = format_duration(a.for_ms);
-    let summary = if total_records == 0 {
+    let metrics_said = || {
+        let mut pods: Vec<&BTreeMap<String, String>> =
+            metric_alerts.iter().map(|x| &x.labels).collect();
+        pods.sort_unstable();
+        pods.dedup();
+        format!(
+            "{} fired for {} label set{} from {}{} per the metric dumps (Prometheus' own counter)",
+            a.name,
+            pods.len(),
+            if pods.len() == 1 { "" } else { "s" },
+            format_short(firing_from.unwrap_or_default()),
+            firing_until.map_or(
+                " (still firing at the end of the data)".to_owned(),
+                |u| format!(" until {}", format_short(u))
+            ),
+        )
+    };
+    let summary = if metrics_breached && !logs_breached {
+        format!(
+            "BREACHED: {}; the logs {}",
+            metrics_said(),
+            if total_records == 0 {
+                "hold no error records".to_owned()
+            } else {
+                "alone would not have fired it (see the alert section)".to_owned()
+            }
+        )
+    } else if total_records == 0 {
         format!(
             "not breached: no error records in the input ({} > {thr}/s for {forw})",
             a.name
@@ -518,13 +569,26 @@ pub fn build(
             ))
         )
     };
+    // Without error records in the logs, the peak is the metrics' (the rule's value).
+    let metrics_peak = metric_alerts
+        .iter()
+        .filter(|_| total_records == 0)
+        .max_by(|x, y| x.peak_rate.total_cmp(&y.peak_rate))
+        .copied();
     let verdict = Verdict {
         breached,
+        breached_by,
         total_only,
         summary,
-        peak_rate: peak_series.map(|(p, _)| round6(p.0)),
-        peak_at: peak_series.map(|(p, _)| t(p.1)),
-        peak_labels: peak_series.map(|(_, s)| s.labels.clone()),
+        peak_rate: peak_series
+            .map(|(p, _)| round6(p.0))
+            .or(metrics_peak.map(|x| round6(x.peak_rate))),
+        peak_at: peak_series
+            .map(|(p, _)| t(p.1))
+            .or(metrics_peak.map(|x| t(x.peak_at))),
+        peak_labels: peak_series
+            .map(|(_, s)| s.labels.clone())
+            .or(metrics_peak.map(|x| x.labels.clone())),
         peak_total_rate: det.total_peak.map(|p| round6(p.0)),
         peak_total_at: det.total_peak.map(|p| t(p.1)),
         firing_from: firing_from.map(t),
@@ -747,6 +811,13 @@ fn metric_rules(
             for_: format_duration(r.for_ms),
             keep_firing_for: format_duration(r.keep_firing_for_ms),
             eval_interval: format_duration(r.interval_ms),
+            eval_offset: format_duration(r.offset_ms),
+            eval_offset_from: match r.offset_from {
+                OffsetFrom::Flag => "--eval-offset",
+                OffsetFrom::Alerts => "Prometheus' own, from the dump's ALERTS samples",
+                OffsetFrom::Default => "default (multiples of the interval)",
+            }
+            .to_owned(),
             labels: r.labels.clone(),
             mode: mode.into(),
             basis: basis(&r.resolutions),
@@ -762,6 +833,7 @@ fn metric_rules(
                 steps_compared: c.steps,
                 agrees: c.disagreements.is_empty(),
                 disagreements: c.disagreements.clone(),
+                explanations: c.explanations.clone(),
             }),
             logs_agreement,
         });
@@ -808,17 +880,24 @@ fn agreement(r: &RuleOutcome, logs: &[&AlertInstance]) -> String {
     match (m, l) {
         (None, None) => "agree: neither the metrics nor the logs fire it".into(),
         (Some(a), Some(b)) if a == b => format!("agree: both {}", when(Some(a))),
-        (Some(a), Some(b)) => format!(
-            "differ: metrics {}; logs {} (first firing {} apart{})",
-            when(Some(a)),
-            when(Some(b)),
-            format_duration((a.0 - b.0).abs()),
-            if a.0 < b.0 {
-                ", metrics first"
-            } else {
-                ", logs first"
-            }
-        ),
+        (Some(a), Some(b)) => {
+            let apart = |x: Option<Millis>, y: Option<Millis>| match (x, y) {
+                (Some(x), Some(y)) if x == y => "at the same evaluation".to_owned(),
+                (Some(x), Some(y)) => format!(
+                    "{} apart, {} first",
+                    format_duration((x - y).abs()),
+                    if x < y { "metrics" } else { "logs" }
+                ),
+                _ => "only one of them resolved".to_owned(),
+            };
+            format!(
+                "differ: metrics {}; logs {} (firing {}; resolution {})",
+                when(Some(a)),
+                when(Some(b)),
+                apart(Some(a.0), Some(b.0)),
+                apart(a.1, b.1)
+            )
+        }
         (a, b) => format!("differ: metrics {}; logs {}", when(a), when(b)),
     }
 }

@@ -119,7 +119,12 @@ pub fn render(r: &Report) -> Vec<u8> {
     let _ = writeln!(
         o,
         "- **Breached (the real, per-series alert fired):** {}",
-        if v.breached { "yes" } else { "no" }
+        match (v.breached, v.breached_by.as_slice()) {
+            (false, _) => "no".to_owned(),
+            (true, [one]) if one == "logs" => "yes, per the logs".to_owned(),
+            (true, [one]) => format!("yes, per the {one} dumps (the logs alone would not say so)"),
+            (true, _) => "yes, per the logs and per the metric dumps".to_owned(),
+        }
     );
     if let (Some(p), Some(at), Some(l)) = (&v.peak_rate, &v.peak_at, &v.peak_labels) {
         let _ = writeln!(
@@ -463,7 +468,7 @@ fn metric_rules(r: &Report, o: &mut String) {
         let _ = writeln!(o, "### {} (group {})\n", rule.alertname, cell(&rule.group));
         let _ = writeln!(
             o,
-            "`{}` for {}{}, evaluated every {} with {} semantics.\n",
+            "`{}` for {}{}, evaluated every {}{} with {} semantics.\n",
             rule.expr.replace('`', "'"),
             rule.for_,
             if rule.keep_firing_for == "0s" {
@@ -472,6 +477,11 @@ fn metric_rules(r: &Report, o: &mut String) {
                 format!(", keep_firing_for {}", rule.keep_firing_for)
             },
             rule.eval_interval,
+            if rule.eval_offset == "0s" {
+                String::new()
+            } else {
+                format!(" at +{} ({})", rule.eval_offset, rule.eval_offset_from)
+            },
             rule.mode
         );
         if let Some(e) = &rule.error {
@@ -545,6 +555,13 @@ fn metric_rules(r: &Report, o: &mut String) {
                     let _ = writeln!(o, "- {}", cell(d));
                 }
                 o.push('\n');
+                if !c.explanations.is_empty() {
+                    let _ = writeln!(o, "*What this points to:*\n");
+                    for e in &c.explanations {
+                        let _ = writeln!(o, "- {}", cell(e));
+                    }
+                    o.push('\n');
+                }
             }
         }
         if let Some(a) = &rule.logs_agreement {

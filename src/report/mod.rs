@@ -234,8 +234,13 @@ pub fn check_line(r: &Report) -> String {
     let top = r.causes.first().map_or("top_cause=none".into(), |c| {
         format!("top_cause={}({:.0}%)", c.id, c.share * 100.0)
     });
+    let by = if v.breached_by.is_empty() {
+        String::new()
+    } else {
+        format!(" by={}", v.breached_by.join("+"))
+    };
     format!(
-        "{word} {} {peak} total_peak={:.3}/s {firing} {top} threshold={}/s for={} mode={}{}",
+        "{word} {}{by} {peak} total_peak={:.3}/s {firing} {top} threshold={}/s for={} mode={}{}",
         r.settings.alertname,
         v.peak_total_rate.unwrap_or(0.0),
         r.settings.threshold,

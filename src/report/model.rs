@@ -81,8 +81,10 @@ pub struct Settings {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Verdict {
-    /// The real (per-series) alert fired.
+    /// The real (per-series) alert fired, per the logs' reconstruction or the metric dumps.
     pub breached: bool,
+    /// Which said so: `logs`, `metrics`, or both.
+    pub breached_by: Vec<String>,
     /// The total over all series crossed the threshold for `for`, but no single series did.
     pub total_only: bool,
     /// One sentence.
@@ -139,6 +141,9 @@ pub struct RuleDoc {
     pub for_: String,
     pub keep_firing_for: String,
     pub eval_interval: String,
+    /// The evaluation phase (evaluations at offset + k * interval), and where it came from.
+    pub eval_offset: String,
+    pub eval_offset_from: String,
     pub labels: BTreeMap<String, String>,
     /// `prometheus 2.x` or `prometheus 3.x`.
     pub mode: String,
@@ -163,6 +168,8 @@ pub struct AlertsCheckDoc {
     pub steps_compared: u64,
     pub agrees: bool,
     pub disagreements: Vec<String>,
+    /// What the disagreements point to (evaluations Prometheus skipped, a different `for`).
+    pub explanations: Vec<String>,
 }
 
 /// The metric dumps read.

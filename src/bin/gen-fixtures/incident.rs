@@ -818,5 +818,10 @@ Namespace `mcp-everything`, deployment `mcp-backend`, container `backend`, 09:00
 | `mcp-backend-7c9d5b8f6d-r4t8n_backend.log` | plain `kubectl logs` (no timestamps; the JSON has its own) |
 | `cluster/events.json` | `kubectl get events -o json` at 10:30: x2kqp's failing probes before the crash, its restart, the scale-up, r4t8n's first probes (core/v1 and events.k8s.io/v1 events mixed) |
 | `cluster/pods.json` | `kubectl get pods -o json` at 10:30: x2kqp restarted once, its last container ended with exit code 134 (the heap abort) |
+| `metrics/generation-errors-range.json` | `mcp_generation_errors_total[90m]` from the Prometheus API: raw scrapes, each pod at its own phase |
+| `metrics/memory-working-set-query-range.json` | `container_memory_working_set_bytes` as a `query_range` at a 30s step (re-sampled) |
+| `metrics/process.tsdb-dump.txt` | `promtool tsdb dump` of the process metrics and kube-state-metrics' memory limits |
+| `metrics/alerts-range.json` | `{__name__=~\"ALERTS\\|ALERTS_FOR_STATE\"}[90m]`: what Prometheus recorded, each rule group at its own evaluation phase (the generation group at +4.287s), so the reconstruction runs at Prometheus' real instants |
+| `rules/mcp-everything-alerts.yaml` | the service's PrometheusRule (system.md's rules) |
 | `../incident-truth.json` | what the generator knows: error records and events per cause and pod, the bursts |
 ";

@@ -1,8 +1,9 @@
 //! The example incident's metrics, as an on-call engineer exports them from Prometheus: the
 //! generation-error counters as a range-selector query (`mcp_generation_errors_total[90m]`,
 //! raw scrapes), the pods' working-set memory as a `query_range` at a 30 s step (re-sampled),
-//! and the process and kube-state metrics as a `promtool tsdb dump`; plus the service's
-//! alert rules as the PrometheusRule it deploys. The counters follow the same error events as
+//! and the process and kube-state metrics as a `promtool tsdb dump`; the `ALERTS` and
+//! `ALERTS_FOR_STATE` series Prometheus wrote, each rule group at its own evaluation phase, as
+//! a range-selector query; plus the service's alert rules as the PrometheusRule it deploys. The counters follow the same error events as
 //! the logs (one increment per failed generation; validation errors and unclassified ones are
 //! not generation errors), scraped every 15 s at each target's own phase with a few ms of
 //! jitter, reset when x2kqp's process restarts, absent while it is down.
@@ -16,6 +17,8 @@ use crate::bulk::Rng;
 
 const NS: &str = "mcp-everything";
 const SCRAPE: i64 = 15_000;
+/// 2026-11-20T09:52:00Z, while HighGenerationErrorRate fires.
+const T_0952: i64 = 1_795_168_320_000;
 
 /// One scrape target: a pod's process and when it was up.
 pub struct Target {
@@ -197,7 +200,34 @@ pub fn generate(
     files.insert("metrics/process.tsdb-dump.txt".into(), lines.len() as u64);
     std::fs::write(mdir.join("process.tsdb-dump.txt"), lines.join("\n") + "\n")?;
 
-    // 4. The service's alert rules, as the PrometheusRule it deploys.
+    // 4. ALERTS and ALERTS_FOR_STATE as Prometheus recorded them, exported as a range-selector
+    //    query (raw: the samples sit at Prometheus' evaluation times).
+    let series = {
+        use postmortem::ingest::prom::{parse, DumpFormat};
+        let errors = parse(&text, DumpFormat::ApiJson, None).map_err(std::io::Error::other)?;
+        let process = parse(&(lines.join("\n") + "\n"), DumpFormat::TsdbDump, None)
+            .map_err(std::io::Error::other)?;
+        let mut series = errors.series;
+        series.extend(process.series);
+        series
+    };
+    let alerts = recorded_alerts(series.clone(), RULES, None)?;
+    std::fs::write(mdir.join("alerts-range.json"), api_matrix(&alerts, false)?)?;
+    files.insert("metrics/alerts-range.json".into(), 1);
+    // And, for the ALERTS check's test, what Prometheus recorded if the rule deployed during
+    // the incident had `for: 3m` (it was changed since) and Prometheus was restarting from
+    // 09:52:00 to 09:54:00 (no evaluations, so no ALERTS samples).
+    let changed = RULES.replacen("for: 5m", "for: 3m", 1);
+    let restart = (T_0952.min(to), (T_0952 + 120_000).min(to));
+    let alerts = recorded_alerts(series, &changed, Some(restart))?;
+    let cdir = dir.join("../formats/alerts-check");
+    std::fs::create_dir_all(&cdir)?;
+    std::fs::write(
+        cdir.join("alerts-rule-was-for-3m.json"),
+        api_matrix(&alerts, false)?,
+    )?;
+
+    // 5. The service's alert rules, as the PrometheusRule it deploys.
     let rdir = dir.join("rules");
     std::fs::create_dir_all(&rdir)?;
     std::fs::write(rdir.join("mcp-everything-alerts.yaml"), RULES)?;
@@ -206,6 +236,84 @@ pub fn generate(
         RULES.lines().count() as u64,
     );
     Ok(files)
+}
+
+/// Each rule group's evaluation phase in Prometheus (it derives one per group from a hash of
+/// the group, so groups are not evaluated at the same instants).
+const GROUP_PHASES: [(&str, i64); 3] = [
+    ("mcp-backend.generation", 4_287),
+    ("mcp-backend.api", 8_614),
+    ("mcp-backend.process", 11_052),
+];
+
+/// The `ALERTS` and `ALERTS_FOR_STATE` samples Prometheus wrote while evaluating the service's
+/// rules over `series`, each group at its own phase: computed with the rule engine that
+/// `tests/promtool_rules_conformance.rs` holds to promtool's at every step.
+/// `rules` is the rules file's text; nothing is recorded during `down` (Prometheus not
+/// running).
+fn recorded_alerts(
+    series: Vec<postmortem::model::metrics::MetricSeries>,
+    rules: &str,
+    down: Option<(i64, i64)>,
+) -> std::io::Result<Vec<serde_json::Value>> {
+    use postmortem::detect::engine::PromCompat;
+    use postmortem::detect::metrics::{evaluate, EvalSettings};
+    let rules = postmortem::detect::rules::parse(rules).map_err(std::io::Error::other)?;
+    let (start, end) = series
+        .iter()
+        .filter_map(|s| Some((s.samples.first()?.t_ms, s.samples.last()?.t_ms)))
+        .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)))
+        .unwrap_or((0, -1));
+    // (labels) -> samples, sorted by labels as the API returns them.
+    let mut out: BTreeMap<BTreeMap<String, String>, Vec<serde_json::Value>> = BTreeMap::new();
+    for group in &rules.groups {
+        let phase = GROUP_PHASES
+            .iter()
+            .find(|(g, _)| *g == group.name)
+            .map_or(0, |(_, p)| *p);
+        let one = postmortem::detect::rules::RuleSet {
+            groups: vec![group.clone()],
+            problems: Vec::new(),
+        };
+        let settings = EvalSettings {
+            compat: PromCompat::V2,
+            interval_override: None,
+            offset_ms: Some(phase),
+            start,
+            end,
+        };
+        let det = evaluate(&one, series.clone(), settings, &[]);
+        for rule in &det.rules {
+            for &t in &rule.grid {
+                if down.is_some_and(|(a, b)| t >= a && t < b) {
+                    continue;
+                }
+                for a in rule.alerts.iter().map(|a| &a.instance) {
+                    let state = match a.firing_at {
+                        _ if t < a.pending_at => continue,
+                        Some(f) if t >= f && a.resolved_at.is_none_or(|r| t < r) => "firing",
+                        Some(f) if t < f => "pending",
+                        None if t <= a.last_active => "pending",
+                        _ => continue,
+                    };
+                    let mut labels = a.labels.clone();
+                    labels.insert("alertname".into(), a.alertname.clone());
+                    let mut for_state = labels.clone();
+                    for_state.insert("__name__".into(), "ALERTS_FOR_STATE".into());
+                    labels.insert("__name__".into(), "ALERTS".into());
+                    labels.insert("alertstate".into(), state.into());
+                    out.entry(labels).or_default().push(json!([secs(t), "1"]));
+                    out.entry(for_state)
+                        .or_default()
+                        .push(json!([secs(t), value((a.pending_at / 1000) as f64)]));
+                }
+            }
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|(metric, values)| json!({ "metric": metric, "values": values }))
+        .collect())
 }
 
 /// A Prometheus API response holding a matrix, keys in the API's order (`status` first).
