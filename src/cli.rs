@@ -192,6 +192,10 @@ pub struct QueryArgs {
     /// When a plain /metrics scrape (exposition without timestamps) was taken (RFC 3339).
     #[arg(long, value_name = "TIME")]
     pub captured_at: Option<String>,
+    /// Zone of times written without one (a Grafana CSV's Time column, --at/--start/--end
+    /// without a zone): UTC, an IANA name (Europe/Berlin) or an offset (+02:00).
+    #[arg(long, value_name = "ZONE", default_value = "UTC")]
+    pub tz: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -194,11 +194,13 @@ pub struct QueryConfig {
     pub json: bool,
     pub compat: PromCompat,
     pub captured_at: Option<Millis>,
+    /// `--tz`: the zone of times written without one.
+    pub zone: Zone,
 }
 
 impl QueryConfig {
     pub fn from_args(a: QueryArgs) -> Result<QueryConfig> {
-        let zone = Zone::Utc;
+        let zone = Zone::parse(&a.tz).map_err(|e| anyhow::anyhow!("--tz: {e}"))?;
         let time = |flag: &str, t: &Option<String>| {
             t.as_deref().map(|t| parse_time(flag, t, zone)).transpose()
         };
@@ -232,6 +234,7 @@ impl QueryConfig {
             json: a.output == QueryOutput::Json,
             compat: parse_compat(&a.prom_compat)?,
             captured_at: time("--captured-at", &a.captured_at)?,
+            zone,
         })
     }
 }

@@ -387,7 +387,7 @@ impl crate::ingest::sink::SinkFactory for NoRecords {
 /// as `promtool query` prints it, or as the Prometheus API's JSON.
 pub fn query(q: &QueryConfig) -> Result<String> {
     let settings = ReadSettings {
-        zone: crate::model::time::Zone::Utc,
+        zone: q.zone,
         since: None,
         until: None,
         max_line: 1 << 20,

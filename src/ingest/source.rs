@@ -394,7 +394,8 @@ impl Reader<'_> {
                     line: None,
                 }),
                 None => match super::prom::sniff(&text[..text.len().min(64 * 1024)]) {
-                    Some(format) => super::prom::parse(&text, format, self.settings.captured_at),
+                    Some(format) => super::prom::parse(&text, format, self.settings.captured_at)
+                        .map(|d| in_zone(d, self.settings.zone)),
                     None => Err(super::prom::DumpError {
                         message: "not a metric dump this version reads".into(),
                         line: None,
@@ -509,4 +510,33 @@ impl Reader<'_> {
             error,
         })
     }
+}
+
+/// A dump whose times carried no zone (Grafana's CSV writes the dashboard's wall-clock time)
+/// was read as UTC: read it in `--tz` instead, and say which zone was used.
+fn in_zone(mut d: super::prom::Dump, zone: Zone) -> super::prom::Dump {
+    if !d.times_without_zone {
+        return d;
+    }
+    if zone == Zone::Utc {
+        d.notes.push(
+            "its times carry no zone and were read as UTC; pass --tz (the dashboard's zone) \
+             if they were not"
+                .into(),
+        );
+        return d;
+    }
+    for s in &mut d.series {
+        for x in &mut s.samples {
+            x.t_ms = zone.local_to_utc(x.t_ms);
+        }
+        // A DST change can fold two wall-clock hours onto one: keep the samples in order.
+        s.samples.sort_by_key(|x| x.t_ms);
+        s.samples.dedup_by_key(|x| x.t_ms);
+    }
+    d.notes.push(format!(
+        "its times carry no zone and were read in --tz {}",
+        zone.name()
+    ));
+    d
 }

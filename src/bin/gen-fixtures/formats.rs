@@ -235,6 +235,7 @@ pub fn generate(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir.join("total-only"))?;
     std::fs::create_dir_all(dir.join("k8s"))?;
     std::fs::create_dir_all(dir.join("metrics"))?;
+    std::fs::create_dir_all(dir.join("grafana"))?;
     let files: Vec<(&str, Vec<u8>)> = vec![
         ("timestamps-offsets.log", b"2026-11-20T11:41:02.5+02:00 {\"timestamp\":\"2026-11-20T09:41:02.500Z\",\"level\":\"error\",\"message\":\"connect ECONNREFUSED 10.96.44.12:5432\",\"service\":\"TypeOrmModule\",\"correlationId\":\"7c9e1b3d-5f7a-4c9e-8b3d-5f7a9c1e3b5d\"}\n2026-11-20T09:41:03Z {\"timestamp\":\"2026-11-20T09:41:03.000Z\",\"level\":\"info\",\"message\":\"Health check\",\"service\":\"HealthController\",\"correlationId\":\"2a4c6e8f-1b3d-4f5a-9c7e-0d2f4a6c8e1b\"}\n2026-11-20T09:41:04.123456Z {\"timestamp\":\"2026-11-20T09:41:04.123Z\",\"level\":\"error\",\"message\":\"sorry, too many clients already\",\"service\":\"TypeOrmModule\",\"correlationId\":\"7c9e1b3d-5f7a-4c9e-8b3d-5f7a9c1e3b5d\"}\n".to_vec()),
         ("prefix.log", format!("[pod/{POD}/backend] 2026-11-20T09:41:02.123456789Z {{\"timestamp\":\"2026-11-20T09:41:02.123Z\",\"level\":\"error\",\"message\":\"API rate limit exceeded for user ID 1234567.\",\"service\":\"GitHubAnalysisService\",\"correlationId\":\"0b7e4d2c-8f61-4a93-b2d5-7c9e1f3a6b80\"}}\n[pod/mcp-backend-7c9d5b8f6d-9wzlm/backend] 2026-11-20T09:41:05.000000001Z {{\"timestamp\":\"2026-11-20T09:41:05.000Z\",\"level\":\"info\",\"message\":\"Generation completed\",\"service\":\"GenerationService\",\"correlationId\":\"3b5d7f9a-1c3e-4a5c-8e7f-9a1c3e5a7c9e\"}}\n").into_bytes()),
@@ -258,6 +259,7 @@ pub fn generate(dir: &Path) -> std::io::Result<()> {
         ("metrics/truncated-range.json", b"{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[\n{\"metric\":{\"__name__\":\"mcp_generation_errors_total\",\"error_type\":\"database_error\",\"pod\":\"mcp-backend-7c9d5b8f6d-x2kqp\"},\"values\":[[1795167600.123,\"1\"],[1795167615.12\n".to_vec()),
         ("metrics/errors.tsdb-dump.txt", tsdb_errors().into_bytes()),
         ("metrics/rules.yml", METRIC_RULES.as_bytes().to_vec()),
+        ("grafana/generation-errors-by-type.csv", grafana_csv().into_bytes()),
         ("k8s/broken.yaml", b"apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Event\n  reason: BackOff\n    message: [unclosed\n".to_vec()),
         ("no-logs/notes.bin", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0".to_vec()),
     ];
@@ -442,3 +444,36 @@ const K8S_PODS_JSON: &str = r#"{
     "metadata": {"resourceVersion": ""}
 }
 "#;
+
+/// Grafana's "Inspect > Data" download of the panel "Generation errors/s by type"
+/// (`sum by (error_type) (rate(mcp_generation_errors_total[5m]))`, legend `{{error_type}}`) of
+/// the "MCP Everything - Generation Pipeline" dashboard, "Formatted data" on for the time only:
+/// the Time column is the dashboard's wall clock (Europe/Berlin, UTC+1 in November) without a
+/// zone, one row per 30 s step, 09:30 to 10:10 UTC.
+fn grafana_csv() -> String {
+    let mut t = String::from("\"Time\",\"anthropic_api_error\",\"database_error\"\r\n");
+    for i in 0..=80 {
+        let utc_min = 30 * 60 + i * 30; // seconds after 09:00 UTC, over 2
+        let secs = utc_min;
+        let (h, m, s) = (9 + secs / 3600, (secs / 60) % 60, secs % 60);
+        let minute = h * 60 + m;
+        let anthropic = if (9 * 60 + 40..9 * 60 + 56).contains(&minute) {
+            0.29 + 0.01 * f64::from(minute % 3)
+        } else {
+            0.004
+        };
+        let database = if (9 * 60 + 50..10 * 60 + 2).contains(&minute) {
+            0.12
+        } else {
+            0.0
+        };
+        // Berlin's wall clock: one hour ahead of UTC.
+        t += &format!(
+            "2026-11-20 {:02}:{m:02}:{s:02},{anthropic},{database}\r\n",
+            h + 1
+        );
+    }
+    t.pop();
+    t.pop(); // Grafana writes no newline after the last row.
+    t
+}

@@ -462,7 +462,7 @@ pub(crate) fn parse(text: &str) -> Result<Dump, DumpError> {
         ctx.times_without_zone = true;
         ctx.notes.push(
             "the Time column has no zone (Grafana writes the dashboard's zone, the browser's by \
-             default): read as UTC"
+             default)"
                 .to_owned(),
         );
     }
