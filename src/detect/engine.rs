@@ -223,6 +223,7 @@ pub struct Episode {
 }
 
 /// The activation being tracked by [`run_alert`].
+#[derive(Debug)]
 struct Active {
     episode: Episode,
     /// The first evaluation of the current run of absent conditions, while a firing alert is
@@ -252,12 +253,33 @@ pub fn run_alert(
     evals: impl IntoIterator<Item = (i64, Option<f64>)>,
     spec: ForSpec,
 ) -> Vec<Episode> {
-    let mut episodes = Vec::new();
-    let mut active: Option<Active> = None;
+    let mut tracker = AlertTracker::default();
     for (t_ms, value) in evals {
+        tracker.step(t_ms, value, spec);
+    }
+    tracker.finish()
+}
+
+/// [`run_alert`]'s state machine for one alert label set, fed one evaluation at a time (so a
+/// rule can be evaluated block by block, its values never held for the whole range).
+#[derive(Debug, Default)]
+pub struct AlertTracker {
+    episodes: Vec<Episode>,
+    active: Option<Active>,
+}
+
+impl AlertTracker {
+    /// Whether an activation is pending or firing (an absent evaluation changes nothing
+    /// otherwise).
+    pub fn is_active(&self) -> bool {
+        self.active.is_some()
+    }
+
+    /// One evaluation at `t_ms`: the condition's value, or `None` where it did not hold.
+    pub fn step(&mut self, t_ms: i64, value: Option<f64>, spec: ForSpec) {
         match value {
             Some(value) => {
-                let current = active.get_or_insert(Active {
+                let current = self.active.get_or_insert(Active {
                     episode: Episode {
                         active_at_ms: t_ms,
                         firing_at_ms: None,
@@ -280,25 +302,30 @@ pub fn run_alert(
                 }
             }
             None => {
-                let Some(mut current) = active.take() else {
-                    continue;
+                let Some(mut current) = self.active.take() else {
+                    return;
                 };
                 if current.episode.firing_at_ms.is_some() {
                     if spec.keep_firing_for_ms > 0 {
                         let absent_since = *current.absent_since_ms.get_or_insert(t_ms);
                         if t_ms - absent_since < spec.keep_firing_for_ms {
-                            active = Some(current);
-                            continue;
+                            self.active = Some(current);
+                            return;
                         }
                     }
                     current.episode.resolved_at_ms = Some(t_ms);
                 }
-                episodes.push(current.episode);
+                self.episodes.push(current.episode);
             }
         }
     }
-    episodes.extend(active.map(|current| current.episode));
-    episodes
+
+    /// Every activation in order, including one still pending or firing at the end.
+    pub fn finish(mut self) -> Vec<Episode> {
+        self.episodes
+            .extend(self.active.map(|current| current.episode));
+        self.episodes
+    }
 }
 
 #[cfg(test)]

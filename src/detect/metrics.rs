@@ -300,7 +300,26 @@ pub fn evaluate(
     out
 }
 
+/// Steps of the first block of a rule's evaluation (the blocks after it hold about
+/// [`BLOCK_VALUES`] values, whatever the number of series).
+const FIRST_BLOCK_STEPS: usize = 60;
+/// Values (series x steps) one block of a rule's evaluation may hold.
+const BLOCK_VALUES: usize = 1 << 22;
+/// Values the chart's curves may keep, over all label sets, before steps are merged into
+/// buckets (each keeping its maximum).
+const CURVE_VALUES: usize = 1 << 21;
+
+/// One label set of a threshold rule's left-hand side, for the chart: its peak, and its
+/// maximum in each bucket of steps (NaN where it had no value).
+struct CurveAcc {
+    peak: f64,
+    buckets: Vec<f32>,
+}
+
 /// Evaluates one alerting rule over the grid and runs the state machine per label set.
+/// The grid is evaluated in blocks of steps, each block's values fed to the state machines
+/// and to the chart's per-bucket maxima, then dropped: memory grows with the samples (and the
+/// number of series), not with series x steps.
 fn run_rule(
     engine: &Engine,
     storage: &Storage,
@@ -309,87 +328,145 @@ fn run_rule(
     a: &crate::detect::rules::AlertingRule,
     out: &mut RuleOutcome,
 ) -> Result<(), String> {
-    let (Some(&first), Some(&last)) = (out.grid.first(), out.grid.last()) else {
+    let steps = out.grid.len();
+    if steps == 0 {
         return Ok(());
-    };
+    }
     let interval = out.interval_ms;
-    // A threshold rule (`lhs > 0.1`) is evaluated once: its left-hand side, which the chart
-    // draws, filtered by the comparison (what the comparison operator does, value kept).
+    // A threshold rule (`lhs > 0.1`) evaluates its left-hand side, which the chart draws, and
+    // filters it by the comparison (what the comparison operator does, value kept).
     let split = expr.threshold_split();
-    let (result, lhs) = match &split {
-        Some((lhs, op, threshold)) => {
-            let values = engine
-                .range(storage, lhs, first, last, interval)
-                .map_err(|e| e.to_string())?;
-            let kept = values
-                .iter()
-                .filter_map(|s| {
-                    let samples: Vec<_> = s
-                        .samples
-                        .iter()
-                        .filter(|x| compare(x.v, op, *threshold))
-                        .copied()
-                        .collect();
-                    (!samples.is_empty()).then(|| MetricSeries {
-                        labels: s.labels.clone(),
-                        samples,
-                        resolution: s.resolution,
-                    })
-                })
-                .collect();
-            (kept, Some(values))
-        }
-        None => (
-            engine
-                .range(storage, expr, first, last, interval)
-                .map_err(|e| e.to_string())?,
-            None,
-        ),
+    let evaluated = match &split {
+        Some((lhs, _, _)) => lhs,
+        None => expr,
     };
     out.resolutions = storage_resolutions(storage, expr);
-    // Alert label sets: result labels without __name__, plus the rule's labels, plus alertname.
-    let mut by_alert: BTreeMap<Labels, &MetricSeries> = BTreeMap::new();
-    for series in &result {
-        let mut labels = series.labels.clone();
-        labels.remove("__name__");
-        for (k, v) in &rule.labels {
-            labels.insert(k.clone(), v.clone());
-        }
-        if by_alert.insert(labels.clone(), series).is_some() {
-            return Err(format!(
-                "the result has two series with the labels {} once the rule's labels are added (Prometheus fails this evaluation: \"vector contains metrics with the same labelset after applying alert labels\")",
-                labels_text(&labels)
-            ));
-        }
-    }
     let spec = ForSpec {
         for_ms: a.for_ms,
         keep_firing_for_ms: a.keep_firing_for_ms,
     };
-    for (labels, series) in by_alert {
-        let mut values = series.samples.iter().peekable();
-        let evals = out.grid.iter().map(|&t| {
-            while values.peek().is_some_and(|s| s.t_ms < t) {
-                values.next();
+    // One slot per label set of the evaluated expression (without __name__): its alert's
+    // state machine (the labels plus the rule's), and its curve for the chart.
+    struct Slot {
+        alert_labels: Labels,
+        tracker: engine::AlertTracker,
+        curve: CurveAcc,
+        /// The last block it had values in.
+        seen: usize,
+    }
+    let mut index: foldhash::HashMap<Labels, usize> = foldhash::HashMap::default();
+    let mut slots: Vec<Slot> = Vec::new();
+    let mut alert_labels_seen: foldhash::HashSet<Labels> = foldhash::HashSet::default();
+    let mut bucket = 1usize;
+    let mut block_len = FIRST_BLOCK_STEPS.min(steps);
+    let mut start = 0usize;
+    let mut block_no = 0usize;
+    while start < steps {
+        block_no += 1;
+        let end = (start + block_len).min(steps);
+        let block = &out.grid[start..end];
+        let values = engine
+            .range(
+                storage,
+                evaluated,
+                block[0],
+                block[block.len() - 1],
+                interval,
+            )
+            .map_err(|e| e.to_string())?;
+        if start == 0 {
+            let n = values.len().max(1);
+            bucket = (n * steps).div_ceil(CURVE_VALUES).max(1);
+            block_len = (BLOCK_VALUES / n).clamp(1, steps);
+        }
+        for series in values {
+            let mut labels = series.labels;
+            labels.remove("__name__");
+            let i = match index.get(&labels) {
+                Some(&i) => i,
+                None => {
+                    let mut alert_labels = labels.clone();
+                    for (k, v) in &rule.labels {
+                        alert_labels.insert(k.clone(), v.clone());
+                    }
+                    if !alert_labels_seen.insert(alert_labels.clone()) {
+                        return Err(duplicate_labels(&alert_labels));
+                    }
+                    slots.push(Slot {
+                        alert_labels,
+                        tracker: engine::AlertTracker::default(),
+                        curve: CurveAcc {
+                            peak: f64::NEG_INFINITY,
+                            buckets: if split.is_some() {
+                                vec![f32::NAN; steps.div_ceil(bucket)]
+                            } else {
+                                Vec::new()
+                            },
+                        },
+                        seen: 0,
+                    });
+                    index.insert(labels, slots.len() - 1);
+                    slots.len() - 1
+                }
+            };
+            let slot = &mut slots[i];
+            slot.seen = block_no;
+            // The range result has at most one value per step, in step order.
+            let mut it = series.samples.iter().peekable();
+            for (k, &t) in block.iter().enumerate() {
+                while it.peek().is_some_and(|x| x.t_ms < t) {
+                    it.next();
+                }
+                let v = it.peek().filter(|x| x.t_ms == t).map(|x| x.v);
+                let held = match (&split, v) {
+                    (Some((_, op, threshold)), Some(v)) => {
+                        slot.curve.peak = slot.curve.peak.max(v);
+                        let b = &mut slot.curve.buckets[(start + k) / bucket];
+                        if b.is_nan() || (v as f32) > *b {
+                            *b = v as f32;
+                        }
+                        compare(v, op, *threshold).then_some(v)
+                    }
+                    (_, v) => v,
+                };
+                slot.tracker.step(t, held, spec);
             }
-            match values.peek() {
-                Some(s) if s.t_ms == t => Some(s.v),
-                _ => None,
+        }
+        for slot in slots.iter_mut() {
+            if slot.seen != block_no && slot.tracker.is_active() {
+                for &t in block {
+                    slot.tracker.step(t, None, spec);
+                }
             }
-            .map_or((t, None), |v| (t, Some(v)))
-        });
-        let evals: Vec<(Millis, Option<f64>)> = evals.collect();
-        for ep in engine::run_alert(evals, spec) {
+        }
+        start = end;
+    }
+    let mut curves: BTreeMap<Labels, CurveAcc> = BTreeMap::new();
+    for (labels, i) in index {
+        let slot = std::mem::replace(
+            &mut slots[i],
+            Slot {
+                alert_labels: Labels::new(),
+                tracker: engine::AlertTracker::default(),
+                curve: CurveAcc {
+                    peak: f64::NEG_INFINITY,
+                    buckets: Vec::new(),
+                },
+                seen: 0,
+            },
+        );
+        let alert_labels = slot.alert_labels;
+        for ep in slot.tracker.finish() {
             let annotations = a
                 .annotations
                 .iter()
-                .map(|(k, v)| (k.clone(), expand_template(v, ep.peak, &labels)))
+                .map(|(k, v)| (k.clone(), expand_template(v, ep.peak, &alert_labels)))
                 .collect();
             out.alerts.push(MetricAlert {
                 instance: AlertInstance {
                     alertname: a.alert.clone(),
                     source: AlertSource::Metrics,
-                    labels: labels.clone(),
+                    labels: alert_labels.clone(),
                     is_total: false,
                     pending_at: ep.active_at_ms,
                     firing_at: ep.firing_at_ms,
@@ -401,17 +478,27 @@ fn run_rule(
                 annotations,
             });
         }
+        if split.is_some() && slot.curve.peak > f64::NEG_INFINITY {
+            curves.insert(labels, slot.curve);
+        }
     }
     out.alerts.sort_by(|x, y| {
         (x.instance.pending_at, &x.instance.labels)
             .cmp(&(y.instance.pending_at, &y.instance.labels))
     });
-    out.curve = match (split, lhs) {
-        (Some((_, op, threshold)), Some(values)) => Some(curve(values, op, threshold, out)),
-        _ => None,
-    };
+    if let Some((_, op, threshold)) = split {
+        out.curve = Some(curve(curves, op, threshold, steps, bucket));
+    }
     out.alerts_check = check_against_alerts(storage, out);
     Ok(())
+}
+
+/// Prometheus fails an evaluation whose result has two series with the same alert labels.
+fn duplicate_labels(labels: &Labels) -> String {
+    format!(
+        "the result has two series with the labels {} once the rule's labels are added (Prometheus fails this evaluation: \"vector contains metrics with the same labelset after applying alert labels\")",
+        labels_text(labels)
+    )
 }
 
 /// An alert's state at one evaluation, as ALERTS spells it.
@@ -744,38 +831,26 @@ fn compare(v: f64, op: &str, threshold: f64) -> bool {
 }
 
 /// The left-hand side of a threshold rule over the grid, for the label sets with the highest
-/// peaks.
-fn curve(result: Vec<MetricSeries>, op: String, threshold: f64, out: &RuleOutcome) -> Curve {
-    // The label sets with the highest peaks; only theirs are laid out on the grid.
-    let mut ranked: Vec<(f64, usize)> = result
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let peak = s
-                .samples
-                .iter()
-                .map(|x| x.v)
-                .fold(f64::NEG_INFINITY, f64::max);
-            (peak, i)
-        })
-        .collect();
-    ranked.sort_by(|a, b| {
-        b.0.total_cmp(&a.0)
-            .then_with(|| result[a.1].labels.cmp(&result[b.1].labels))
-    });
+/// peaks (each step showing its bucket's maximum when steps were merged).
+fn curve(
+    curves: BTreeMap<Labels, CurveAcc>,
+    op: String,
+    threshold: f64,
+    steps: usize,
+    bucket: usize,
+) -> Curve {
+    let mut ranked: Vec<(Labels, CurveAcc)> = curves.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.peak.total_cmp(&a.1.peak).then_with(|| a.0.cmp(&b.0)));
     ranked.truncate(6);
-    let lines: Vec<(Labels, Vec<Option<f64>>)> = ranked
+    let lines = ranked
         .into_iter()
-        .map(|(_, i)| {
-            let s = &result[i];
-            let mut values = vec![None; out.grid.len()];
-            for smp in &s.samples {
-                if let Ok(k) = out.grid.binary_search(&smp.t_ms) {
-                    values[k] = Some(smp.v);
-                }
-            }
-            let mut labels = s.labels.clone();
-            labels.remove("__name__");
+        .map(|(labels, acc)| {
+            let values = (0..steps)
+                .map(|k| {
+                    let v = acc.buckets[k / bucket];
+                    (!v.is_nan()).then_some(f64::from(v))
+                })
+                .collect();
             (labels, values)
         })
         .collect();
