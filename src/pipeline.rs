@@ -419,6 +419,19 @@ pub fn query(q: &QueryConfig) -> Result<String> {
         lookback_ms: 300_000,
     };
     let fail = |e: promql::EvalError| anyhow::anyhow!("{}: {e}", q.expr);
+    // Every output names the semantics: JSON in the API's `infos`, text on stderr (stdout
+    // stays promtool's).
+    let mode = match q.compat {
+        crate::promql::PromCompat::V2 => {
+            "evaluated with Prometheus 2.x semantics (--prom-compat 2)"
+        }
+        crate::promql::PromCompat::V3 => {
+            "evaluated with Prometheus 3.x semantics (--prom-compat 3)"
+        }
+    };
+    if !q.json {
+        let _ = writeln!(std::io::stderr(), "postmortem: {mode}");
+    }
     let (text, json) = match q.range {
         Some((start, end, step)) => {
             let m = engine
@@ -436,6 +449,10 @@ pub fn query(q: &QueryConfig) -> Result<String> {
         }
     };
     Ok(if q.json {
+        let mut json = json;
+        if let Some(o) = json.as_object_mut() {
+            o.insert("infos".into(), serde_json::json!([mode]));
+        }
         let mut s = serde_json::to_string(&json)?;
         s.push('\n');
         s
