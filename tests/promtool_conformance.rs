@@ -11,11 +11,11 @@
 //! It predates `keep_firing_for`, which is therefore covered by the unit tests only.
 
 use std::fmt::Write as _;
-use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+#[path = "common/promtool.rs"]
+mod promtool;
 #[path = "common/rng.rs"]
 mod rng;
 use rng::SplitMix64;
@@ -391,21 +391,6 @@ fn scratch_dir() -> PathBuf {
     ))
 }
 
-/// Runs promtool on one test file: `None` on SUCCESS, its output otherwise.
-fn run_promtool(test_file: &Path) -> Option<String> {
-    let out = Command::new("promtool")
-        .args(["test", "rules"])
-        .arg(test_file)
-        .output()
-        .expect("promtool ran a moment ago");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (!(out.status.success() && text.contains("SUCCESS"))).then_some(text)
-}
-
 /// The generated series, and what they cover together.
 fn generate_all() -> (Vec<(String, String)>, Coverage) {
     let mut coverage = Coverage::default();
@@ -450,16 +435,8 @@ fn generated_series_cover_the_interesting_cases() {
 
 #[test]
 fn engine_agrees_with_promtool_at_every_evaluation_step() {
-    match Command::new("promtool").arg("--version").output() {
-        Ok(_) => {}
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            println!(
-                "promtool not found: install the Debian package `prometheus` to run the \
-                 alert-semantics conformance suite; skipping"
-            );
-            return;
-        }
-        Err(e) => panic!("could not run promtool: {e}"),
+    if !promtool::available("alert-semantics") {
+        return;
     }
 
     let dir = scratch_dir();
@@ -475,20 +452,7 @@ fn engine_agrees_with_promtool_at_every_evaluation_step() {
         })
         .collect();
 
-    // Two promtool processes at a time, one per core of the reference machine.
-    let (first_half, second_half) = files.split_at(files.len() / 2);
-    let check = |files: &[PathBuf]| -> Vec<(PathBuf, String)> {
-        files
-            .iter()
-            .filter_map(|f| run_promtool(f).map(|out| (f.clone(), out)))
-            .collect()
-    };
-    let failures: Vec<(PathBuf, String)> = std::thread::scope(|s| {
-        let other = s.spawn(|| check(second_half));
-        let mut failures = check(first_half);
-        failures.extend(other.join().expect("promtool worker panicked"));
-        failures
-    });
+    let failures = promtool::run_all(&files);
 
     if failures.is_empty() {
         // Best effort: a leftover folder in the temp dir is harmless.

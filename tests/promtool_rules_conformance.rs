@@ -20,12 +20,13 @@
 //! interval (`--eval-interval`) and some a shifted evaluation phase (`--eval-offset`).
 //! promtool 2.42 follows Prometheus 2.x semantics: the binary's default `--prom-compat 2`.
 
+#[path = "common/promtool.rs"]
+mod promtool;
 #[path = "common/rng.rs"]
 mod rng;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -764,33 +765,10 @@ fn scratch_dir() -> PathBuf {
     std::env::temp_dir().join(format!("postmortem-promtool-rules-{}", std::process::id()))
 }
 
-/// Runs promtool on one test file: `None` on SUCCESS, its output (cut short) otherwise.
-fn run_promtool(test_file: &Path) -> Option<String> {
-    let out = Command::new("promtool")
-        .args(["test", "rules"])
-        .arg(test_file)
-        .output()
-        .expect("promtool ran a moment ago");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (!(out.status.success() && text.contains("SUCCESS"))).then(|| text.chars().take(6000).collect())
-}
-
 #[test]
 fn rules_over_dumps_agree_with_promtool_at_every_evaluation_step() {
-    match Command::new("promtool").arg("--version").output() {
-        Ok(_) => {}
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            println!(
-                "promtool not found: install the Debian package `prometheus` to run the \
-                 rules-over-metrics conformance suite; skipping"
-            );
-            return;
-        }
-        Err(e) => panic!("could not run promtool: {e}"),
+    if !promtool::available("rules-over-metrics") {
+        return;
     }
     let dir = scratch_dir();
     let _ = std::fs::remove_dir_all(&dir);
@@ -810,19 +788,7 @@ fn rules_over_dumps_agree_with_promtool_at_every_evaluation_step() {
         .collect();
     println!("{coverage:#?}");
 
-    let (first_half, second_half) = files.split_at(files.len() / 2);
-    let check = |files: &[PathBuf]| -> Vec<(PathBuf, String)> {
-        files
-            .iter()
-            .filter_map(|f| run_promtool(f).map(|out| (f.clone(), out)))
-            .collect()
-    };
-    let failures: Vec<(PathBuf, String)> = std::thread::scope(|s| {
-        let other = s.spawn(|| check(second_half));
-        let mut failures = check(first_half);
-        failures.extend(other.join().expect("promtool worker panicked"));
-        failures
-    });
+    let failures = promtool::run_all(&files);
     if !failures.is_empty() {
         let mut report = String::new();
         for (file, output) in &failures {

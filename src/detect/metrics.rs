@@ -644,20 +644,9 @@ fn check_against_alerts(storage: &Storage, out: &RuleOutcome) -> Option<AlertsCh
             ));
         }
     }
-    diffs.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     // One line per run of consecutive evaluations with the same disagreement.
-    let mut i = 0;
-    while i < diffs.len() {
+    for (i, j) in runs(&mut diffs, out.interval_ms) {
         let (labels, start, theirs, ours) = &diffs[i];
-        let mut j = i;
-        while j + 1 < diffs.len()
-            && diffs[j + 1].0 == *labels
-            && diffs[j + 1].2 == *theirs
-            && diffs[j + 1].3 == *ours
-            && diffs[j + 1].1 - diffs[j].1 <= out.interval_ms
-        {
-            j += 1;
-        }
         let end = diffs[j].1;
         check.disagreements.push(format!(
             "{} {}: ALERTS says {}, the reconstruction {} ({} evaluation{} from {} to {})",
@@ -670,7 +659,6 @@ fn check_against_alerts(storage: &Storage, out: &RuleOutcome) -> Option<AlertsCh
             crate::model::time::format_rfc3339(*start),
             crate::model::time::format_rfc3339(end),
         ));
-        i = j + 1;
     }
     check_for_state(storage, out, &step_of, &mut check);
     Some(check)
@@ -758,6 +746,32 @@ fn explain(
     lines
 }
 
+/// Sorts `diffs` (labels, evaluation, what ALERTS said, what the reconstruction says) and
+/// groups them into runs of consecutive evaluations (at most `interval` apart) with the same
+/// labels and the same two answers: the index of each run's first and last.
+fn runs<A: PartialEq, B: PartialEq>(
+    diffs: &mut [(Labels, Millis, A, B)],
+    interval: Millis,
+) -> Vec<(usize, usize)> {
+    diffs.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < diffs.len() {
+        let mut j = i;
+        while j + 1 < diffs.len()
+            && diffs[j + 1].0 == diffs[i].0
+            && diffs[j + 1].2 == diffs[i].2
+            && diffs[j + 1].3 == diffs[i].3
+            && diffs[j + 1].1 - diffs[j].1 <= interval
+        {
+            j += 1;
+        }
+        out.push((i, j));
+        i = j + 1;
+    }
+    out
+}
+
 /// Compares `ALERTS_FOR_STATE` (the time each active alert became active, in whole seconds, as
 /// Prometheus keeps it to restore `for` after a restart) with the reconstruction's.
 fn check_for_state(
@@ -785,19 +799,8 @@ fn check_for_state(
             }
         }
     }
-    diffs.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-    let mut i = 0;
-    while i < diffs.len() {
+    for (i, j) in runs(&mut diffs, out.interval_ms) {
         let (labels, start, theirs, ours) = &diffs[i];
-        let mut j = i;
-        while j + 1 < diffs.len()
-            && diffs[j + 1].0 == *labels
-            && diffs[j + 1].2 == *theirs
-            && diffs[j + 1].3 == *ours
-            && diffs[j + 1].1 - diffs[j].1 <= out.interval_ms
-        {
-            j += 1;
-        }
         let theirs_ms = (*theirs * 1000.0) as Millis;
         check.disagreements.push(format!(
             "{} {}: ALERTS_FOR_STATE says active since {}, the reconstruction {} ({} evaluation{} from {} to {})",
@@ -813,7 +816,6 @@ fn check_for_state(
             crate::model::time::format_rfc3339(*start),
             crate::model::time::format_rfc3339(diffs[j].1),
         ));
-        i = j + 1;
     }
 }
 

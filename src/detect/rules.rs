@@ -496,24 +496,39 @@ fn humanize(x: f64) -> String {
     if x == 0.0 || !x.is_finite() {
         return sig4(x);
     }
+    if x.abs() >= 1.0 {
+        scaled(x, 1000.0, &["k", "M", "G", "T", "P", "E", "Z", "Y"])
+    } else {
+        scaled_up(x)
+    }
+}
+
+/// `x` divided by `base` while it is at least `base`, step by step as Prometheus does, with
+/// the prefix of the last division: `%.4g` and the prefix.
+fn scaled(x: f64, base: f64, prefixes: &[&str]) -> String {
     let mut v = x;
     let mut prefix = "";
-    if v.abs() >= 1.0 {
-        for p in ["k", "M", "G", "T", "P", "E", "Z", "Y"] {
-            if v.abs() < 1000.0 {
-                break;
-            }
-            prefix = p;
-            v /= 1000.0;
+    for p in prefixes {
+        if v.abs() < base {
+            break;
         }
-    } else {
-        for p in ["m", "u", "n", "p", "f", "a", "z", "y"] {
-            if v.abs() >= 1.0 {
-                break;
-            }
-            prefix = p;
-            v *= 1000.0;
+        prefix = p;
+        v /= base;
+    }
+    format!("{}{prefix}", sig4(v))
+}
+
+/// `x` (below 1 in magnitude) multiplied by 1000 until it is at least 1, with the SI prefix
+/// that says so (`m`, `u`, ...): `%.4g` and the prefix.
+fn scaled_up(x: f64) -> String {
+    let mut v = x;
+    let mut prefix = "";
+    for p in ["m", "u", "n", "p", "f", "a", "z", "y"] {
+        if v.abs() >= 1.0 {
+            break;
         }
+        prefix = p;
+        v *= 1000.0;
     }
     format!("{}{prefix}", sig4(v))
 }
@@ -523,16 +538,7 @@ fn humanize1024(x: f64) -> String {
     if x.abs() <= 1.0 || !x.is_finite() {
         return sig4(x);
     }
-    let mut v = x;
-    let mut prefix = "";
-    for p in ["ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi"] {
-        if v.abs() < 1024.0 {
-            break;
-        }
-        prefix = p;
-        v /= 1024.0;
-    }
-    format!("{}{prefix}", sig4(v))
+    scaled(x, 1024.0, &["ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi"])
 }
 
 /// Prometheus' `humanizeDuration`: seconds as `1d 2h 3m 4s`, `3m 4s`, `4.5s` or `12.34ms`.
@@ -558,16 +564,7 @@ fn humanize_duration(x: f64) -> String {
             format!("{sign}{}s", sig4(v))
         };
     }
-    let mut v = x;
-    let mut prefix = "";
-    for p in ["m", "u", "n", "p", "f", "a", "z", "y"] {
-        if v.abs() >= 1.0 {
-            break;
-        }
-        prefix = p;
-        v *= 1000.0;
-    }
-    format!("{}{prefix}s", sig4(v))
+    format!("{}s", scaled_up(x))
 }
 
 /// Go's `%.4g`.

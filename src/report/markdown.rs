@@ -186,12 +186,8 @@ pub fn render(r: &Report) -> Vec<u8> {
                 a.scope,
                 cell(&labels(&a.labels)),
                 opt(&a.pending_at),
-                never_fired(a),
-                match (&a.firing_at, &a.resolved_at) {
-                    (Some(_), None) => "still firing at the end".into(),
-                    (None, _) => "–".into(),
-                    (_, Some(x)) => x.clone(),
-                },
+                firing_cell(a),
+                resolved_cell(a),
                 a.peak_rate,
                 opt(&a.peak_at)
             );
@@ -524,12 +520,8 @@ fn metric_rules(r: &Report, o: &mut String) {
                     "| {} | {} | {} | {} | {} | {} |",
                     cell(&labels(&a.labels)),
                     opt(&a.pending_at),
-                    never_fired(a),
-                    match (&a.firing_at, &a.resolved_at) {
-                        (Some(_), None) => "still firing at the end".into(),
-                        (None, _) => "–".into(),
-                        (_, Some(x)) => x.clone(),
-                    },
+                    firing_cell(a),
+                    resolved_cell(a),
                     a.peak_rate,
                     opt(&a.peak_at)
                 );
@@ -717,8 +709,17 @@ fn infrastructure(r: &Report, o: &mut String) {
     }
 }
 
+/// The resolved cell of an alert: its time, or that it was still firing.
+fn resolved_cell(a: &super::model::Alert) -> String {
+    match (&a.firing_at, &a.resolved_at) {
+        (Some(_), None) => "still firing at the end".into(),
+        (None, _) => "–".into(),
+        (_, Some(x)) => x.clone(),
+    }
+}
+
 /// The firing cell of an alert: its time, or until when it was pending before being dropped.
-fn never_fired(a: &super::model::Alert) -> String {
+fn firing_cell(a: &super::model::Alert) -> String {
     match (&a.firing_at, &a.last_active_at) {
         (Some(f), _) => f.clone(),
         (None, _) if a.active_at_end => "not yet (still pending where the data ends)".into(),
