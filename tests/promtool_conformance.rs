@@ -14,10 +14,13 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+#[path = "common/growth.rs"]
+mod growth;
 #[path = "common/promtool.rs"]
 mod promtool;
 #[path = "common/rng.rs"]
 mod rng;
+use growth::Growth;
 use rng::SplitMix64;
 
 use postmortem::detect::engine::{
@@ -56,19 +59,6 @@ enum Scrape {
     Stale,
 }
 
-/// How fast the counter grows during a stretch of the series.
-#[derive(Clone, Copy)]
-enum Regime {
-    /// Mostly flat, an occasional error.
-    Quiet,
-    /// Mean increment close to 1.5 per 15 s, i.e. a rate close to the 0.1/s threshold.
-    Hover { mean: f64 },
-    /// Exactly 1.5 per scrape: a rate of exactly 0.1/s in theory, a coin toss in floating point.
-    OnThreshold,
-    /// Well above the threshold.
-    Burst,
-}
-
 /// One generated series: its name and its scrape at each grid step `0..=STEPS` (shorter when it
 /// went stale).
 struct Scenario {
@@ -91,8 +81,7 @@ impl Scenario {
         } else {
             (1000.0 * rng.unit()).round() + 17.0
         };
-        let mut regime = Regime::Quiet;
-        let mut regime_left = 0;
+        let mut growth = Growth::new();
         let mut gap_left = 0;
         let mut scrapes = Vec::with_capacity(STEPS + 1);
         for step in 0..=STEPS {
@@ -107,33 +96,7 @@ impl Scenario {
                 }
                 _ => {}
             }
-            if regime_left == 0 {
-                regime_left = rng.between(8, 60);
-                regime = match rng.between(0, 10) {
-                    0..=2 => Regime::Quiet,
-                    3..=6 => Regime::Hover {
-                        mean: 1.2 + 0.6 * rng.unit(),
-                    },
-                    7 => Regime::OnThreshold,
-                    _ => Regime::Burst,
-                };
-            }
-            regime_left -= 1;
-            let increment = match regime {
-                Regime::Quiet => f64::from(u8::from(rng.chance(0.1))),
-                Regime::Hover { mean } if fractional => 2.0 * mean * rng.unit(),
-                // Integers 0..=3 with the given mean: 1 or 2, sometimes 0 or 3.
-                Regime::Hover { mean } => {
-                    let base = if rng.chance(mean - 1.0) { 2.0 } else { 1.0 };
-                    match rng.between(0, 8) {
-                        0 => base - 1.0,
-                        1 => base + 1.0,
-                        _ => base,
-                    }
-                }
-                Regime::OnThreshold => 1.5,
-                Regime::Burst => rng.between(2, 7) as f64,
-            };
+            let increment = growth.increment(&mut rng, fractional);
             value += increment;
             if rng.chance(0.006) {
                 // The process restarted: the counter starts again from what happened since.

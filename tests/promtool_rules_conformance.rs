@@ -20,6 +20,8 @@
 //! interval (`--eval-interval`) and some a shifted evaluation phase (`--eval-offset`).
 //! promtool 2.42 follows Prometheus 2.x semantics: the binary's default `--prom-compat 2`.
 
+#[path = "common/growth.rs"]
+mod growth;
 #[path = "common/promtool.rs"]
 mod promtool;
 #[path = "common/rng.rs"]
@@ -30,6 +32,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use growth::Growth;
 use rng::SplitMix64;
 use serde_json::Value;
 
@@ -137,22 +140,10 @@ enum Point {
 /// A scenario's series: text (`name{labels}`) -> (second, point), in time order.
 type Series = BTreeMap<String, Vec<(i64, Point)>>;
 
-/// How fast a counter grows for a while (per 15 s scrape).
-#[derive(Clone, Copy)]
-enum Regime {
-    Quiet,
-    /// Mean increment around 1.5 per scrape: a rate hovering around 0.1/s.
-    Hover(f64),
-    /// Exactly 1.5 per scrape: a rate of 0.1/s, decided by the last bits.
-    OnThreshold,
-    Burst,
-}
-
-/// A counter with its regime.
+/// A counter and how it grows.
 struct Counter {
     value: f64,
-    regime: Regime,
-    left: usize,
+    growth: Growth,
 }
 
 impl Counter {
@@ -163,37 +154,13 @@ impl Counter {
             } else {
                 rng.between(17, 900) as f64
             },
-            regime: Regime::Quiet,
-            left: 0,
+            growth: Growth::new(),
         }
     }
 
     /// One scrape interval's increment.
     fn step(&mut self, rng: &mut SplitMix64, fractional: bool) -> f64 {
-        if self.left == 0 {
-            self.left = rng.between(8, 60);
-            self.regime = match rng.between(0, 10) {
-                0..=2 => Regime::Quiet,
-                3..=6 => Regime::Hover(1.2 + 0.6 * rng.unit()),
-                7 => Regime::OnThreshold,
-                _ => Regime::Burst,
-            };
-        }
-        self.left -= 1;
-        let inc = match self.regime {
-            Regime::Quiet => f64::from(u8::from(rng.chance(0.1))),
-            Regime::Hover(mean) if fractional => 2.0 * mean * rng.unit(),
-            Regime::Hover(mean) => {
-                let base = if rng.chance(mean - 1.0) { 2.0 } else { 1.0 };
-                match rng.between(0, 8) {
-                    0 => base - 1.0,
-                    1 => base + 1.0,
-                    _ => base,
-                }
-            }
-            Regime::OnThreshold => 1.5,
-            Regime::Burst => rng.between(2, 7) as f64,
-        };
+        let inc = self.growth.increment(rng, fractional);
         self.value += inc;
         inc
     }

@@ -13,7 +13,7 @@ use crate::detect::engine::{self, eval_grid, ForSpec, PromCompat};
 use crate::detect::rules::{expand_template, RuleKind, RuleSet};
 use crate::model::metrics::{Labels, MetricSeries, Resolution};
 use crate::model::time::format_duration;
-use crate::model::{AlertInstance, AlertSource, Millis};
+use crate::model::{AlertInstance, AlertSource, AlertState, Millis};
 use crate::promql::{self, Engine, Storage};
 
 /// How the rules are evaluated.
@@ -441,20 +441,12 @@ fn run_rule(
         }
         start = end;
     }
-    let mut curves: BTreeMap<Labels, CurveAcc> = BTreeMap::new();
+    let mut labels_of: Vec<Labels> = vec![Labels::new(); slots.len()];
     for (labels, i) in index {
-        let slot = std::mem::replace(
-            &mut slots[i],
-            Slot {
-                alert_labels: Labels::new(),
-                tracker: engine::AlertTracker::default(),
-                curve: CurveAcc {
-                    peak: f64::NEG_INFINITY,
-                    buckets: Vec::new(),
-                },
-                seen: 0,
-            },
-        );
+        labels_of[i] = labels;
+    }
+    let mut curves: BTreeMap<Labels, CurveAcc> = BTreeMap::new();
+    for (slot, labels) in slots.into_iter().zip(labels_of) {
         let alert_labels = slot.alert_labels;
         for ep in slot.tracker.finish() {
             let annotations = a
@@ -521,34 +513,23 @@ impl State {
 
 /// The reconstruction's state of the alert with `labels` at evaluation `t`.
 fn state_at(out: &RuleOutcome, labels: &Labels, t: Millis) -> State {
-    for a in out.alerts.iter().map(|a| &a.instance) {
-        if &a.labels != labels || t < a.pending_at {
-            continue;
-        }
-        match a.firing_at {
-            Some(f) if t < f => return State::Pending,
-            Some(_) if a.resolved_at.is_none_or(|r| t < r) => return State::Firing,
-            // Resolved by `t`: a later activation of the same labels may cover it.
-            Some(_) => {}
-            None if t <= a.last_active => return State::Pending,
-            None => {}
-        }
+    match activation_at(out, labels, t).and_then(|a| a.state_at(t)) {
+        Some(AlertState::Pending) => State::Pending,
+        Some(AlertState::Firing) => State::Firing,
+        None => State::Inactive,
     }
-    State::Inactive
 }
 
-/// When the reconstruction's activation of `labels` that covers evaluation `t` became active.
-fn active_at(out: &RuleOutcome, labels: &Labels, t: Millis) -> Option<Millis> {
+/// The reconstruction's activation of `labels` that covers evaluation `t`.
+fn activation_at<'a>(
+    out: &'a RuleOutcome,
+    labels: &Labels,
+    t: Millis,
+) -> Option<&'a AlertInstance> {
     out.alerts
         .iter()
         .map(|a| &a.instance)
-        .filter(|a| &a.labels == labels && a.pending_at <= t)
-        .filter(|a| match a.firing_at {
-            Some(_) => a.resolved_at.is_none_or(|r| t < r),
-            None => t <= a.last_active,
-        })
-        .map(|a| a.pending_at)
-        .next()
+        .find(|a| &a.labels == labels && a.state_at(t).is_some())
 }
 
 /// Compares the reconstruction with the dump's `ALERTS{alertname=...}` series (what Prometheus
@@ -793,7 +774,7 @@ fn check_for_state(
             let Some(step) = step_of(x.t_ms) else {
                 continue;
             };
-            let ours = active_at(out, &labels, step);
+            let ours = activation_at(out, &labels, step).map(|a| a.pending_at);
             if ours.map(|a| a.div_euclid(1000) as f64) != Some(x.v) {
                 diffs.push((labels.clone(), step, x.v, ours));
             }

@@ -526,17 +526,29 @@ fn in_zone(mut d: super::prom::Dump, zone: Zone) -> super::prom::Dump {
         );
         return d;
     }
+    let mut folded = 0;
     for s in &mut d.series {
         for x in &mut s.samples {
             x.t_ms = zone.local_to_utc(x.t_ms);
         }
-        // A DST change can fold two wall-clock hours onto one: keep the samples in order.
+        // The hour a DST change repeats reads twice as one: keep the samples in order, one
+        // per time, and say how many were dropped.
         s.samples.sort_by_key(|x| x.t_ms);
+        let before = s.samples.len();
         s.samples.dedup_by_key(|x| x.t_ms);
+        folded += before - s.samples.len();
     }
     d.notes.push(format!(
-        "its times carry no zone and were read in --tz {}",
-        zone.name()
+        "its times carry no zone and were read in --tz {}{}",
+        zone.name(),
+        if folded > 0 {
+            format!(
+                "; {folded} sample(s) in the hour the change from summer time repeats fell on \
+                 a time already taken and were dropped"
+            )
+        } else {
+            String::new()
+        }
     ));
     d
 }

@@ -36,3 +36,38 @@ pub struct AlertInstance {
     /// The last evaluation at which the condition held (where a pending-only episode ends).
     pub last_active: Millis,
 }
+
+/// What Prometheus' `ALERTS` series says of an active alert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlertState {
+    Pending,
+    Firing,
+}
+
+impl AlertState {
+    /// The `alertstate` label's value.
+    pub fn word(self) -> &'static str {
+        match self {
+            AlertState::Pending => "pending",
+            AlertState::Firing => "firing",
+        }
+    }
+}
+
+impl AlertInstance {
+    /// This activation's state at evaluation `t`: `None` before it became active, and from the
+    /// evaluation where it was dropped (never fired) or resolved.
+    pub fn state_at(&self, t: Millis) -> Option<AlertState> {
+        if t < self.pending_at {
+            return None;
+        }
+        match self.firing_at {
+            Some(f) if t < f => Some(AlertState::Pending),
+            Some(_) => self
+                .resolved_at
+                .is_none_or(|r| t < r)
+                .then_some(AlertState::Firing),
+            None => (t <= self.last_active).then_some(AlertState::Pending),
+        }
+    }
+}

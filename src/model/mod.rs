@@ -9,7 +9,7 @@ pub mod metrics;
 pub mod quality;
 pub mod time;
 
-pub use alert::{AlertInstance, AlertSource};
+pub use alert::{AlertInstance, AlertSource, AlertState};
 pub use event::{ErrorEvent, Interner};
 pub use level::Level;
 pub use quality::{FileQuality, InputKind, Problem, SkipReason};

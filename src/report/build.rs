@@ -474,10 +474,10 @@ pub fn build(
             },
         );
     // The logs' answer, or the metrics' when only they fired it.
-    let firing_alerts: Vec<&AlertInstance> = if logs_breached {
-        series_alerts.clone()
+    let firing_alerts: &[&AlertInstance] = if logs_breached {
+        &series_alerts
     } else {
-        metric_alerts.clone()
+        &metric_alerts
     };
     let firing_from = firing_alerts.iter().filter_map(|a| a.firing_at).min();
     let firing_until = if firing_alerts
@@ -502,15 +502,15 @@ pub fn build(
     let thr = a.threshold;
     let forw = format_duration(a.for_ms);
     let metrics_said = || {
-        let mut pods: Vec<&BTreeMap<String, String>> =
+        let mut label_sets: Vec<&BTreeMap<String, String>> =
             metric_alerts.iter().map(|x| &x.labels).collect();
-        pods.sort_unstable();
-        pods.dedup();
+        label_sets.sort_unstable();
+        label_sets.dedup();
         format!(
             "{} fired for {} label set{} from {}{} per the metric dumps (Prometheus' own counter)",
             a.name,
-            pods.len(),
-            if pods.len() == 1 { "" } else { "s" },
+            label_sets.len(),
+            if label_sets.len() == 1 { "" } else { "s" },
             format_short(firing_from.unwrap_or_default()),
             firing_until.map_or(
                 " (still firing at the end of the data)".to_owned(),

@@ -121,8 +121,8 @@ pub fn render(r: &Report) -> Vec<u8> {
         "- **Breached (the real, per-series alert fired):** {}",
         match (v.breached, v.breached_by.as_slice()) {
             (false, _) => "no".to_owned(),
-            (true, [one]) if one == "logs" => "yes, per the logs".to_owned(),
-            (true, [one]) => format!("yes, per the {one} dumps (the logs alone would not say so)"),
+            (true, [only]) if only == "logs" => "yes, per the logs".to_owned(),
+            (true, [_]) => "yes, per the metric dumps (the logs alone would not say so)".to_owned(),
             (true, _) => "yes, per the logs and per the metric dumps".to_owned(),
         }
     );

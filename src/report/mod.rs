@@ -112,15 +112,13 @@ pub fn rule_chart(report: &Report, r: &RuleOutcome) -> Option<RateChart> {
             });
         }
     }
+    let names = legend_names(&curve.lines.iter().map(|(l, _)| l).collect::<Vec<_>>());
     let lines = curve
         .lines
         .iter()
-        .map(|(labels, values)| Line {
-            label: if labels.is_empty() {
-                "value".into()
-            } else {
-                crate::detect::metrics::labels_text(labels)
-            },
+        .zip(names)
+        .map(|((_, values), label)| Line {
+            label,
             points: r.grid.iter().copied().zip(values.iter().copied()).collect(),
         })
         .collect();
@@ -145,6 +143,68 @@ pub fn rule_chart(report: &Report, r: &RuleOutcome) -> Option<RateChart> {
         start: r.grid.first().copied().unwrap_or(end),
         end,
     })
+}
+
+/// Legend names that tell label sets apart in a legend a couple of dozen characters wide: the
+/// values of the labels that differ between them, each without the prefix all of them share
+/// (pods of one ReplicaSet differ only in their last segment). One label set keeps its labels.
+fn legend_names(sets: &[&crate::model::metrics::Labels]) -> Vec<String> {
+    if sets.len() < 2 {
+        return sets
+            .iter()
+            .map(|l| {
+                if l.is_empty() {
+                    "value".into()
+                } else {
+                    crate::detect::metrics::labels_text(l)
+                }
+            })
+            .collect();
+    }
+    // `instance` (address:port) last: it usually says again what `pod` says.
+    let mut keys: Vec<&String> = sets
+        .iter()
+        .flat_map(|l| l.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    keys.sort_by_key(|k| k.as_str() == "instance");
+    let mut names = vec![Vec::new(); sets.len()];
+    let mut shown: Vec<Vec<&str>> = Vec::new();
+    for key in keys {
+        let values: Vec<&str> = sets
+            .iter()
+            .map(|l| l.get(key).map_or("", String::as_str))
+            .collect();
+        // Skip a label that does not vary, or that splits the sets exactly as one shown does.
+        let same_split = |other: &Vec<&str>| {
+            (0..values.len()).all(|i| {
+                (0..values.len()).all(|j| (values[i] == values[j]) == (other[i] == other[j]))
+            })
+        };
+        if values.iter().all(|v| *v == values[0]) || shown.iter().any(same_split) {
+            continue;
+        }
+        shown.push(values.clone());
+        // The shared prefix, cut back to the end of a `-`/`_`-separated segment.
+        let first = values[0];
+        let mut common = values.iter().fold(first.len(), |n, v| {
+            first
+                .bytes()
+                .zip(v.bytes())
+                .take(n)
+                .take_while(|(a, b)| a == b)
+                .count()
+        });
+        while common > 0 && !matches!(first.as_bytes()[common - 1], b'-' | b'_') {
+            common -= 1;
+        }
+        for (name, v) in names.iter_mut().zip(&values) {
+            let v = v.get(common..).unwrap_or(v);
+            name.push(if v.is_empty() { "–" } else { v }.to_owned());
+        }
+    }
+    names.into_iter().map(|parts| parts.join(" ")).collect()
 }
 
 /// A pod's memory (MiB) against its limit, its container terminations marked.
@@ -417,4 +477,50 @@ fn summary(r: &Report, dir: &Path, files: &[PathBuf]) -> String {
         .collect();
     s.push_str(&format!("report: {}\n", shown.join(", ")));
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::legend_names;
+    use crate::model::metrics::Labels;
+
+    fn labels(pairs: &[(&str, &str)]) -> Labels {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn legend_names_keep_what_tells_series_apart() {
+        let a = labels(&[
+            ("error_type", "anthropic_api_error"),
+            ("instance", "10.52.0.17:3000"),
+            ("job", "mcp-backend"),
+            ("pod", "mcp-backend-7c9d5b8f6d-x2kqp"),
+        ]);
+        let b = labels(&[
+            ("error_type", "anthropic_api_error"),
+            ("instance", "10.52.1.23:3000"),
+            ("job", "mcp-backend"),
+            ("pod", "mcp-backend-7c9d5b8f6d-9wzlm"),
+        ]);
+        let c = labels(&[
+            ("error_type", "database_error"),
+            ("instance", "10.52.0.17:3000"),
+            ("job", "mcp-backend"),
+            ("pod", "mcp-backend-7c9d5b8f6d-x2kqp"),
+        ]);
+        assert_eq!(
+            legend_names(&[&a, &b, &c]),
+            [
+                "anthropic_api_error x2kqp",
+                "anthropic_api_error 9wzlm",
+                "database_error x2kqp"
+            ]
+        );
+        // One line keeps its labels; none at all is the value.
+        assert_eq!(legend_names(&[&labels(&[("pod", "p")])]), ["{pod=\"p\"}"]);
+        assert_eq!(legend_names(&[&Labels::new()]), ["value"]);
+    }
 }

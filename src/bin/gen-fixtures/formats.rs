@@ -453,8 +453,7 @@ const K8S_PODS_JSON: &str = r#"{
 fn grafana_csv() -> String {
     let mut t = String::from("\"Time\",\"anthropic_api_error\",\"database_error\"\r\n");
     for i in 0..=80 {
-        let utc_min = 30 * 60 + i * 30; // seconds after 09:00 UTC, over 2
-        let secs = utc_min;
+        let secs = 30 * 60 + i * 30; // seconds after 09:00 UTC
         let (h, m, s) = (9 + secs / 3600, (secs / 60) % 60, secs % 60);
         let minute = h * 60 + m;
         let anthropic = if (9 * 60 + 40..9 * 60 + 56).contains(&minute) {

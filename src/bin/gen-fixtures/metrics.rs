@@ -289,19 +289,15 @@ fn recorded_alerts(
                     continue;
                 }
                 for a in rule.alerts.iter().map(|a| &a.instance) {
-                    let state = match a.firing_at {
-                        _ if t < a.pending_at => continue,
-                        Some(f) if t >= f && a.resolved_at.is_none_or(|r| t < r) => "firing",
-                        Some(f) if t < f => "pending",
-                        None if t <= a.last_active => "pending",
-                        _ => continue,
+                    let Some(state) = a.state_at(t) else {
+                        continue;
                     };
                     let mut labels = a.labels.clone();
                     labels.insert("alertname".into(), a.alertname.clone());
                     let mut for_state = labels.clone();
                     for_state.insert("__name__".into(), "ALERTS_FOR_STATE".into());
                     labels.insert("__name__".into(), "ALERTS".into());
-                    labels.insert("alertstate".into(), state.into());
+                    labels.insert("alertstate".into(), state.word().into());
                     out.entry(labels).or_default().push(json!([secs(t), "1"]));
                     out.entry(for_state)
                         .or_default()
