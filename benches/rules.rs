@@ -1,7 +1,7 @@
 //! The alert-rule benchmark of issue 3: 10,000 series x 3 hours of 15 s samples of
 //! `mcp_generation_errors_total`, the runbook's rule (`rate(...[5m]) > 0.1`, for 5m)
 //! evaluated every 15 s. Times the PromQL range evaluation alone and the whole
-//! reconstruction (`detect::metrics::evaluate`: the expression, the pending/firing state
+//! reconstruction (`detect::rules::evaluate`: the expression, the pending/firing state
 //! machine per series, and the chart's left-hand side), best of 3, with peak memory.
 //! Target: under 1 s on the 2-core machine; memory proportional to the samples, not to
 //! series x steps (shown by evaluating the same samples every 5 s as well).
@@ -9,11 +9,12 @@
 
 use std::time::Instant;
 
-use postmortem::detect::engine::PromCompat;
-use postmortem::detect::metrics::{evaluate, EvalSettings};
-use postmortem::detect::rules;
-use postmortem::model::metrics::{Labels, MetricSeries, Resolution, Sample};
-use postmortem::promql::{parse, Engine, Storage};
+use postmortem::detect::plan::{EvalPlan, PlanSettings};
+use postmortem::detect::rules::evaluate;
+use postmortem::ingest::rules;
+use postmortem::model::labels::Labels;
+use postmortem::model::metrics::{MetricSeries, Resolution, Sample};
+use postmortem::promql::{parse, Engine, PromCompat, Storage};
 
 const SERIES: usize = 10_000;
 const STEP: i64 = 15_000;
@@ -93,18 +94,20 @@ fn whole_rule(series: &[MetricSeries], t0: i64, end: i64, interval: i64) -> (f64
         let input = series.to_vec();
         reset_peak();
         let t = Instant::now();
-        let det = evaluate(
-            &rules,
-            input,
-            EvalSettings {
+        let storage = Storage::new(input);
+        let plan = EvalPlan::new(
+            &PlanSettings {
                 compat: PromCompat::V2,
-                interval_override: Some(interval),
-                offset_ms: Some(0),
-                start: t0,
-                end,
+                alertname: "HighGenerationErrorRate".into(),
+                interval: Some(interval),
+                offset: Some(0),
+                since: Some(t0),
+                until: Some(end),
             },
-            &[],
+            &rules,
+            Some(&storage),
         );
+        let det = evaluate(&rules, storage, &plan, &[]);
         best = best.min(t.elapsed().as_secs_f64());
         alerts = det.all_instances().count();
         drop(det);

@@ -1,9 +1,42 @@
-//! The command line as clap sees it: raw flags and their help. Nothing here is validated
-//! beyond syntax; `config.rs` turns these into settings, and nothing after it sees clap.
+//! The command line as clap sees it: the flags and their help. Durations, zones and the
+//! Prometheus version are turned into types here, at the edge, by clap value parsers (as fd
+//! does), so a bad value is refused naming its flag; `config.rs` checks how the flags go
+//! together and makes the settings, and nothing after it sees clap.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::model::time::{parse_flag_duration, Zone};
+use crate::model::Millis;
+use crate::promql::PromCompat;
+
+/// A duration flag (`5m`, `90s`, `2h`, `1d`, `250ms`, `1h30m`).
+fn duration(text: &str) -> Result<Millis, String> {
+    parse_flag_duration(text)
+}
+
+/// A duration flag that must be longer than zero.
+fn positive_duration(text: &str) -> Result<Millis, String> {
+    match parse_flag_duration(text)? {
+        0 => Err("must be longer than zero".into()),
+        ms => Ok(ms),
+    }
+}
+
+/// `--prom-compat`: 2 (or 2.x) or 3 (or 3.x).
+fn prom_compat(text: &str) -> Result<PromCompat, String> {
+    match text.trim() {
+        "2" | "2.x" => Ok(PromCompat::V2),
+        "3" | "3.x" => Ok(PromCompat::V3),
+        _ => Err("use 2 (Prometheus 2.x, the default; the service runs 2.47) or 3".into()),
+    }
+}
+
+/// `--tz`: UTC, an IANA name or an offset.
+fn zone(text: &str) -> Result<Zone, String> {
+    Zone::parse(text)
+}
 
 #[derive(Parser, Debug)]
 #[command(
@@ -43,8 +76,8 @@ pub struct AnalyzeArgs {
     pub paths: Vec<PathBuf>,
 
     /// Only records newer than this, relative to --as-of (e.g. 2h, 90m, 1d).
-    #[arg(long, value_name = "DURATION", help_heading = "Time")]
-    pub since: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = duration, help_heading = "Time")]
+    pub since: Option<Millis>,
     /// Only records up to this time (RFC 3339, e.g. 2026-11-20T10:30:00Z).
     #[arg(long, value_name = "TIME", help_heading = "Time")]
     pub until: Option<String>,
@@ -61,9 +94,10 @@ pub struct AnalyzeArgs {
         long,
         value_name = "ZONE",
         default_value = "UTC",
+        value_parser = zone,
         help_heading = "Time"
     )]
-    pub tz: String,
+    pub tz: Zone,
 
     /// Alert threshold in errors per second.
     #[arg(long, default_value_t = 0.1, help_heading = "Alert")]
@@ -73,33 +107,36 @@ pub struct AnalyzeArgs {
         long = "for",
         value_name = "DURATION",
         default_value = "5m",
+        value_parser = duration,
         help_heading = "Alert"
     )]
-    pub for_: String,
+    pub for_: Millis,
     /// The rate window, as in rate(x[5m]).
     #[arg(
         long,
         value_name = "DURATION",
         default_value = "5m",
+        value_parser = positive_duration,
         help_heading = "Alert"
     )]
-    pub window: String,
+    pub window: Millis,
     /// How often Prometheus evaluates the rules. Default: each rule group's `interval`, else
     /// 15s (the service's evaluation_interval).
-    #[arg(long, value_name = "DURATION", help_heading = "Alert")]
-    pub eval_interval: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration, help_heading = "Alert")]
+    pub eval_interval: Option<Millis>,
     /// Phase of the evaluation grid (evaluations at offset + k * interval). Default: 0s, or for
     /// rules over metrics the phase of the dump's own ALERTS samples (Prometheus' real one).
-    #[arg(long, value_name = "DURATION", help_heading = "Alert")]
-    pub eval_offset: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = duration, help_heading = "Alert")]
+    pub eval_offset: Option<Millis>,
     /// How often Prometheus scrapes the error counter.
     #[arg(
         long,
         value_name = "DURATION",
         default_value = "15s",
+        value_parser = positive_duration,
         help_heading = "Alert"
     )]
-    pub scrape_interval: String,
+    pub scrape_interval: Millis,
     /// How error rates are computed from logs.
     #[arg(long, value_enum, default_value_t = RateModeArg::Prometheus, help_heading = "Alert")]
     pub rate_mode: RateModeArg,
@@ -109,17 +146,18 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "FILE", help_heading = "Alert")]
     pub rules: Option<PathBuf>,
     /// Prometheus version whose rate() semantics to follow (the service runs 2.47).
-    #[arg(long, value_name = "2|3", default_value = "2", help_heading = "Alert")]
-    pub prom_compat: String,
+    #[arg(long, value_name = "2|3", default_value = "2", value_parser = prom_compat, help_heading = "Alert")]
+    pub prom_compat: PromCompat,
     /// Records on one pod carrying the same underlying error within this interval are one
     /// error event (a failure and its echo by the error logger).
     #[arg(
         long,
         value_name = "DURATION",
         default_value = "250ms",
+        value_parser = duration,
         help_heading = "Alert"
     )]
-    pub dedup_window: String,
+    pub dedup_window: Millis,
 
     /// Replace the cause table with this TOML file (see `postmortem causes`).
     #[arg(long, value_name = "FILE", help_heading = "Classification")]
@@ -181,21 +219,21 @@ pub struct QueryArgs {
     #[arg(long, value_name = "TIME", requires_all = ["start"])]
     pub end: Option<String>,
     /// Range query: time between evaluations. Default: 15s.
-    #[arg(long, value_name = "DURATION")]
-    pub step: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
+    pub step: Option<Millis>,
     /// Output: text (like promtool query) or json (the Prometheus HTTP API's shape).
     #[arg(short = 'o', long, value_enum, default_value_t = QueryOutput::Text)]
     pub output: QueryOutput,
     /// Prometheus version whose semantics to follow: 2 (default; the service runs 2.47) or 3.
-    #[arg(long, value_name = "2|3", default_value = "2")]
-    pub prom_compat: String,
+    #[arg(long, value_name = "2|3", default_value = "2", value_parser = prom_compat)]
+    pub prom_compat: PromCompat,
     /// When a plain /metrics scrape (exposition without timestamps) was taken (RFC 3339).
     #[arg(long, value_name = "TIME")]
     pub captured_at: Option<String>,
     /// Zone of times written without one (a Grafana CSV's Time column, --at/--start/--end
     /// without a zone): UTC, an IANA name (Europe/Berlin) or an offset (+02:00).
-    #[arg(long, value_name = "ZONE", default_value = "UTC")]
-    pub tz: String,
+    #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = zone)]
+    pub tz: Zone,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

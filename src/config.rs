@@ -1,6 +1,6 @@
-//! Validated settings: everything `cli.rs` collected, checked and converted (durations to
-//! milliseconds, times to instants, the cause table loaded and compiled). Every error says what
-//! to fix. Nothing after this module sees clap.
+//! Validated settings: everything `cli.rs` collected, checked together and completed (times
+//! read in `--tz`, `--since` counted back from `--as-of`, the cause table and the rules file
+//! loaded and compiled). Every error says what to fix. Nothing after this module sees clap.
 
 use std::path::{Path, PathBuf};
 
@@ -8,33 +8,23 @@ use anyhow::{bail, Context, Result};
 
 use crate::classify::CauseTable;
 use crate::cli::{AnalyzeArgs, FormatArg, QueryArgs, QueryOutput, RateModeArg};
-use crate::detect::engine::PromCompat;
-use crate::detect::rules::{self, RuleSet};
-use crate::model::time::{parse_timestamp_prefix, Zone};
+use crate::ingest::rules;
+use crate::model::rules::{RuleSet, RulesSource};
+use crate::model::time::{format_duration, parse_time_in, Zone};
 use crate::model::Millis;
+use crate::promql::PromCompat;
+
+/// The evaluation interval of the logs-based rule (and of rule groups without their own)
+/// when `--eval-interval` is not given: the service's `evaluation_interval`.
+pub const DEFAULT_EVAL_INTERVAL: Millis = 15_000;
 
 /// How error rates are computed from logs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RateMode {
     /// Error events become a counter sampled every scrape interval; Prometheus' rate().
     Prometheus,
     /// Records in the last window divided by its length, as Loki's LogQL rate().
     Loki,
-}
-
-impl RateMode {
-    pub fn describe(self, compat: PromCompat, window: Millis) -> String {
-        let w = crate::model::time::format_duration(window);
-        match self {
-            RateMode::Prometheus => format!(
-                "prometheus {}: error events as a counter scraped every scrape interval, rate(x[{w}]) with Prometheus {} semantics",
-                match compat { PromCompat::V2 => "2.x", PromCompat::V3 => "3.x" },
-                match compat { PromCompat::V2 => "2.x (closed window)", PromCompat::V3 => "3.x (left-open window)" }
-            ),
-            RateMode::Loki => format!("loki: error records in the last {w} divided by its length in seconds (LogQL rate)"),
-        }
-    }
 }
 
 /// The alert being reconstructed.
@@ -44,17 +34,23 @@ pub struct AlertSettings {
     pub threshold: f64,
     pub for_ms: Millis,
     pub window_ms: Millis,
-    /// `--eval-interval`, else 15s: the logs-based rule's grid.
-    pub eval_interval_ms: Millis,
-    /// `--eval-interval` as given: it overrides every rule group's own `interval`.
-    pub eval_interval_override: Option<Millis>,
-    pub eval_offset_ms: Millis,
-    /// `--eval-offset` was given (else rules over metrics take the phase of the dump's ALERTS).
-    pub eval_offset_explicit: bool,
+    /// `--eval-interval`: the logs-based rule's grid, and it overrides every rule group's own
+    /// `interval`. `None`: [`DEFAULT_EVAL_INTERVAL`] for the logs, the groups' own for rules.
+    pub eval_interval: Option<Millis>,
+    /// `--eval-offset`. `None`: the phase of the dump's ALERTS samples where there are some
+    /// (Prometheus' real one), else 0.
+    pub eval_offset: Option<Millis>,
     pub scrape_interval_ms: Millis,
     pub rate_mode: RateMode,
     pub compat: PromCompat,
     pub dedup_window_ms: Millis,
+}
+
+impl AlertSettings {
+    /// The logs-based rule's evaluation interval.
+    pub fn logs_interval(&self) -> Millis {
+        self.eval_interval.unwrap_or(DEFAULT_EVAL_INTERVAL)
+    }
 }
 
 /// Report formats.
@@ -83,28 +79,32 @@ pub enum ExportKind {
     Csv,
 }
 
+/// The time window the user asked for.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Window {
+    /// Records before this are ignored (`--since`, counted back from `as_of`).
+    pub since: Option<Millis>,
+    /// Records after this are ignored (`--until`).
+    pub until: Option<Millis>,
+    /// `--since` as given (a duration), for messages.
+    pub since_flag: Option<Millis>,
+    /// "Now": `--as-of`, or the wall clock when `as_of_given` is false.
+    pub as_of: Millis,
+    pub as_of_given: bool,
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub mode: Mode,
     pub inputs: Vec<PathBuf>,
-    /// Records before this are ignored (`--since`), and after `until`.
-    pub since: Option<Millis>,
-    pub until: Option<Millis>,
-    /// The user's `--since` text, for messages.
-    pub since_text: Option<String>,
-    /// "Now": `--as-of`, or the wall clock when `as_of_injected` is false.
-    pub as_of: Millis,
-    pub as_of_injected: bool,
+    pub window: Window,
     /// When relative-age event tables were captured (`--captured-at`).
     pub captured_at: Option<Millis>,
     pub zone: Zone,
     pub alert: AlertSettings,
-    /// The alerting rules evaluated over metric dumps (`--rules`, else the built-in one), and
-    /// where they came from.
-    pub rules: RuleSet,
-    pub rules_from: String,
-    /// Whether `--rules` was given (rules files among the inputs are then not used).
-    pub rules_explicit: bool,
+    /// The alerting rules of `--rules` (else none: rules files among the inputs, else the
+    /// built-in one, are chosen once the inputs are read).
+    pub rules: Option<(RuleSet, RulesSource)>,
     pub causes: CauseTable,
     pub namespace: Option<String>,
     pub deployment: Option<String>,
@@ -118,28 +118,19 @@ pub struct Config {
     pub spill_after: usize,
 }
 
-/// Parses `5m`, `90s`, `2h`, `1d`, `250ms`, `1h30m`.
-pub fn parse_duration(flag: &str, text: &str) -> Result<Millis> {
-    let d = humantime::parse_duration(text.trim()).with_context(|| {
-        format!("{flag} {text:?}: not a duration; write it like 5m, 90s, 2h or 1d")
-    })?;
-    Ok(d.as_millis() as Millis)
+/// Parses a time flag (RFC 3339; one without a zone is read in `zone`).
+fn time_flag(flag: &str, text: &str, zone: Zone) -> Result<Millis> {
+    parse_time_in(text, zone).with_context(|| {
+        format!("{flag} {text:?}: not a time; write it as RFC 3339, e.g. 2026-11-20T10:30:00Z")
+    })
 }
 
-/// Parses an RFC 3339 time (`2026-11-20T10:30:00Z`); one without a zone is read in `zone`.
-pub fn parse_time(flag: &str, text: &str, zone: Zone) -> Result<Millis> {
-    let t = text.trim();
-    match parse_timestamp_prefix(t.as_bytes()) {
-        Some(p) if p.len == t.len() => Ok(if p.has_zone {
-            p.millis
-        } else {
-            zone.local_to_utc(p.millis)
-        }),
-        _ => bail!("{flag} {text:?}: not a time; write it as RFC 3339, e.g. 2026-11-20T10:30:00Z"),
-    }
+fn optional_time(flag: &str, text: Option<&str>, zone: Zone) -> Result<Option<Millis>> {
+    text.map(|t| time_flag(flag, t, zone)).transpose()
 }
 
-fn load_causes(path: Option<&Path>) -> Result<CauseTable> {
+/// The cause table: the built-in one, or `--causes FILE` (validated).
+pub fn load_causes(path: Option<&Path>) -> Result<CauseTable> {
     match path {
         None => Ok(CauseTable::builtin()),
         Some(p) => {
@@ -151,35 +142,136 @@ fn load_causes(path: Option<&Path>) -> Result<CauseTable> {
     }
 }
 
-fn parse_compat(text: &str) -> Result<PromCompat> {
-    Ok(match text.trim() {
-        "2" | "2.x" => PromCompat::V2,
-        "3" | "3.x" => PromCompat::V3,
-        other => bail!("--prom-compat {other:?}: use 2 (Prometheus 2.x, the default; the service runs 2.47) or 3"),
-    })
+/// The rules file of `--rules`. A file that cannot be read at all is an error; rules in it
+/// that cannot be used are named in the report and the rest evaluated.
+fn load_rules(path: &Path) -> Result<(RuleSet, RulesSource)> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("--rules {}: cannot read the rules file", path.display()))?;
+    let set = rules::parse(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "--rules {}{}: {}",
+            path.display(),
+            e.line.map_or(String::new(), |l| format!(":{l}")),
+            e.message
+        )
+    })?;
+    Ok((set, RulesSource::Flag(path.display().to_string())))
 }
 
-/// The rules file (`--rules`), or the built-in rule. A file that cannot be read at all is an
-/// error; rules in it that cannot be used are named in the report and the rest evaluated.
-fn load_rules(path: Option<&Path>) -> Result<(RuleSet, String)> {
-    match path {
-        None => Ok((
-            rules::builtin(),
-            "built-in (the runbook's HighGenerationErrorRate)".into(),
-        )),
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("--rules {}: cannot read the rules file", p.display()))?;
-            let set = rules::parse(&text).map_err(|e| {
-                anyhow::anyhow!(
-                    "--rules {}{}: {}",
-                    p.display(),
-                    e.line.map_or(String::new(), |l| format!(":{l}")),
-                    e.message
-                )
-            })?;
-            Ok((set, p.display().to_string()))
+fn formats(args: &[FormatArg]) -> Vec<Format> {
+    let mut formats: Vec<Format> = args
+        .iter()
+        .map(|f| match f {
+            FormatArg::Md => Format::Markdown,
+            FormatArg::Json => Format::Json,
+            FormatArg::Html => Format::Html,
+            FormatArg::Svg => Format::Svg,
+            FormatArg::Png => Format::Png,
+        })
+        .collect();
+    formats.sort();
+    formats.dedup();
+    formats
+}
+
+fn export(path: Option<&PathBuf>) -> Result<Option<(PathBuf, ExportKind)>> {
+    let Some(p) = path else { return Ok(None) };
+    let ext = p
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let kind = match ext.as_str() {
+        "parquet" => ExportKind::Parquet,
+        "csv" => ExportKind::Csv,
+        _ => bail!(
+            "--export {}: name the file .parquet or .csv so the format is clear",
+            p.display()
+        ),
+    };
+    Ok(Some((p.clone(), kind)))
+}
+
+impl Window {
+    fn from_args(a: &AnalyzeArgs, wall_clock: Millis) -> Result<Window> {
+        let as_of = optional_time("--as-of", a.as_of.as_deref(), a.tz)?;
+        let until = optional_time("--until", a.until.as_deref(), a.tz)?;
+        let w = Window {
+            since: a.since.map(|s| as_of.unwrap_or(wall_clock) - s),
+            until,
+            since_flag: a.since,
+            as_of: as_of.unwrap_or(wall_clock),
+            as_of_given: as_of.is_some(),
+        };
+        if let (Some(s), Some(u), Some(d)) = (w.since, w.until, w.since_flag) {
+            if s > u {
+                bail!(
+                    "--since {} reaches back to a time after --until: nothing can match; widen --since or move --until",
+                    format_duration(d)
+                );
+            }
         }
+        Ok(w)
+    }
+
+    /// Whether `t` is inside the window.
+    pub fn contains(&self, t: Millis) -> bool {
+        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t <= u)
+    }
+}
+
+impl Config {
+    pub fn from_args(mode: Mode, a: AnalyzeArgs, wall_clock: Millis) -> Result<Config> {
+        let window = Window::from_args(&a, wall_clock)?;
+        if !(a.threshold.is_finite() && a.threshold >= 0.0) {
+            bail!(
+                "--threshold {}: must be a non-negative number of errors per second, e.g. 0.1",
+                a.threshold
+            );
+        }
+        let alert = AlertSettings {
+            name: "HighGenerationErrorRate".into(),
+            threshold: a.threshold,
+            for_ms: a.for_,
+            window_ms: a.window,
+            eval_interval: a.eval_interval,
+            eval_offset: a.eval_offset,
+            scrape_interval_ms: a.scrape_interval,
+            rate_mode: match a.rate_mode {
+                RateModeArg::Prometheus => RateMode::Prometheus,
+                RateModeArg::Loki => RateMode::Loki,
+            },
+            compat: a.prom_compat,
+            dedup_window_ms: a.dedup_window,
+        };
+        if a.max_line_bytes < 1024 {
+            bail!(
+                "--max-line-bytes {}: must be at least 1024",
+                a.max_line_bytes
+            );
+        }
+        if a.threads == Some(0) {
+            bail!("--threads 0: give at least 1, or leave it out for one per core");
+        }
+        Ok(Config {
+            mode,
+            window,
+            captured_at: optional_time("--captured-at", a.captured_at.as_deref(), a.tz)?,
+            zone: a.tz,
+            alert,
+            rules: a.rules.as_deref().map(load_rules).transpose()?,
+            causes: load_causes(a.causes.as_deref())?,
+            formats: formats(&a.format),
+            export: export(a.export.as_ref())?,
+            inputs: a.paths,
+            namespace: a.namespace,
+            deployment: a.deployment,
+            out: a.out,
+            quiet: a.quiet,
+            threads: a.threads,
+            max_line_bytes: a.max_line_bytes,
+            spill_after: a.spill_after.max(1),
+        })
     }
 }
 
@@ -198,24 +290,25 @@ pub struct QueryConfig {
     pub zone: Zone,
 }
 
+/// The default step of a range query.
+const DEFAULT_STEP: Millis = 15_000;
+
 impl QueryConfig {
     pub fn from_args(a: QueryArgs) -> Result<QueryConfig> {
-        let zone = Zone::parse(&a.tz).map_err(|e| anyhow::anyhow!("--tz: {e}"))?;
-        let time = |flag: &str, t: &Option<String>| {
-            t.as_deref().map(|t| parse_time(flag, t, zone)).transpose()
-        };
-        let (start, end) = (time("--start", &a.start)?, time("--end", &a.end)?);
+        let zone = a.tz;
+        let start = optional_time("--start", a.start.as_deref(), zone)?;
+        let end = optional_time("--end", a.end.as_deref(), zone)?;
         let range = match (start, end) {
             (Some(s), Some(e)) => {
                 if e < s {
                     bail!("--end is before --start: swap them");
                 }
-                let step = parse_duration("--step", a.step.as_deref().unwrap_or("15s"))?;
-                if step <= 0 {
-                    bail!("--step must be longer than zero");
-                }
+                let step = a.step.unwrap_or(DEFAULT_STEP);
                 if (e - s) / step > 1_000_000 {
-                    bail!("--start..--end at --step {} is more than a million steps: use a longer --step", a.step.as_deref().unwrap_or("15s"));
+                    bail!(
+                        "--start..--end at --step {} is more than a million steps: use a longer --step",
+                        format_duration(step)
+                    );
                 }
                 Some((s, e, step))
             }
@@ -227,155 +320,14 @@ impl QueryConfig {
             }
         };
         Ok(QueryConfig {
+            at: optional_time("--at", a.at.as_deref(), zone)?,
+            captured_at: optional_time("--captured-at", a.captured_at.as_deref(), zone)?,
             expr: a.expr,
             inputs: a.paths,
-            at: time("--at", &a.at)?,
             range,
             json: a.output == QueryOutput::Json,
-            compat: parse_compat(&a.prom_compat)?,
-            captured_at: time("--captured-at", &a.captured_at)?,
+            compat: a.prom_compat,
             zone,
-        })
-    }
-}
-
-/// Loads the cause table for `postmortem causes`.
-pub fn causes_only(path: Option<&Path>) -> Result<CauseTable> {
-    load_causes(path)
-}
-
-impl Config {
-    pub fn from_args(mode: Mode, a: AnalyzeArgs, wall_clock: Millis) -> Result<Config> {
-        let zone = Zone::parse(&a.tz).map_err(|e| anyhow::anyhow!("--tz: {e}"))?;
-        let (as_of, as_of_injected) = match &a.as_of {
-            Some(t) => (parse_time("--as-of", t, zone)?, true),
-            None => (wall_clock, false),
-        };
-        let since = match &a.since {
-            Some(s) => Some(as_of - parse_duration("--since", s)?),
-            None => None,
-        };
-        let until = a
-            .until
-            .as_deref()
-            .map(|t| parse_time("--until", t, zone))
-            .transpose()?;
-        if let (Some(s), Some(u)) = (since, until) {
-            if s > u {
-                bail!("--since {} reaches back to a time after --until: nothing can match; widen --since or move --until", a.since.as_deref().unwrap_or(""));
-            }
-        }
-        if !(a.threshold.is_finite() && a.threshold >= 0.0) {
-            bail!(
-                "--threshold {}: must be a non-negative number of errors per second, e.g. 0.1",
-                a.threshold
-            );
-        }
-        let positive = |flag: &str, text: &str| -> Result<Millis> {
-            let v = parse_duration(flag, text)?;
-            if v <= 0 {
-                bail!("{flag} {text:?}: must be longer than zero");
-            }
-            Ok(v)
-        };
-        let compat = parse_compat(&a.prom_compat)?;
-        let eval_interval = a
-            .eval_interval
-            .as_deref()
-            .map(|t| positive("--eval-interval", t))
-            .transpose()?;
-        let rules = load_rules(a.rules.as_deref())?;
-        let eval_offset = a
-            .eval_offset
-            .as_deref()
-            .map(|o| parse_duration("--eval-offset", o))
-            .transpose()?;
-        let alert = AlertSettings {
-            name: "HighGenerationErrorRate".into(),
-            threshold: a.threshold,
-            for_ms: parse_duration("--for", &a.for_)?,
-            window_ms: positive("--window", &a.window)?,
-            eval_interval_ms: eval_interval.unwrap_or(15_000),
-            eval_interval_override: eval_interval,
-            eval_offset_ms: eval_offset.unwrap_or(0),
-            eval_offset_explicit: eval_offset.is_some(),
-            scrape_interval_ms: positive("--scrape-interval", &a.scrape_interval)?,
-            rate_mode: match a.rate_mode {
-                RateModeArg::Prometheus => RateMode::Prometheus,
-                RateModeArg::Loki => RateMode::Loki,
-            },
-            compat,
-            dedup_window_ms: parse_duration("--dedup-window", &a.dedup_window)?,
-        };
-        let mut formats: Vec<Format> = a
-            .format
-            .iter()
-            .map(|f| match f {
-                FormatArg::Md => Format::Markdown,
-                FormatArg::Json => Format::Json,
-                FormatArg::Html => Format::Html,
-                FormatArg::Svg => Format::Svg,
-                FormatArg::Png => Format::Png,
-            })
-            .collect();
-        formats.sort();
-        formats.dedup();
-        let export = match &a.export {
-            None => None,
-            Some(p) => {
-                let ext = p
-                    .extension()
-                    .and_then(|e| e.to_str())
-                    .unwrap_or("")
-                    .to_ascii_lowercase();
-                let kind = match ext.as_str() {
-                    "parquet" => ExportKind::Parquet,
-                    "csv" => ExportKind::Csv,
-                    _ => bail!(
-                        "--export {}: name the file .parquet or .csv so the format is clear",
-                        p.display()
-                    ),
-                };
-                Some((p.clone(), kind))
-            }
-        };
-        if a.max_line_bytes < 1024 {
-            bail!(
-                "--max-line-bytes {}: must be at least 1024",
-                a.max_line_bytes
-            );
-        }
-        if a.threads == Some(0) {
-            bail!("--threads 0: give at least 1, or leave it out for one per core");
-        }
-        Ok(Config {
-            mode,
-            inputs: a.paths,
-            since,
-            until,
-            since_text: a.since,
-            as_of,
-            as_of_injected,
-            captured_at: a
-                .captured_at
-                .as_deref()
-                .map(|t| parse_time("--captured-at", t, zone))
-                .transpose()?,
-            zone,
-            alert,
-            rules_explicit: a.rules.is_some(),
-            rules: rules.0,
-            rules_from: rules.1,
-            causes: load_causes(a.causes.as_deref())?,
-            namespace: a.namespace,
-            deployment: a.deployment,
-            out: a.out,
-            formats,
-            export,
-            quiet: a.quiet,
-            threads: a.threads,
-            max_line_bytes: a.max_line_bytes,
-            spill_after: a.spill_after.max(1),
         })
     }
 }

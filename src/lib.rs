@@ -1,17 +1,23 @@
-//! postmortem: exported `kubectl logs` in, an incident report you can trust out.
+//! postmortem: exported `kubectl logs`, Prometheus dumps and Kubernetes objects in, an incident
+//! report you can trust out.
 //!
-//! The data flows one way, and the modules say so:
-//! `ingest` (read every input, streamed and parsed in parallel) -> `classify` (which cause
-//! produced each error) -> `detect` (when the alert threshold was breached, as Prometheus would
-//! have decided) -> `report` (Markdown, HTML, JSON, charts). `pipeline` wires them; `cli` and
-//! `config` turn flags into validated settings; `model` is the plain data they share.
+//! The data flows one way, and the modules say so: `ingest` (read every input, streamed and
+//! parsed in parallel) -> `classify` (which cause produced each error) -> `detect` (when each
+//! alert was pending, firing and resolved, as Prometheus would have decided) -> `correlate`
+//! (what the stages' results say together: the verdict, terminations and their causes,
+//! restarts, the timeline) -> `report` (the one place findings become words; Markdown, HTML,
+//! JSON, charts). `commands` wires them per subcommand; `cli` and `config` turn flags into
+//! validated settings; `model` is the plain data they share; `promql` evaluates PromQL;
+//! `messages` writes everything that goes to stderr. See ARCHITECTURE.md.
 
 pub mod classify;
 pub mod cli;
+pub mod commands;
 pub mod config;
+pub mod correlate;
 pub mod detect;
 pub mod ingest;
+pub mod messages;
 pub mod model;
-pub mod pipeline;
 pub mod promql;
 pub mod report;

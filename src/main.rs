@@ -1,6 +1,6 @@
-//! The `postmortem` binary: parse flags, validate them into a `Config`, run the pipeline,
-//! and map the outcome to an exit code (0 fine / not breached, 1 breached (`check`), 2 error).
-//! A closed pipe (`postmortem check ... | head`) is not an error.
+//! The `postmortem` binary: parse flags, validate them into settings, run the command, and map
+//! the outcome to an exit code (0 fine / not breached, 1 breached (`check`), 2 error). A
+//! closed pipe (`postmortem check ... | head`) is not an error.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -8,18 +8,17 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use postmortem::cli::{Cli, Command};
-use postmortem::config::{self, Config, Mode};
-use postmortem::pipeline;
+use postmortem::commands;
+use postmortem::config::{self, Config, Mode, QueryConfig};
+use postmortem::messages;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            if is_broken_pipe(&err) {
-                return ExitCode::SUCCESS;
-            }
-            let _ = writeln!(std::io::stderr(), "postmortem: error: {err:#}");
+            messages::error(&err);
             ExitCode::from(2)
         }
     }
@@ -29,26 +28,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let wall_clock = chrono::Utc::now().timestamp_millis();
     match cli.command {
         Command::Causes(args) => {
-            let table = config::causes_only(args.causes.as_deref())?;
-            let mut out = std::io::stdout().lock();
-            out.write_all(pipeline::describe_causes(&table, args.toml).as_bytes())?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Analyze(args) => {
-            let config = Config::from_args(Mode::Analyze, args, wall_clock)?;
-            pipeline::run(&config)?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Query(args) => {
-            let q = config::QueryConfig::from_args(args)?;
-            let text = pipeline::query(&q)?;
+            let table = config::load_causes(args.causes.as_deref())?;
+            let text = commands::causes::describe(&table, args.toml);
             std::io::stdout().lock().write_all(text.as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Analyze(args) => {
+            commands::analyze::run(&Config::from_args(Mode::Analyze, args, wall_clock)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Check(args) => {
-            let config = Config::from_args(Mode::Check, args, wall_clock)?;
-            let outcome = pipeline::run(&config)?;
+            let outcome =
+                commands::analyze::run(&Config::from_args(Mode::Check, args, wall_clock)?)?;
             Ok(ExitCode::from(if outcome.breached { 1 } else { 0 }))
+        }
+        Command::Query(args) => {
+            let text = commands::query::run(&QueryConfig::from_args(args)?)?;
+            std::io::stdout().lock().write_all(text.as_bytes())?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

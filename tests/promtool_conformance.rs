@@ -23,9 +23,9 @@ mod rng;
 use growth::Growth;
 use rng::SplitMix64;
 
-use postmortem::detect::engine::{
-    eval_grid, increase, rate, run_alert, Episode, ForSpec, PromCompat, Sample,
-};
+use postmortem::detect::alert::{eval_grid, run_alert, Episode, ForSpec};
+use postmortem::model::metrics::Sample;
+use postmortem::promql::{increase, rate, PromCompat};
 
 /// Scrape and evaluation interval.
 const STEP_MS: i64 = 15_000;

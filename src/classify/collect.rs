@@ -414,6 +414,8 @@ pub struct EventTable {
     pub first_ts: Option<Millis>,
     /// How many sorted runs went to disk because the records exceeded the memory budget.
     pub spilled_runs: usize,
+    /// Why the temporary directory could not take them (every record was kept in memory).
+    pub spill_error: Option<String>,
 }
 
 /// Receives every error record once, in time order (ties: input, then line), with duplicates
@@ -445,11 +447,6 @@ pub fn merge(
         .shared
         .into_inner()
         .unwrap_or_else(|e| e.into_inner());
-    if let Some(e) = &sh.spill_error {
-        eprintln!(
-            "postmortem: could not write to the temporary directory ({e}); kept every error record in memory instead (set TMPDIR to a writable place with room)"
-        );
-    }
     let mut table = EventTable {
         syms: sh.syms,
         examples: sh
@@ -458,6 +455,7 @@ pub fn merge(
             .map(|(sig, (_, example))| (sig, example))
             .collect(),
         spilled_runs: sh.spill.runs(),
+        spill_error: sh.spill_error.as_ref().map(ToString::to_string),
         ..EventTable::default()
     };
     let mut seen: BTreeMap<(Sym, Sym, Sym), Seen> = sh.seen.into_iter().collect();

@@ -209,17 +209,32 @@ impl CauseTable {
             .map_or("Errors matching no known cause", |c| c.title.as_str())
     }
 
-    /// Whether a record at `level` could be an error at all (cheap pre-filter for the hot path).
-    #[inline]
-    /// The id of the first cause whose `reasons` list this Kubernetes event or termination
-    /// reason.
-    pub fn cause_for_reason(&self, reason: &str) -> Option<String> {
+    /// The first cause whose `reasons` list this Kubernetes event or termination reason.
+    pub fn cause_for_reason(&self, reason: &str) -> Option<CauseIdx> {
         self.causes
             .iter()
-            .find(|c| c.reasons.iter().any(|r| r == reason))
-            .map(|c| c.id.clone())
+            .position(|c| c.reasons.iter().any(|r| r == reason))
+            .map(|i| i as CauseIdx)
     }
 
+    /// The cause with this id ([`UNCLASSIFIED`] for `unclassified`).
+    pub fn index(&self, id: &str) -> Option<CauseIdx> {
+        if id == UNCLASSIFIED_ID {
+            return Some(UNCLASSIFIED);
+        }
+        self.causes
+            .iter()
+            .position(|c| c.id == id)
+            .map(|i| i as CauseIdx)
+    }
+
+    /// The cause at this index (`None` for [`UNCLASSIFIED`]).
+    pub fn get(&self, idx: CauseIdx) -> Option<&Cause> {
+        self.causes.get(idx as usize)
+    }
+
+    /// Whether a record at `level` could be an error at all (cheap pre-filter for the hot path).
+    #[inline]
     pub fn may_count(&self, level: Level) -> bool {
         level >= self.min_level && level != Level::Unknown
             || level == Level::Unknown && self.counts_unknown()

@@ -1,22 +1,18 @@
 //! Ingest: every input the user names, read once, streamed in chunks, parsed in parallel, and
 //! pushed record by record into the consumer's sinks, with every line accounted for.
 //!
-//! One reader thread (`source.rs`) opens, decompresses and chunks; rayon workers parse chunks
-//! (`scan.rs`: `line.rs` for the kubectl layers, `json_log.rs` and `text.rs` for the content).
-//! Results are put back in input and chunk order, so the output never depends on timing.
+//! One reader thread (`source.rs`) opens, decompresses and chunks, and tells each input's
+//! format from its content (`sniff.rs`); rayon workers parse log chunks (`logs/`). Documents
+//! read whole are parsed on the reader thread: Kubernetes objects (`k8s/`), metric dumps
+//! (`prom/`), alert rules files (`rules.rs`). Results are put back in input and chunk order,
+//! so the output never depends on timing.
 
-pub mod chunker;
-pub mod describe;
-pub mod detect;
-pub mod hints;
-pub mod json_log;
 pub mod k8s;
-pub mod line;
+pub mod logs;
 pub mod prom;
-pub mod scan;
-pub mod sink;
+pub mod rules;
+pub mod sniff;
 pub mod source;
-pub mod text;
 
 use std::path::PathBuf;
 use std::sync::mpsc::sync_channel;
@@ -24,14 +20,14 @@ use std::sync::Arc;
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
-pub use sink::{Record, RecordSink, SinkFactory};
+pub use logs::sink::{Record, RecordSink, SinkFactory};
 pub use source::ReadSettings;
 
-use crate::detect::rules::RuleSet;
 use crate::model::cluster::ClusterObjects;
+use crate::model::rules::RuleSet;
 use crate::model::{FileQuality, InputKind, Millis, SkipReason};
-use chunker::BufferPool;
-use scan::{scan_chunk, ChunkStats};
+use logs::chunker::BufferPool;
+use logs::scan::{scan_chunk, ChunkStats};
 use source::{Document, Msg};
 
 /// One input's outcome: its accounting, the sinks of its chunks in order, and the Kubernetes
@@ -297,7 +293,7 @@ fn skip_reason(why: prom::SkipWhy) -> SkipReason {
 fn account_rules(
     q: &mut FileQuality,
     lines: u64,
-    parsed: Result<RuleSet, crate::detect::rules::RulesError>,
+    parsed: Result<RuleSet, rules::RulesError>,
 ) -> Option<RuleSet> {
     q.pod = None;
     q.container = None;

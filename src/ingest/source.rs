@@ -12,11 +12,11 @@ use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
 
-use super::chunker::{last_time, BufferPool, Chunk, Chunker};
-use super::detect::{self, Container};
-use super::hints::{self, PathHints};
-use super::line::starts_record;
-use super::scan::{line_time, FileCtx};
+use super::logs::chunker::{last_time, BufferPool, Chunk, Chunker};
+use super::logs::hints::{self, PathHints};
+use super::logs::line::starts_record;
+use super::logs::scan::{line_time, FileCtx};
+use super::sniff::{self, Container};
 use crate::model::time::Zone;
 use crate::model::{InputKind, Millis};
 
@@ -64,7 +64,7 @@ pub enum Msg {
 pub enum Document {
     Cluster(Result<super::k8s::Parsed, super::k8s::DocError>),
     Metrics(Result<super::prom::Dump, super::prom::DumpError>),
-    Rules(Result<crate::detect::rules::RuleSet, crate::detect::rules::RulesError>),
+    Rules(Result<crate::model::rules::RuleSet, super::rules::RulesError>),
 }
 
 /// Settings the reader applies to every input.
@@ -159,7 +159,7 @@ struct Reader<'a> {
 struct Hangup;
 
 /// Reads up to `n` bytes, keeping what was read before an error.
-fn sniff(reader: &mut dyn Read, n: usize) -> (Vec<u8>, Option<io::Error>) {
+fn read_head(reader: &mut dyn Read, n: usize) -> (Vec<u8>, Option<io::Error>) {
     let mut head = Vec::with_capacity(n);
     let mut limited = reader.take(n as u64);
     match limited.read_to_end(&mut head) {
@@ -274,8 +274,8 @@ impl Reader<'_> {
         hints: PathHints,
         compressed: bool,
     ) -> Result<(), Hangup> {
-        let (head, err) = sniff(reader, SNIFF_BYTES);
-        match detect::container(&head) {
+        let (head, err) = read_head(reader, SNIFF_BYTES);
+        match sniff::container(&head) {
             Container::Gzip => {
                 let joined = rejoin(head, &err, Box::new(reader));
                 let mut gz: Box<dyn Read> = Box::new(MultiGzDecoder::new(joined));
@@ -286,7 +286,7 @@ impl Reader<'_> {
                 self.tar(joined, name, compressed)
             }
             Container::Plain => {
-                let kind = detect::content(&head);
+                let kind = sniff::content(&head);
                 let joined = rejoin(head, &err, Box::new(reader));
                 self.text(joined, name, hints, kind, err, compressed)
             }
@@ -403,11 +403,11 @@ impl Reader<'_> {
                 },
             }),
             InputKind::AlertRules => Document::Rules(match too_big {
-                Some(m) => Err(crate::detect::rules::RulesError {
+                Some(m) => Err(super::rules::RulesError {
                     message: m,
                     line: None,
                 }),
-                None => crate::detect::rules::parse(&text),
+                None => super::rules::parse(&text),
             }),
             _ => Document::Cluster(match too_big {
                 Some(m) => Err(super::k8s::DocError {
@@ -418,8 +418,8 @@ impl Reader<'_> {
                 None if super::k8s::is_event_table(&text) => {
                     super::k8s::parse_event_table(&text, captured)
                 }
-                None if super::describe::is_describe(&text) => {
-                    Ok(super::describe::parse_describe(&text, captured))
+                None if super::k8s::describe::is_describe(&text) => {
+                    Ok(super::k8s::describe::parse_describe(&text, captured))
                 }
                 None => super::k8s::parse(&text),
             }),

@@ -44,8 +44,6 @@ pub struct ClusterEvent {
     pub message: String,
     /// The component that reported it (`kubelet`, `default-scheduler`, ...).
     pub source: String,
-    /// The cause in the cause table its reason maps to, if any.
-    pub cause: Option<String>,
 }
 
 /// A container's state (`state` or `lastState` in a pod's status).
@@ -120,8 +118,6 @@ pub struct Termination {
     pub exit_code: i64,
     pub started_at: Option<Millis>,
     pub finished_at: Option<Millis>,
-    /// The cause its reason maps to (`OOMKilled` -> `memory_exhaustion`).
-    pub cause: Option<String>,
 }
 
 /// Everything read from the Kubernetes objects of one run.
@@ -170,7 +166,7 @@ impl ClusterObjects {
     }
 
     /// Every container termination the pods record (current state first, then last state).
-    pub fn terminations(&self, cause_of: impl Fn(&str) -> Option<String>) -> Vec<Termination> {
+    pub fn terminations(&self) -> Vec<Termination> {
         let mut out = Vec::new();
         for pod in &self.pods {
             for c in &pod.containers {
@@ -191,7 +187,6 @@ impl ClusterObjects {
                             exit_code: *exit_code,
                             started_at: *started_at,
                             finished_at: *finished_at,
-                            cause: cause_of(reason),
                         });
                     }
                 }

@@ -3,14 +3,10 @@
 //! labels, and how finely each was sampled. Plain data shared by ingest (which fills it), the
 //! PromQL evaluator and the alert rules (which read it). Nothing here does I/O.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
+use super::labels::Labels;
 use super::Millis;
-
-/// A series' labels, `__name__` included, sorted by name.
-pub type Labels = BTreeMap<String, String>;
 
 /// The bit pattern Prometheus writes for a staleness marker (a NaN that is not the ordinary
 /// NaN): the series ended here.

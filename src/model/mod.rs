@@ -4,9 +4,11 @@
 pub mod alert;
 pub mod cluster;
 pub mod event;
+pub mod labels;
 pub mod level;
 pub mod metrics;
 pub mod quality;
+pub mod rules;
 pub mod time;
 
 pub use alert::{AlertInstance, AlertSource, AlertState};

@@ -1,7 +1,15 @@
-//! Time as the pipeline carries it: milliseconds since the Unix epoch, UTC. Also the
-//! hand-written parser for the timestamps found at the start of log lines (the kubelet's
-//! `2026-11-20T09:41:02.123456789Z`, trimmed fractions, `+02:00` offsets, `2026-11-20 09:41:02,123`),
-//! which runs once per input line and so avoids chrono's general-purpose parser.
+//! Time as the pipeline carries it: milliseconds since the Unix epoch, UTC, and every way a
+//! time or a duration is read or written. It owns:
+//! - the hand-written parser for the timestamps found at the start of log lines (the kubelet's
+//!   `2026-11-20T09:41:02.123456789Z`, trimmed fractions, `+02:00` offsets,
+//!   `2026-11-20 09:41:02,123`), which runs once per input line and so avoids chrono's
+//!   general-purpose parser; times on the command line go through it too ([`parse_time_in`]);
+//! - durations: Prometheus' syntax ([`parse_prom_duration`], also with plain seconds), the
+//!   command line's ([`parse_flag_duration`]) and the one way they are written
+//!   ([`format_duration`]);
+//! - the zone applied to times written without one ([`Zone`]);
+//! - the ways times are written: RFC 3339 with milliseconds ([`format_rfc3339`], what
+//!   `report.json` carries) and without a zero fraction ([`format_short`], for sentences).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -192,14 +200,6 @@ pub fn serialize_opt_rfc3339<S: serde::Serializer>(
     }
 }
 
-/// `HH:MM:SS` of the UTC time, for tables and chart axes.
-pub fn format_clock(ms: Millis) -> String {
-    match DateTime::<Utc>::from_timestamp_millis(ms) {
-        Some(t) => t.format("%H:%M:%S").to_string(),
-        None => String::from("??:??:??"),
-    }
-}
-
 /// A duration as Prometheus writes it: `5m`, `1h30m`, `15s`, `250ms`.
 pub fn format_duration(ms: Millis) -> String {
     if ms == 0 {
@@ -225,6 +225,83 @@ pub fn format_duration(ms: Millis) -> String {
         out.push_str(&format!("{rest}ms"));
     }
     out
+}
+
+/// Parses an RFC 3339 time (`2026-11-20T10:30:00Z`, `2026-11-20T11:30:00+01:00`); one
+/// without a zone (`2026-11-20 10:30:00`) is read in `zone`. `None` unless the whole text is a
+/// time.
+pub fn parse_time_in(text: &str, zone: Zone) -> Option<Millis> {
+    let t = text.trim();
+    let p = parse_timestamp_prefix(t.as_bytes()).filter(|p| p.len == t.len())?;
+    Some(if p.has_zone {
+        p.millis
+    } else {
+        zone.local_to_utc(p.millis)
+    })
+}
+
+/// Prometheus' duration units, largest first, in milliseconds.
+const PROM_UNITS: [(&str, Millis); 7] = [
+    ("y", 365 * 86_400_000),
+    ("w", 7 * 86_400_000),
+    ("d", 86_400_000),
+    ("h", 3_600_000),
+    ("m", 60_000),
+    ("s", 1_000),
+    ("ms", 1),
+];
+
+/// A duration in Prometheus' syntax, as its `model.ParseDuration` reads rule files: `0`, or
+/// `<integer><unit>` parts with the units `y w d h m s ms`, largest first and each at most
+/// once (`1h30m`, `10s53ms`, `1y`: 365 days). `None` for anything else, or on overflow.
+pub fn parse_prom_duration(s: &str) -> Option<Millis> {
+    let s = s.trim();
+    if s == "0" {
+        return Some(0);
+    }
+    let mut rest = s;
+    let mut total: Millis = 0;
+    let mut next_unit = 0;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let n: Millis = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let letters = rest
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(rest.len());
+        let unit = &rest[..letters];
+        let rank = PROM_UNITS[next_unit..]
+            .iter()
+            .position(|(u, _)| *u == unit)?
+            + next_unit;
+        next_unit = rank + 1;
+        total = total.checked_add(n.checked_mul(PROM_UNITS[rank].1)?)?;
+        rest = &rest[letters..];
+    }
+    (!s.is_empty()).then_some(total)
+}
+
+/// A Prometheus duration ([`parse_prom_duration`]) or a plain, non-negative number of
+/// seconds (`90`, `1.5`), as the HTTP API's `step` and Prometheus' PromQL test scripts take
+/// them.
+pub fn parse_prom_duration_or_seconds(s: &str) -> Option<Millis> {
+    let s = s.trim();
+    if let Ok(secs) = s.parse::<f64>() {
+        let ms = (secs * 1000.0).round();
+        return (ms.is_finite() && (0.0..9.0e15).contains(&ms)).then_some(ms as Millis);
+    }
+    parse_prom_duration(s)
+}
+
+/// A duration as users write it on the command line: `5m`, `90s`, `2h`, `1d`, `250ms`,
+/// `1h30m`, `1h 30m` (humantime's syntax). The error says how to write one.
+pub fn parse_flag_duration(text: &str) -> Result<Millis, String> {
+    humantime::parse_duration(text.trim())
+        .ok()
+        .and_then(|d| Millis::try_from(d.as_millis()).ok())
+        .ok_or_else(|| "not a duration; write it like 5m, 90s, 2h or 1d".to_owned())
 }
 
 #[cfg(test)]
@@ -298,6 +375,41 @@ mod tests {
         assert_eq!(format_duration(300_000), "5m");
         assert_eq!(format_duration(5_400_000), "1h30m");
         assert_eq!(format_duration(250), "250ms");
+        assert_eq!(format_duration(0), "0s");
+    }
+
+    #[test]
+    fn prometheus_durations() {
+        assert_eq!(parse_prom_duration("1h30m"), Some(5_400_000));
+        assert_eq!(parse_prom_duration("10s53ms"), Some(10_053));
+        assert_eq!(parse_prom_duration("15m1s"), Some(901_000));
+        assert_eq!(parse_prom_duration("500ms"), Some(500));
+        assert_eq!(parse_prom_duration("1y"), Some(365 * 86_400_000));
+        assert_eq!(parse_prom_duration("0"), Some(0));
+        for bad in ["", "5 m", "m", "5x", "1s1h", "5m5m", "-5m", "1.5s"] {
+            assert_eq!(parse_prom_duration(bad), None, "{bad:?}");
+        }
+        assert_eq!(parse_prom_duration_or_seconds("90"), Some(90_000));
+        assert_eq!(parse_prom_duration_or_seconds("1.5"), Some(1_500));
+        assert_eq!(parse_prom_duration_or_seconds("15m"), Some(900_000));
+        assert_eq!(parse_prom_duration_or_seconds("-5"), None);
+        assert_eq!(parse_flag_duration("1h 30m"), Ok(5_400_000));
+        assert_eq!(parse_flag_duration("250ms"), Ok(250));
+        assert!(parse_flag_duration("five").is_err());
+    }
+
+    #[test]
+    fn times_in_a_zone() {
+        let berlin = Zone::parse("Europe/Berlin").unwrap();
+        assert_eq!(
+            parse_time_in("2026-11-20T10:30:00Z", berlin),
+            Some(ms("2026-11-20T10:30:00Z"))
+        );
+        assert_eq!(
+            parse_time_in(" 2026-11-20 10:30:00 ", berlin),
+            Some(ms("2026-11-20T09:30:00Z"))
+        );
+        assert_eq!(parse_time_in("2026-11-20T10:30:00Z trailing", berlin), None);
     }
 }
 

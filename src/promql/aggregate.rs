@@ -13,7 +13,7 @@ use promql_parser::parser::{AggregateExpr, LabelModifier};
 use super::eval::{dedup, Ctx, Ser, Val};
 use super::functions::{kahan_inc_v3, quantile};
 use super::{EvalError, PromCompat};
-use crate::model::metrics::Labels;
+use crate::model::labels::Labels;
 
 #[derive(Clone, Copy, Default)]
 struct Acc {

@@ -16,7 +16,7 @@ use promql_parser::parser::{BinModifier, BinaryExpr, LabelModifier, VectorMatchC
 
 use super::eval::{dedup, Ctx, Ser, Val};
 use super::EvalError;
-use crate::model::metrics::Labels;
+use crate::model::labels::{self, Labels};
 
 /// Evaluates a binary expression.
 pub(crate) fn binary(ctx: &Ctx, b: &BinaryExpr) -> Result<Val, EvalError> {
@@ -205,12 +205,6 @@ fn signature(labels: &Labels, on: bool, names: &[String]) -> String {
     sig
 }
 
-/// Labels as Prometheus prints them in errors: `{a="1", b="2"}`.
-fn show(labels: &Labels) -> String {
-    let parts: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-    format!("{{{}}}", parts.join(", "))
-}
-
 fn matched_labels(labels: &Labels, on: bool, names: &[String]) -> Labels {
     labels
         .iter()
@@ -272,9 +266,9 @@ fn vector_vector(
                 let side = if one_to_many { "left" } else { "right" };
                 return Err(EvalError::Matching(format!(
                     "found duplicate series for the match group {} on the {side} hand-side of the operation: [{}, {}];many-to-many matching not allowed: matching labels must be unique on one side",
-                    show(&matched_labels(&one[w[1].1].labels, on, names)),
-                    show(&one[w[1].1].labels),
-                    show(&one[w[0].1].labels),
+                    labels::braced(&matched_labels(&one[w[1].1].labels, on, names)),
+                    labels::braced(&one[w[1].1].labels),
+                    labels::braced(&one[w[0].1].labels),
                 )));
             }
         }

@@ -15,8 +15,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use promql_parser::parser::{AtModifier, Expr as Ast, MatrixSelector, Offset, VectorSelector};
 
 use super::{aggregate, binary, functions, EvalError, PromCompat, Storage};
-use crate::detect::engine;
-use crate::model::metrics::{is_stale, Labels, MetricSeries, Resolution, Sample};
+use crate::model::labels::Labels;
+use crate::model::metrics::{is_stale, MetricSeries, Resolution, Sample};
 
 /// Values of one series at some steps: `(step index, value)`, ascending by step.
 pub(crate) type Pts = Vec<(u32, f64)>;
@@ -545,8 +545,8 @@ pub(crate) fn counter_rate(
     per_second: bool,
 ) -> Option<f64> {
     if per_second {
-        engine::rate(w, t, range, compat)
+        super::rate(w, t, range, compat)
     } else {
-        engine::increase(w, t, range, compat)
+        super::increase(w, t, range, compat)
     }
 }

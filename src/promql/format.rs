@@ -6,7 +6,8 @@
 use serde_json::{json, Map, Number};
 
 use super::Value;
-use crate::model::metrics::{Labels, MetricSeries};
+use crate::model::labels::{self, Labels};
+use crate::model::metrics::MetricSeries;
 
 /// A float as Go's `strconv.FormatFloat(v, 'f', -1, 64)`: shortest round-trip digits, no
 /// exponent, `NaN`, `+Inf`, `-Inf`.
@@ -28,46 +29,6 @@ fn seconds(t_ms: i64) -> String {
     go_float(t_ms as f64 / 1000.0)
 }
 
-/// A label value quoted like Go's `%q`.
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Labels as `model.Metric.String()`: `name{a="1", b="2"}`, `name`, or `{}`.
-pub fn format_labels(labels: &Labels) -> String {
-    let name = labels.get("__name__");
-    let rest: Vec<String> = labels
-        .iter()
-        .filter(|(k, _)| k.as_str() != "__name__")
-        .map(|(k, v)| format!("{k}={}", go_quote(v)))
-        .collect();
-    match (name, rest.is_empty()) {
-        (Some(n), true) => n.clone(),
-        (None, true) => "{}".into(),
-        (n, false) => format!("{}{{{}}}", n.map_or("", String::as_str), rest.join(", ")),
-    }
-}
-
 /// The text `promtool query` prints for `v`, evaluated at `t_ms` (the time printed for
 /// instant vectors, scalars and strings; a range vector's samples carry their own).
 pub fn format_promtool(v: &Value, t_ms: i64) -> String {
@@ -79,7 +40,7 @@ pub fn format_promtool(v: &Value, t_ms: i64) -> String {
             .map(|(l, x)| {
                 format!(
                     "{} => {} @[{}]",
-                    format_labels(l),
+                    labels::metric(l),
                     go_float(*x),
                     seconds(t_ms)
                 )
@@ -103,7 +64,7 @@ fn format_matrix(m: &[MetricSeries]) -> String {
                 .iter()
                 .map(|p| format!("{} @[{}]", go_float(p.v), seconds(p.t_ms)))
                 .collect();
-            format!("{} =>\n{}", format_labels(&s.labels), vals.join("\n"))
+            format!("{} =>\n{}", labels::metric(&s.labels), vals.join("\n"))
         })
         .collect::<Vec<_>>()
         .join("\n")

@@ -16,7 +16,8 @@ use promql_parser::parser::{Call, Expr as Ast};
 use super::eval::{counter_rate, dedup, drop_name, duration_ms, Ctx, Post, Ser, Val};
 use super::parse::{unparen, RANGE_FUNCTIONS};
 use super::{EvalError, PromCompat};
-use crate::model::metrics::{Labels, Sample};
+use crate::model::labels::Labels;
+use crate::model::metrics::Sample;
 
 /// Evaluates a function call.
 pub(crate) fn call(ctx: &Ctx, c: &Call) -> Result<Val, EvalError> {

@@ -6,13 +6,14 @@
 //! (instant and range evaluation), [`Expr`] / [`parse`] (a parsed expression checked against
 //! the supported subset), [`Value`] (a query result) and the errors. The work is split into:
 //! - `parse`: parsing and the subset check (unsupported constructs are named);
+//! - `rate`: `rate()` and `increase()` exactly as Prometheus computes them, and LogQL's rate;
 //! - `eval`: the evaluator core (selectors, offsets, `@`, lookback and staleness, the
 //!   step-vectorised evaluation of every node);
 //! - `functions`: the functions (`rate`, `*_over_time`, `histogram_quantile`, ...);
 //! - `aggregate`: `sum/avg/min/max/count/...` with `by`/`without`;
 //! - `binary`: arithmetic, comparison and set operators with vector matching;
 //! - `format`: `promtool query`-style text and Prometheus HTTP API JSON;
-//! - `units`: durations and timestamps as users write them;
+//! - [`template`]: alert annotations expanded as Prometheus does, with Go's number formatting;
 //! - [`testscript`]: Prometheus' PromQL test-script runner (conformance).
 
 mod aggregate;
@@ -21,23 +22,22 @@ mod eval;
 mod format;
 mod functions;
 mod parse;
+mod rate;
+pub mod template;
 #[cfg(test)]
 mod tests;
 pub mod testscript;
-mod units;
 
 use std::collections::HashMap;
 
 use thiserror::Error;
 
-pub use crate::detect::engine::PromCompat;
-use crate::model::metrics::{is_stale, Labels, MetricSeries, Resolution, Sample};
+use crate::model::labels::Labels;
+use crate::model::metrics::{is_stale, MetricSeries, Resolution, Sample};
 
-pub use format::{
-    format_labels, format_promtool, format_promtool_range, range_to_api_json, to_api_json,
-};
+pub use format::{format_promtool, format_promtool_range, range_to_api_json, to_api_json};
 pub use parse::{parse, Expr};
-pub use units::{parse_duration_ms, parse_time_ms};
+pub use rate::{increase, loki_rate, loki_rate_of_count, rate, PromCompat};
 
 /// Prometheus' default lookback delta (`--query.lookback-delta`): 5 minutes.
 pub const DEFAULT_LOOKBACK_MS: i64 = 300_000;

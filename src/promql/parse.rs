@@ -145,7 +145,7 @@ impl Expr {
     }
 
     /// Whether any of the expression's selectors selects a series with these labels.
-    pub fn selects(&self, labels: &crate::model::metrics::Labels) -> bool {
+    pub fn selects(&self, labels: &crate::model::labels::Labels) -> bool {
         self.selectors()
             .iter()
             .any(|vs| super::eval::selector_matches(vs, labels))

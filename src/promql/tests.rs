@@ -77,7 +77,7 @@ fn rate_windows_follow_the_alert_engine() {
     let t = 600_000;
     for compat in [PromCompat::V2, PromCompat::V3] {
         let got = eval(&st, compat, "rate(c[5m])", t);
-        let want = crate::detect::engine::rate(&st.series()[0].samples, t, 300_000, compat);
+        let want = crate::promql::rate(&st.series()[0].samples, t, 300_000, compat);
         assert_eq!(got, vec![(labels(&[("a", "1")]), want.unwrap())]);
         // The threshold keeps the left-hand value and drops the name already dropped by rate.
         let alert = eval(&st, compat, "rate(c[5m]) > 0.09", t);

@@ -20,10 +20,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::eval::selector_matches;
-use super::format::{format_labels, go_float};
-use super::units::parse_duration_ms;
+use super::format::go_float;
 use super::{parse, Engine, PromCompat, PromqlError, Storage, Value};
-use crate::model::metrics::{stale_nan, Labels, MetricSeries, Resolution, Sample};
+use crate::model::labels::{self, Labels};
+use crate::model::metrics::{stale_nan, MetricSeries, Resolution, Sample};
+use crate::model::time::parse_prom_duration_or_seconds;
 
 /// What became of one case.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -401,8 +402,13 @@ pub fn run(script: &str, compat: PromCompat) -> ScriptReport {
     report
 }
 
+/// A duration or time offset as the scripts write them (`5m`, `1h30m`, or seconds).
+fn duration(s: &str) -> Result<i64, String> {
+    parse_prom_duration_or_seconds(s).ok_or_else(|| format!("invalid duration {s:?}"))
+}
+
 fn load(data: &mut Data, interval: &str, block: &[(usize, &str)], report: &mut ScriptReport) {
-    let interval = match parse_duration_ms(interval) {
+    let interval = match duration(interval) {
         Ok(d) => d,
         Err(e) => {
             report
@@ -485,7 +491,7 @@ fn parse_eval_head(rest: &str) -> Result<(Mode, &str), String> {
         }
         Some((parts, r.to_string()))
     };
-    let time = |s: &str| parse_duration_ms(s);
+    let time = duration;
     if let Some(r) = rest.strip_prefix("instant") {
         let (w, _) = words(r, 2).ok_or("expected `instant at <time> <expr>`")?;
         if w[0] != "at" {
@@ -575,7 +581,7 @@ fn outcome(
         if let Some(h) = data.histograms.iter().find(|l| selector_matches(vs, l)) {
             return Outcome::Unsupported(format!(
                 "native histogram samples (series {})",
-                format_labels(h)
+                labels::metric(h)
             ));
         }
     }
@@ -660,26 +666,26 @@ fn compare_instant(v: &Value, exp: &Expectation, ordered: bool) -> Result<(), St
                 let Some(k) = exp.series.iter().position(|(l, _)| l == labels) else {
                     return Err(format!(
                         "unexpected metric {} in result",
-                        format_labels(labels)
+                        labels::metric(labels)
                     ));
                 };
                 if ordered && k != pos {
                     return Err(format!(
                         "expected metric {} at position {} but was at {}",
-                        format_labels(labels),
+                        labels::metric(labels),
                         k + 1,
                         pos + 1
                     ));
                 }
                 let want = match exp.series[k].1.first() {
                     Some(Point::Value(w)) => *w,
-                    _ => return Err(format!("no expected value for {}", format_labels(labels))),
+                    _ => return Err(format!("no expected value for {}", labels::metric(labels))),
                 };
                 if !almost_equal(want, *x) {
                     return Err(format!(
                         "expected {} for {} but got {}",
                         go_float(want),
-                        format_labels(labels),
+                        labels::metric(labels),
                         go_float(*x)
                     ));
                 }
@@ -688,7 +694,7 @@ fn compare_instant(v: &Value, exp: &Expectation, ordered: bool) -> Result<(), St
             if let Some(k) = seen.iter().position(|s| !s) {
                 return Err(format!(
                     "expected metric {} not found",
-                    format_labels(&exp.series[k].0)
+                    labels::metric(&exp.series[k].0)
                 ));
             }
             Ok(())
@@ -716,7 +722,7 @@ fn compare_matrix(
         let Some(k) = exp.series.iter().position(|(l, _)| *l == s.labels) else {
             return Err(format!(
                 "unexpected series {} in result",
-                format_labels(&s.labels)
+                labels::metric(&s.labels)
             ));
         };
         seen[k] = true;
@@ -744,7 +750,7 @@ fn compare_matrix(
             };
             return Err(format!(
                 "series {}: expected [{}] but got [{}]",
-                format_labels(&s.labels),
+                labels::metric(&s.labels),
                 show(&want),
                 show(&got)
             ));
@@ -755,7 +761,7 @@ fn compare_matrix(
         if any_value {
             return Err(format!(
                 "expected series {} not found",
-                format_labels(&exp.series[k].0)
+                labels::metric(&exp.series[k].0)
             ));
         }
     }

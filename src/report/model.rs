@@ -1,11 +1,13 @@
 //! The report as data: the document `report.json` serialises verbatim and every other format
-//! renders. Times are RFC 3339 UTC strings, rates are rounded to 6 decimals, maps are sorted, so
-//! the same inputs and settings always give the same bytes.
+//! renders (nothing else: chart specs travel beside it, in `render::Document`). Times are
+//! RFC 3339 UTC strings, rates are rounded to 6 decimals, maps are sorted, so the same inputs
+//! and settings always give the same bytes.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::correlate::verdict::Outcome;
 use crate::model::{AlertSource, FileQuality, SkipReason};
 
 /// Bumped when a field changes meaning or disappears (adding fields keeps the version).
@@ -33,12 +35,6 @@ pub struct Report {
     pub inputs: Inputs,
     /// Chart files written next to the report (relative paths), by chart.
     pub charts: BTreeMap<String, Vec<String>>,
-    /// What the rate chart marks on its time axis (not serialized: the timeline says it).
-    #[serde(skip)]
-    pub chart_marks: Vec<super::charts::Mark>,
-    /// Container terminations by pod, for the memory charts.
-    #[serde(skip)]
-    pub pod_terminations: Vec<(String, crate::model::Millis)>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -106,6 +102,19 @@ pub struct Verdict {
     pub incident_start: Option<String>,
     pub error_records: u64,
     pub error_events: u64,
+}
+
+impl Verdict {
+    /// What happened to the alert (the one place the two flags are read together).
+    pub fn outcome(&self) -> Outcome {
+        if self.breached {
+            Outcome::Breached
+        } else if self.total_only {
+            Outcome::TotalOnly
+        } else {
+            Outcome::NotBreached
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -379,12 +379,12 @@ fn write_lines(path: &Path, lines: &[String]) -> std::io::Result<()> {
     std::fs::write(path, s)
 }
 
-pub fn generate(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let mut truth = Truth::default();
-    let mut files: BTreeMap<String, u64> = BTreeMap::new();
+/// The files written, with their line counts.
+type Files = BTreeMap<String, u64>;
 
-    // Pod A, first container (exported with --previous --timestamps).
+/// Pod A's first container, exported with `--previous --timestamps`: the bursts, then Node's
+/// heap-exhaustion report as it crashes.
+fn pod_a_previous(dir: &Path, truth: &mut Truth, files: &mut Files) -> std::io::Result<()> {
     let mut a = Pod {
         lines: Vec::new(),
         rng: Rng(11),
@@ -418,7 +418,12 @@ pub fn generate(dir: &Path) -> std::io::Result<()> {
     files.insert(format!("{A}.previous.log"), prev_lines.len() as u64);
     write_lines(&dir.join(format!("{A}.previous.log")), &prev_lines)?;
 
-    // Pod A, second container (exported with --timestamps), starting with Nest's text lines.
+    Ok(())
+}
+
+/// Pod A's second container, exported with `--timestamps`, starting with Nest's text lines;
+/// returns its lines for the overlapping export.
+fn pod_a_current(dir: &Path, truth: &mut Truth, files: &mut Files) -> std::io::Result<Vec<Out>> {
     let mut a2 = Pod {
         lines: Vec::new(),
         rng: Rng(12),
@@ -476,19 +481,11 @@ pub fn generate(dir: &Path) -> std::io::Result<()> {
     files.insert(format!("{A}.log"), cur_lines.len() as u64);
     write_lines(&dir.join(format!("{A}.log")), &cur_lines)?;
 
-    // An overlapping export taken at 10:30 with --since=15m: A's last 15 minutes again.
-    let overlap: Vec<String> = a_cur
-        .iter()
-        .filter(|l| l.ms >= END - 15 * MIN)
-        .map(|l| format!("[pod/{A}/backend] {} {}", kubelet(l.ms, l.ns), l.text))
-        .collect();
-    files.insert(
-        "deployment-mcp-backend-prefix.log".into(),
-        overlap.len() as u64,
-    );
-    write_lines(&dir.join("deployment-mcp-backend-prefix.log"), &overlap)?;
+    Ok(a_cur)
+}
 
-    // Pod B: --timestamps --prefix, gzipped; its --previous export has nothing.
+/// Pod B: `--timestamps --prefix`, gzipped; its `--previous` export has nothing.
+fn pod_b(dir: &Path, truth: &mut Truth, files: &mut Files) -> std::io::Result<()> {
     let mut b = Pod {
         lines: Vec::new(),
         rng: Rng(21),
@@ -513,7 +510,11 @@ pub fn generate(dir: &Path) -> std::io::Result<()> {
     files.insert(format!("{B}.previous.log"), 1);
     write_lines(&dir.join(format!("{B}.previous.log")), &[not_found])?;
 
-    // Pod C: started by the scale-up at 10:05; plain kubectl logs (the JSON has its own time).
+    Ok(())
+}
+
+/// Pod C: started by the scale-up at 10:05; plain kubectl logs (the JSON has its own time).
+fn pod_c(dir: &Path, truth: &mut Truth, files: &mut Files) -> std::io::Result<()> {
     let mut c = Pod {
         lines: Vec::new(),
         rng: Rng(31),
@@ -545,6 +546,60 @@ pub fn generate(dir: &Path) -> std::io::Result<()> {
     files.insert(format!("{C}_backend.log"), text.len() as u64);
     write_lines(&dir.join(format!("{C}_backend.log")), &text)?;
 
+    Ok(())
+}
+
+/// `incident-truth.json` (what the generator wrote, for `tests/incident_truth.rs`) and
+/// `incident.md` beside the bundle.
+fn write_truth(dir: &Path, truth: &Truth, files: Files, overlap: usize) -> std::io::Result<()> {
+    let rows: Vec<serde_json::Value> = truth
+        .records
+        .iter()
+        .map(|((cause, pod), r)| json!({"cause": cause, "pod": pod, "records": r, "events": truth.events.get(&(cause.clone(), pod.clone())).copied().unwrap_or(0)}))
+        .collect();
+    let doc = json!({
+        "namespace": NS,
+        "deployment": "mcp-backend",
+        "window": {"start": iso(T0), "end": iso(END)},
+        "bursts": {
+            "anthropic_api_error": {"pods": [A, B], "start": iso(T0 + 40 * MIN), "end": iso(T0 + 56 * MIN), "per_pod_rate": 0.15},
+            "database_error": {"pods": [A, B], "start": iso(T0 + 50 * MIN), "end": iso(T0 + 62 * MIN), "per_pod_rate": 0.06},
+            "memory_exhaustion": {"pods": [A], "at": iso(CRASH)},
+            "github_api_error": {"pods": [B, C], "start": iso(T0 + 60 * MIN), "end": iso(T0 + 80 * MIN), "per_pod_rate": 0.02}
+        },
+        "files": files,
+        "overlap_duplicate_lines": overlap,
+        "errors": rows,
+    });
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    std::fs::write(
+        parent.join("incident-truth.json"),
+        serde_json::to_string_pretty(&doc)? + "\n",
+    )?;
+    std::fs::write(parent.join("incident.md"), README)?;
+    Ok(())
+}
+
+pub fn generate(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut truth = Truth::default();
+    let mut files = Files::new();
+    pod_a_previous(dir, &mut truth, &mut files)?;
+    let a_cur = pod_a_current(dir, &mut truth, &mut files)?;
+    // An overlapping export taken at 10:30 with --since=15m: A's last 15 minutes again.
+    let overlap: Vec<String> = a_cur
+        .iter()
+        .filter(|l| l.ms >= END - 15 * MIN)
+        .map(|l| format!("[pod/{A}/backend] {} {}", kubelet(l.ms, l.ns), l.text))
+        .collect();
+    files.insert(
+        "deployment-mcp-backend-prefix.log".into(),
+        overlap.len() as u64,
+    );
+    write_lines(&dir.join("deployment-mcp-backend-prefix.log"), &overlap)?;
+
+    pod_b(dir, &mut truth, &mut files)?;
+    pod_c(dir, &mut truth, &mut files)?;
     let (events_lines, pods_lines) = cluster(&dir.join("cluster"))?;
     files.insert("cluster/events.json".into(), events_lines);
     files.insert("cluster/pods.json".into(), pods_lines);
@@ -572,32 +627,7 @@ pub fn generate(dir: &Path) -> std::io::Result<()> {
     ];
     files.extend(metrics::generate(dir, &targets, &truth.at, T0, END)?);
 
-    let rows: Vec<serde_json::Value> = truth
-        .records
-        .iter()
-        .map(|((cause, pod), r)| json!({"cause": cause, "pod": pod, "records": r, "events": truth.events.get(&(cause.clone(), pod.clone())).copied().unwrap_or(0)}))
-        .collect();
-    let doc = json!({
-        "namespace": NS,
-        "deployment": "mcp-backend",
-        "window": {"start": iso(T0), "end": iso(END)},
-        "bursts": {
-            "anthropic_api_error": {"pods": [A, B], "start": iso(T0 + 40 * MIN), "end": iso(T0 + 56 * MIN), "per_pod_rate": 0.15},
-            "database_error": {"pods": [A, B], "start": iso(T0 + 50 * MIN), "end": iso(T0 + 62 * MIN), "per_pod_rate": 0.06},
-            "memory_exhaustion": {"pods": [A], "at": iso(CRASH)},
-            "github_api_error": {"pods": [B, C], "start": iso(T0 + 60 * MIN), "end": iso(T0 + 80 * MIN), "per_pod_rate": 0.02}
-        },
-        "files": files,
-        "overlap_duplicate_lines": overlap.len(),
-        "errors": rows,
-    });
-    let parent = dir.parent().unwrap_or(Path::new("."));
-    std::fs::write(
-        parent.join("incident-truth.json"),
-        serde_json::to_string_pretty(&doc)? + "\n",
-    )?;
-    std::fs::write(parent.join("incident.md"), README)?;
-    Ok(())
+    write_truth(dir, &truth, files, overlap.len())
 }
 
 /// kubectl's timestamps: whole seconds (events' `eventTime` and the series' times are

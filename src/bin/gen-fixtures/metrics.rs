@@ -67,23 +67,17 @@ fn value(v: f64) -> String {
     }
 }
 
-/// Writes `metrics/` and `rules/` under `dir`; returns file -> lines for the truth file.
-pub fn generate(
-    dir: &Path,
+/// `mcp_generation_errors_total` of every pod and cause, as scraped: the result of
+/// `mcp_generation_errors_total[90m]` at `to`.
+fn error_counters(
     targets: &[Target],
     errors: &[ErrorAt],
-    from: i64,
-    to: i64,
-) -> std::io::Result<BTreeMap<String, u64>> {
-    let mdir = dir.join("metrics");
-    std::fs::create_dir_all(&mdir)?;
-    let mut files = BTreeMap::new();
-    let mut rng = Rng(77);
-
-    // 1. mcp_generation_errors_total[90m] at `to`: raw samples.
+    (from, to): (i64, i64),
+    rng: &mut Rng,
+) -> Vec<serde_json::Value> {
     let mut result = Vec::new();
     for t in targets {
-        let times = scrapes(t, from, to, &mut rng);
+        let times = scrapes(t, from, to, rng);
         for cause in GENERATION_ERRORS {
             let mut values = Vec::new();
             for &(s, life) in &times {
@@ -116,11 +110,11 @@ pub fn generate(
             }
         }
     }
-    let text = api_matrix(&result, false)?;
-    std::fs::write(mdir.join("generation-errors-range.json"), &text)?;
-    files.insert("metrics/generation-errors-range.json".into(), 1);
+    result
+}
 
-    // 2. container_memory_working_set_bytes as a query_range at a 30 s step.
+/// `container_memory_working_set_bytes` as a query_range at a 30 s step.
+fn memory_query_range(targets: &[Target], (from, to): (i64, i64)) -> Vec<serde_json::Value> {
     let step = 30_000;
     let mut result = Vec::new();
     for (i, t) in targets.iter().enumerate() {
@@ -151,16 +145,15 @@ pub fn generate(
             "values": values,
         }));
     }
-    std::fs::write(
-        mdir.join("memory-working-set-query-range.json"),
-        api_matrix(&result, true)?,
-    )?;
-    files.insert("metrics/memory-working-set-query-range.json".into(), 0);
+    result
+}
 
-    // 3. promtool tsdb dump: process metrics and the limits kube-state-metrics reports.
+/// The `promtool tsdb dump` of the process metrics and the limits kube-state-metrics
+/// reports: its lines, series by series, each in time order.
+fn process_dump(targets: &[Target], (from, to): (i64, i64), rng: &mut Rng) -> Vec<String> {
     let mut lines = Vec::new();
     for (i, t) in targets.iter().enumerate() {
-        for (s, life) in scrapes(t, from, to, &mut rng) {
+        for (s, life) in scrapes(t, from, to, rng) {
             let (a, b) = t.lives[life];
             let labels = format!(
                 "instance=\"{}:3000\", job=\"mcp-backend\", namespace=\"{NS}\", pod=\"{}\"",
@@ -197,26 +190,24 @@ pub fn generate(
         (lx, tx).cmp(&(ly, ty))
     });
     lines.dedup();
-    files.insert("metrics/process.tsdb-dump.txt".into(), lines.len() as u64);
-    std::fs::write(mdir.join("process.tsdb-dump.txt"), lines.join("\n") + "\n")?;
+    lines
+}
 
-    // 4. ALERTS and ALERTS_FOR_STATE as Prometheus recorded them, exported as a range-selector
-    //    query (raw: the samples sit at Prometheus' evaluation times).
-    let series = {
-        use postmortem::ingest::prom::{parse, DumpFormat};
-        let errors = parse(&text, DumpFormat::ApiJson, None).map_err(std::io::Error::other)?;
-        let process = parse(&(lines.join("\n") + "\n"), DumpFormat::TsdbDump, None)
-            .map_err(std::io::Error::other)?;
-        let mut series = errors.series;
-        series.extend(process.series);
-        series
-    };
+/// ALERTS and ALERTS_FOR_STATE as Prometheus recorded them over `series`, exported as a
+/// range-selector query (raw: the samples sit at Prometheus' evaluation times), and, for the
+/// ALERTS check's test, what it recorded had the rule deployed during the incident had
+/// `for: 3m` (it was changed since) while Prometheus was restarting from 09:52:00 to 09:54:00
+/// (no evaluations, so no ALERTS samples).
+fn alerts(
+    dir: &Path,
+    series: Vec<postmortem::model::metrics::MetricSeries>,
+    to: i64,
+    files: &mut BTreeMap<String, u64>,
+) -> std::io::Result<()> {
+    let mdir = dir.join("metrics");
     let alerts = recorded_alerts(series.clone(), RULES, None)?;
     std::fs::write(mdir.join("alerts-range.json"), api_matrix(&alerts, false)?)?;
     files.insert("metrics/alerts-range.json".into(), 1);
-    // And, for the ALERTS check's test, what Prometheus recorded if the rule deployed during
-    // the incident had `for: 3m` (it was changed since) and Prometheus was restarting from
-    // 09:52:00 to 09:54:00 (no evaluations, so no ALERTS samples).
     let changed = RULES.replacen("for: 5m", "for: 3m", 1);
     let restart = (T_0952.min(to), (T_0952 + 120_000).min(to));
     let alerts = recorded_alerts(series, &changed, Some(restart))?;
@@ -226,8 +217,50 @@ pub fn generate(
         cdir.join("alerts-rule-was-for-3m.json"),
         api_matrix(&alerts, false)?,
     )?;
+    Ok(())
+}
 
-    // 5. The service's alert rules, as the PrometheusRule it deploys.
+/// Writes `metrics/` and `rules/` under `dir`; returns file -> lines for the truth file.
+pub fn generate(
+    dir: &Path,
+    targets: &[Target],
+    errors: &[ErrorAt],
+    from: i64,
+    to: i64,
+) -> std::io::Result<BTreeMap<String, u64>> {
+    let mdir = dir.join("metrics");
+    std::fs::create_dir_all(&mdir)?;
+    let mut files = BTreeMap::new();
+    let mut rng = Rng(77);
+
+    let result = error_counters(targets, errors, (from, to), &mut rng);
+    let text = api_matrix(&result, false)?;
+    std::fs::write(mdir.join("generation-errors-range.json"), &text)?;
+    files.insert("metrics/generation-errors-range.json".into(), 1);
+
+    let result = memory_query_range(targets, (from, to));
+    std::fs::write(
+        mdir.join("memory-working-set-query-range.json"),
+        api_matrix(&result, true)?,
+    )?;
+    files.insert("metrics/memory-working-set-query-range.json".into(), 0);
+
+    let lines = process_dump(targets, (from, to), &mut rng);
+    files.insert("metrics/process.tsdb-dump.txt".into(), lines.len() as u64);
+    std::fs::write(mdir.join("process.tsdb-dump.txt"), lines.join("\n") + "\n")?;
+
+    let series = {
+        use postmortem::ingest::prom::{parse, DumpFormat};
+        let errors = parse(&text, DumpFormat::ApiJson, None).map_err(std::io::Error::other)?;
+        let process = parse(&(lines.join("\n") + "\n"), DumpFormat::TsdbDump, None)
+            .map_err(std::io::Error::other)?;
+        let mut series = errors.series;
+        series.extend(process.series);
+        series
+    };
+    alerts(dir, series, to, &mut files)?;
+
+    // The service's alert rules, as the PrometheusRule it deploys.
     let rdir = dir.join("rules");
     std::fs::create_dir_all(&rdir)?;
     std::fs::write(rdir.join("mcp-everything-alerts.yaml"), RULES)?;
@@ -256,14 +289,10 @@ fn recorded_alerts(
     rules: &str,
     down: Option<(i64, i64)>,
 ) -> std::io::Result<Vec<serde_json::Value>> {
-    use postmortem::detect::engine::PromCompat;
-    use postmortem::detect::metrics::{evaluate, EvalSettings};
-    let rules = postmortem::detect::rules::parse(rules).map_err(std::io::Error::other)?;
-    let (start, end) = series
-        .iter()
-        .filter_map(|s| Some((s.samples.first()?.t_ms, s.samples.last()?.t_ms)))
-        .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)))
-        .unwrap_or((0, -1));
+    use postmortem::detect::plan::{EvalPlan, PlanSettings};
+    use postmortem::detect::rules::evaluate;
+    use postmortem::promql::{PromCompat, Storage};
+    let rules = postmortem::ingest::rules::parse(rules).map_err(std::io::Error::other)?;
     // (labels) -> samples, sorted by labels as the API returns them.
     let mut out: BTreeMap<BTreeMap<String, String>, Vec<serde_json::Value>> = BTreeMap::new();
     for group in &rules.groups {
@@ -271,18 +300,21 @@ fn recorded_alerts(
             .iter()
             .find(|(g, _)| *g == group.name)
             .map_or(0, |(_, p)| *p);
-        let one = postmortem::detect::rules::RuleSet {
+        let one = postmortem::model::rules::RuleSet {
             groups: vec![group.clone()],
             problems: Vec::new(),
         };
-        let settings = EvalSettings {
+        let storage = Storage::new(series.clone());
+        let settings = PlanSettings {
             compat: PromCompat::V2,
-            interval_override: None,
-            offset_ms: Some(phase),
-            start,
-            end,
+            alertname: String::new(),
+            interval: None,
+            offset: Some(phase),
+            since: None,
+            until: None,
         };
-        let det = evaluate(&one, series.clone(), settings, &[]);
+        let plan = EvalPlan::new(&settings, &one, Some(&storage));
+        let det = evaluate(&one, storage, &plan, &[]);
         for rule in &det.rules {
             for &t in &rule.grid {
                 if down.is_some_and(|(a, b)| t >= a && t < b) {

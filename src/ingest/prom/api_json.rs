@@ -16,8 +16,11 @@ use serde_json::Value;
 use super::collect::Collector;
 use super::lexer::{parse_seconds, parse_value, seconds_f64_to_ms};
 use super::lines::{is_marker, Ctx, Marker};
-use super::{fmt_duration, fmt_labels, fmt_time, Dump, DumpError, DumpKind, SkipWhy};
-use crate::model::metrics::{Labels, Resolution};
+use super::{Dump, DumpError, DumpKind, SkipWhy};
+use crate::model::labels;
+use crate::model::labels::Labels;
+use crate::model::metrics::Resolution;
+use crate::model::time::{format_duration, format_short, parse_prom_duration_or_seconds};
 use crate::model::Millis;
 
 /// Whether a head that starts with `{` or `[` is a Prometheus API response (and not, say,
@@ -114,44 +117,16 @@ fn time_of(v: &Value) -> Option<Millis> {
     }
 }
 
-/// A Prometheus duration (`1h30m`, `15s`, `500ms`) or a number of seconds, in ms.
-pub(crate) fn parse_duration(s: &str) -> Option<Millis> {
-    let s = s.trim();
-    if let Some(ms) = parse_seconds(s) {
-        return (ms > 0).then_some(ms);
-    }
-    let b = s.as_bytes();
-    let mut i = 0;
-    let mut total: Millis = 0;
-    while i < b.len() {
-        let st = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        let n: Millis = s[st..i].parse().ok()?;
-        let ust = i;
-        while i < b.len() && b[i].is_ascii_alphabetic() {
-            i += 1;
-        }
-        let unit = match &s[ust..i] {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            "d" => 86_400_000,
-            "w" => 604_800_000,
-            "y" => 31_536_000_000,
-            _ => return None,
-        };
-        total = total.checked_add(n.checked_mul(unit)?)?;
-    }
-    (total > 0).then_some(total)
+/// A positive step or range as the API and queries write it: a Prometheus duration (`1h30m`,
+/// `15s`, `500ms`) or a number of seconds.
+fn positive_duration(s: &str) -> Option<Millis> {
+    parse_prom_duration_or_seconds(s).filter(|&ms| ms > 0)
 }
 
 fn duration_of(v: &Value) -> Option<Millis> {
     match v {
         Value::Number(n) => parse_seconds(&n.to_string()).filter(|&ms| ms > 0),
-        Value::String(s) => parse_duration(s),
+        Value::String(s) => positive_duration(s),
         _ => None,
     }
 }
@@ -196,7 +171,7 @@ fn query_shape(q: &str) -> QueryShape {
     }
     let inside = &q[open + 1..close];
     match inside.split_once(':') {
-        Some((_, step)) => QueryShape::Subquery(parse_duration(step)),
+        Some((_, step)) => QueryShape::Subquery(positive_duration(step)),
         None => QueryShape::RangeSelector,
     }
 }
@@ -422,17 +397,20 @@ fn is_payload(raw: &RawValue) -> bool {
     }
 }
 
-fn read_payload(mut ctx: Ctx<'_>, payload: &RawValue) -> Result<Dump, DumpError> {
+/// Unwraps the response down to its result: the envelope's query, range and step gathered on
+/// the way, the warnings kept, a failed query refused. Returns the envelope, the result type
+/// (when given) and the result.
+fn unwrap_levels<'p>(
+    ctx: &mut Ctx<'_>,
+    payload: &'p RawValue,
+) -> Result<(Envelope, Option<String>, &'p RawValue), DumpError> {
     let mut env = Envelope::default();
     let mut level_raw = payload;
-    let mut result_type: Option<String> = None;
-    let mut result: Option<&RawValue> = None;
     for _depth in 0..4 {
         if level_raw.get().starts_with('[') {
-            result = Some(level_raw);
-            break;
+            return Ok((env, None, level_raw));
         }
-        let at = Some(ctx.line_of(span_of(&ctx, level_raw.get()).0));
+        let at = Some(ctx.line_of(span_of(ctx, level_raw.get()).0));
         let level: Level = serde_json::from_str(level_raw.get())
             .map_err(|e| DumpError::new(format!("not a Prometheus API response: {e}"), at))?;
         let status = level.status.as_ref().map(text_of);
@@ -469,9 +447,10 @@ fn read_payload(mut ctx: Ctx<'_>, payload: &RawValue) -> Result<Dump, DumpError>
         env.end = env.end.or(level.end.as_ref().and_then(time_of));
         env.step_ms = env.step_ms.or(level.step.as_ref().and_then(duration_of));
         if let Some(rt) = &level.result_type {
-            result_type = Some(text_of(rt));
-            result = level.result;
-            break;
+            return match level.result {
+                Some(r) => Ok((env, Some(text_of(rt)), r)),
+                None => Err(no_result(ctx, level_raw)),
+            };
         }
         match level.data {
             Some(d) => level_raw = d,
@@ -483,12 +462,94 @@ fn read_payload(mut ctx: Ctx<'_>, payload: &RawValue) -> Result<Dump, DumpError>
             }
         }
     }
-    let Some(result) = result else {
-        return Err(DumpError::new(
-            "a Prometheus API response without a result",
-            Some(ctx.line_of(span_of(&ctx, level_raw.get()).0)),
-        ));
-    };
+    Err(no_result(ctx, level_raw))
+}
+
+fn no_result(ctx: &Ctx<'_>, at: &RawValue) -> DumpError {
+    DumpError::new(
+        "a Prometheus API response without a result",
+        Some(ctx.line_of(span_of(ctx, at.get()).0)),
+    )
+}
+
+/// What the result's entries held.
+#[derive(Default)]
+struct Entries {
+    hist_samples: u64,
+    hist_series: u64,
+    /// Some entry had `values` (a matrix), some `value` (a vector).
+    saw_values: bool,
+    saw_value: bool,
+    bad_items: u64,
+}
+
+/// Reads the result's entries (series with their samples) into `col`.
+fn read_entries(ctx: &mut Ctx<'_>, col: &mut Collector, items: Vec<&RawValue>) -> Entries {
+    let mut seen = Entries::default();
+    let sample =
+        |ctx: &mut Ctx<'_>, col: &mut Collector, labels: &Labels, name: &str, p: &RawValue| {
+            let ps = span_of(ctx, p.get());
+            match pair(p) {
+                Ok((t, v)) => col.push(labels, t, v, ps),
+                Err(why) => {
+                    ctx.skip(ps, SkipWhy::Malformed);
+                    ctx.problem_at(Some(ps.0), format!("series {name}: sample skipped: {why}"));
+                }
+            }
+        };
+    for raw in items {
+        let span = span_of(ctx, raw.get());
+        let item: Item = match serde_json::from_str(raw.get()) {
+            Ok(i) => i,
+            Err(e) => {
+                seen.bad_items += 1;
+                ctx.skip(span, SkipWhy::Malformed);
+                ctx.problem_at(
+                    Some(span.0),
+                    format!("a result entry that cannot be read ({e}): skipped"),
+                );
+                continue;
+            }
+        };
+        let mut labels = Labels::new();
+        for (k, v) in item.metric.unwrap_or_default() {
+            labels.insert(k, text_of(&v));
+        }
+        let name = labels::metric(&labels);
+        if let Some(values) = &item.values {
+            seen.saw_values = true;
+            for p in values {
+                sample(ctx, col, &labels, &name, p);
+            }
+        }
+        if let Some(p) = item.value {
+            seen.saw_value = true;
+            sample(ctx, col, &labels, &name, p);
+        }
+        let mut hist = 0u64;
+        for h in item
+            .histograms
+            .iter()
+            .flatten()
+            .copied()
+            .chain(item.histogram)
+        {
+            ctx.skip(span_of(ctx, h.get()), SkipWhy::NativeHistogram);
+            hist += 1;
+        }
+        if hist > 0 {
+            seen.hist_series += 1;
+            seen.hist_samples += hist;
+        }
+        if item.values.is_none() && item.value.is_none() && hist == 0 {
+            ctx.problem_at(Some(span.0), format!("series {name} has no values"));
+        }
+    }
+    seen
+}
+
+fn read_payload(mut ctx: Ctx<'_>, payload: &RawValue) -> Result<Dump, DumpError> {
+    let (env, result_type, result) = unwrap_levels(&mut ctx, payload)?;
     let result_line = Some(ctx.line_of(span_of(&ctx, result.get()).0));
     match result_type.as_deref() {
         Some("matrix") | Some("vector") | None => {}
@@ -513,81 +574,18 @@ fn read_payload(mut ctx: Ctx<'_>, payload: &RawValue) -> Result<Dump, DumpError>
         )
     })?;
     let mut col = Collector::default();
-    let mut hist_samples = 0u64;
-    let mut hist_series = 0u64;
-    let mut saw_values = false;
-    let mut saw_value = false;
-    let mut bad_items = 0u64;
-    for raw in items {
-        let span = span_of(&ctx, raw.get());
-        let item: Item = match serde_json::from_str(raw.get()) {
-            Ok(i) => i,
-            Err(e) => {
-                bad_items += 1;
-                ctx.skip(span, SkipWhy::Malformed);
-                ctx.problem_at(
-                    Some(span.0),
-                    format!("a result entry that cannot be read ({e}): skipped"),
-                );
-                continue;
-            }
-        };
-        let mut labels = Labels::new();
-        for (k, v) in item.metric.unwrap_or_default() {
-            labels.insert(k, text_of(&v));
-        }
-        let name = fmt_labels(&labels);
-        if let Some(values) = &item.values {
-            saw_values = true;
-            for p in values {
-                let ps = span_of(&ctx, p.get());
-                match pair(p) {
-                    Ok((t, v)) => col.push(&labels, t, v, ps),
-                    Err(why) => {
-                        ctx.skip(ps, SkipWhy::Malformed);
-                        ctx.problem_at(Some(ps.0), format!("series {name}: sample skipped: {why}"));
-                    }
-                }
-            }
-        }
-        if let Some(p) = item.value {
-            saw_value = true;
-            let ps = span_of(&ctx, p.get());
-            match pair(p) {
-                Ok((t, v)) => col.push(&labels, t, v, ps),
-                Err(why) => {
-                    ctx.skip(ps, SkipWhy::Malformed);
-                    ctx.problem_at(Some(ps.0), format!("series {name}: sample skipped: {why}"));
-                }
-            }
-        }
-        let mut hist = 0u64;
-        for h in item.histograms.iter().flatten() {
-            ctx.skip(span_of(&ctx, h.get()), SkipWhy::NativeHistogram);
-            hist += 1;
-        }
-        if let Some(h) = item.histogram {
-            ctx.skip(span_of(&ctx, h.get()), SkipWhy::NativeHistogram);
-            hist += 1;
-        }
-        if hist > 0 {
-            hist_series += 1;
-            hist_samples += hist;
-        }
-        if item.values.is_none() && item.value.is_none() && hist == 0 {
-            ctx.problem_at(Some(span.0), format!("series {name} has no values"));
-        }
-    }
-    if hist_samples > 0 {
+    let seen = read_entries(&mut ctx, &mut col, items);
+    if seen.hist_samples > 0 {
         ctx.notes.push(format!(
-            "{hist_samples} native-histogram sample(s) in {hist_series} series skipped: this \
-             version reads float samples only (query the _bucket/_sum/_count series instead)"
+            "{} native-histogram sample(s) in {} series skipped: this \
+             version reads float samples only (query the _bucket/_sum/_count series instead)",
+            seen.hist_samples, seen.hist_series
         ));
     }
     let vector = match result_type.as_deref() {
         Some("vector") => true,
         Some(_) => false,
-        None => saw_value && !saw_values,
+        None => seen.saw_value && !seen.saw_values,
     };
     let (kind, resolution) = if vector {
         ctx.notes.push(
@@ -597,7 +595,7 @@ fn read_payload(mut ctx: Ctx<'_>, payload: &RawValue) -> Result<Dump, DumpError>
     } else {
         decide_matrix(&mut ctx, &col, &env)
     };
-    if col.is_empty() && bad_items == 0 {
+    if col.is_empty() && seen.bad_items == 0 {
         ctx.notes
             .push("the result is empty: the query matched no series".to_owned());
     }
@@ -644,9 +642,9 @@ fn decide_matrix(ctx: &mut Ctx<'_>, col: &Collector, env: &Envelope) -> (DumpKin
             ctx.notes.push(format!(
                 "the envelope's range {} .. {} does not match the samples (first at {}): \
                  times are taken from the values",
-                fmt_time(start),
-                fmt_time(end),
-                fmt_time(t0)
+                format_short(start),
+                format_short(end),
+                format_short(t0)
             ));
         }
     }
@@ -665,7 +663,7 @@ fn decide_matrix(ctx: &mut Ctx<'_>, col: &Collector, env: &Envelope) -> (DumpKin
                 step,
                 format!(
                     "the query is a subquery: values re-sampled every {}",
-                    fmt_duration(step)
+                    format_duration(step)
                 ),
             );
         }
@@ -688,7 +686,7 @@ fn decide_matrix(ctx: &mut Ctx<'_>, col: &Collector, env: &Envelope) -> (DumpKin
                 step,
                 format!(
                     "a single timestamp; the envelope gives step {}: read as query_range output",
-                    fmt_duration(step)
+                    format_duration(step)
                 ),
             );
         }
@@ -706,7 +704,7 @@ fn decide_matrix(ctx: &mut Ctx<'_>, col: &Collector, env: &Envelope) -> (DumpKin
                 format!(
                     "all {n} timestamps of the {series} series lie on one grid every {} (the \
                      envelope's step): query_range output, re-sampled",
-                    fmt_duration(step)
+                    format_duration(step)
                 ),
             );
         }
@@ -717,16 +715,16 @@ fn decide_matrix(ctx: &mut Ctx<'_>, col: &Collector, env: &Envelope) -> (DumpKin
                 format!(
                     "the envelope says step {} but all {n} timestamps lie on a grid every {}: \
                      query_range output re-sampled every {}",
-                    fmt_duration(step),
-                    fmt_duration(g),
-                    fmt_duration(g)
+                    format_duration(step),
+                    format_duration(g),
+                    format_duration(g)
                 ),
             );
         }
         ctx.notes.push(format!(
             "the envelope says step {} but the {n} timestamps share no grid (they differ by \
              multiples of {g} ms only): read as raw scraped samples",
-            fmt_duration(step)
+            format_duration(step)
         ));
         return (DumpKind::RangeSelector, Resolution::Raw);
     }
@@ -737,7 +735,7 @@ fn decide_matrix(ctx: &mut Ctx<'_>, col: &Collector, env: &Envelope) -> (DumpKin
             format!(
                 "all {n} timestamps of the {series} series lie on one grid every {}: \
                  query_range output, re-sampled",
-                fmt_duration(g)
+                format_duration(g)
             ),
         );
     }
@@ -773,10 +771,10 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("1h30m"), Some(5_400_000));
-        assert_eq!(parse_duration("15"), Some(15_000));
-        assert_eq!(parse_duration("15.0"), Some(15_000));
-        assert_eq!(parse_duration("250ms"), Some(250));
-        assert_eq!(parse_duration("x"), None);
+        assert_eq!(positive_duration("1h30m"), Some(5_400_000));
+        assert_eq!(positive_duration("15"), Some(15_000));
+        assert_eq!(positive_duration("15.0"), Some(15_000));
+        assert_eq!(positive_duration("250ms"), Some(250));
+        assert_eq!(positive_duration("x"), None);
     }
 }

@@ -8,8 +8,11 @@
 use std::collections::BTreeMap;
 
 use super::lines::{Ctx, Span};
-use super::{fmt_labels, fmt_time, SkipWhy};
-use crate::model::metrics::{stale_nan, Labels, MetricSeries, Resolution, Sample};
+use super::SkipWhy;
+use crate::model::labels;
+use crate::model::labels::Labels;
+use crate::model::metrics::{stale_nan, MetricSeries, Resolution, Sample};
+use crate::model::time::format_short;
 use crate::model::Millis;
 
 struct Pending {
@@ -83,7 +86,7 @@ impl Collector {
         let mut dup_total = 0u64;
         let mut dup_first: Option<usize> = None;
         for (labels, mut acc) in self.series {
-            let name = fmt_labels(&labels);
+            let name = labels::metric(&labels);
             if acc.out_of_order > 0 {
                 let line = acc.first_out_of_order.map(|p| ctx.line_of(p));
                 ctx.fixes.push(format!(
@@ -110,7 +113,7 @@ impl Collector {
                                 Some(p.span.0),
                                 format!(
                                     "series {name} has two values at {}: {} kept, {} dropped",
-                                    fmt_time(p.t),
+                                    format_short(p.t),
                                     last.v,
                                     p.v
                                 ),
@@ -136,7 +139,7 @@ impl Collector {
                         "series {name} has {nan} NaN sample(s), the first at {}: read as \
                          staleness markers (the series disappeared: a pod went away or a scrape \
                          failed); a dump prints a counter that really went NaN the same way",
-                        fmt_time(t),
+                        format_short(t),
                     ),
                 );
             } else if let Some((t, pos)) = nan_first {
@@ -147,7 +150,7 @@ impl Collector {
                     Some(pos),
                     format!(
                         "series {name} has {nan} NaN sample(s), the first at {}{}: kept as NaN",
-                        fmt_time(t),
+                        format_short(t),
                         if counter {
                             " (a counter going NaN: the exporter or a division broke, or \
                              the series went stale)"

@@ -11,7 +11,8 @@ use super::collect::Collector;
 use super::lexer::{parse_ms, parse_sample_line, parse_seconds, parse_value};
 use super::lines::{is_marker, skip_wrapper_lines, Ctx, Marker, Span};
 use super::{Dump, DumpError, DumpKind, SkipWhy};
-use crate::model::metrics::{Labels, Resolution};
+use crate::model::labels::Labels;
+use crate::model::metrics::Resolution;
 use crate::model::Millis;
 
 /// Whether the head reads as exposition text: metadata comments or sample lines, and no
@@ -73,43 +74,44 @@ struct Line<'a> {
     ts: Option<&'a str>,
 }
 
-/// Reads every line of a `tsdb dump` or exposition file into `col`. `unit`: the timestamp
-/// unit when the format fixes it; `None` decides it from the file (`# EOF` or fractions:
-/// seconds; else milliseconds).
-pub(crate) fn read_lines(
-    ctx: &mut Ctx<'_>,
-    col: &mut Collector,
-    unit: Option<TsUnit>,
-    captured_at: Option<Millis>,
-) -> Seen {
-    let mut seen = Seen::default();
+/// What the first pass over a file found: its sample lines (values and times unread), each
+/// distinct label set once, and what it skipped and why.
+#[derive(Default)]
+struct Pass<'a> {
+    lines: Vec<Line<'a>>,
+    label_sets: Vec<Labels>,
+    skips: Vec<(Span, SkipWhy)>,
+    problems: Vec<(usize, String)>,
+    histograms: u64,
+    /// The first sample after `# EOF`.
+    after_eof: Option<usize>,
+}
+
+/// The first pass: wrappers, comments and metadata counted, sample lines split into labels,
+/// value and timestamp.
+fn first_pass<'a>(ctx: &Ctx<'a>, seen: &mut Seen) -> Pass<'a> {
+    let mut pass = Pass::default();
     let wrapper_end = skip_wrapper_lines(ctx.text);
-    let mut lines: Vec<Line> = Vec::new();
     // Each distinct label set once (a dump repeats it on every line).
     let mut index: BTreeMap<Labels, usize> = BTreeMap::new();
-    let mut label_sets: Vec<Labels> = Vec::new();
     let mut in_stderr = false;
-    let mut after_eof: Option<usize> = None;
-    let mut skips: Vec<(Span, SkipWhy)> = Vec::new();
-    let mut problems: Vec<(usize, String)> = Vec::new();
-    let mut histograms = 0u64;
     for (span, line) in ctx.lines() {
         let t = line.trim();
         if t.is_empty() {
             continue;
         }
         if in_stderr || span.0 < wrapper_end {
-            skips.push((span, SkipWhy::Wrapper));
+            pass.skips.push((span, SkipWhy::Wrapper));
             continue;
         }
         match is_marker(line) {
             Some(Marker::Stdout) => {
-                skips.push((span, SkipWhy::Wrapper));
+                pass.skips.push((span, SkipWhy::Wrapper));
                 continue;
             }
             Some(Marker::Stderr) => {
                 in_stderr = true;
-                skips.push((span, SkipWhy::Wrapper));
+                pass.skips.push((span, SkipWhy::Wrapper));
                 continue;
             }
             None => {}
@@ -121,16 +123,16 @@ pub(crate) fn read_lines(
             } else if c.starts_with("HELP ") || c.starts_with("TYPE ") || c.starts_with("UNIT ") {
                 seen.metadata += 1;
             }
-            skips.push((span, SkipWhy::Comment));
+            pass.skips.push((span, SkipWhy::Comment));
             continue;
         }
-        if seen.eof && after_eof.is_none() {
-            after_eof = Some(span.0);
+        if seen.eof && pass.after_eof.is_none() {
+            pass.after_eof = Some(span.0);
         }
         match parse_sample_line(t) {
             Ok(s) if s.histogram => {
-                histograms += 1;
-                skips.push((span, SkipWhy::NativeHistogram));
+                pass.histograms += 1;
+                pass.skips.push((span, SkipWhy::NativeHistogram));
             }
             Ok(s) => {
                 if let Some(ts) = s.timestamp {
@@ -144,12 +146,12 @@ pub(crate) fn read_lines(
                         i
                     }
                     None => {
-                        index.insert(s.labels.clone(), label_sets.len());
-                        label_sets.push(s.labels);
-                        label_sets.len() - 1
+                        index.insert(s.labels.clone(), pass.label_sets.len());
+                        pass.label_sets.push(s.labels);
+                        pass.label_sets.len() - 1
                     }
                 };
-                lines.push(Line {
+                pass.lines.push(Line {
                     span,
                     series,
                     value: s.value,
@@ -157,93 +159,112 @@ pub(crate) fn read_lines(
                 });
             }
             Err(why) => {
-                skips.push((span, SkipWhy::Malformed));
-                problems.push((span.0, format!("{why}: {}", excerpt(t))));
+                pass.skips.push((span, SkipWhy::Malformed));
+                pass.problems
+                    .push((span.0, format!("{why}: {}", excerpt(t))));
             }
         }
     }
-    let unit = unit.unwrap_or_else(|| {
-        if seen.eof || seen.fractional_ts > 0 {
-            TsUnit::Seconds
-        } else {
-            // Integer timestamps without `# EOF`: milliseconds, unless every one of them
-            // would be in 1970 as ms but in 2001..5000 as seconds.
-            let ts: Vec<i64> = lines
-                .iter()
-                .filter_map(|l| l.ts.and_then(parse_ms))
-                .collect();
-            if !ts.is_empty()
-                && ts
-                    .iter()
-                    .all(|&t| (1_000_000_000..100_000_000_000).contains(&t))
-            {
-                ctx.notes.push(
-                    "integer timestamps that only make sense as seconds (as ms they would be \
-                     in 1970): read as seconds"
-                        .to_owned(),
-                );
-                TsUnit::Seconds
-            } else {
-                TsUnit::Millis
+    pass
+}
+
+/// The timestamp unit: `# EOF` or fractions mean seconds; integers mean milliseconds, unless
+/// every one of them would be in 1970 as ms but in 2001..5000 as seconds.
+fn decide_unit(ctx: &mut Ctx<'_>, seen: &Seen, lines: &[Line<'_>]) -> TsUnit {
+    if seen.eof || seen.fractional_ts > 0 {
+        return TsUnit::Seconds;
+    }
+    let ts: Vec<i64> = lines
+        .iter()
+        .filter_map(|l| l.ts.and_then(parse_ms))
+        .collect();
+    if !ts.is_empty()
+        && ts
+            .iter()
+            .all(|&t| (1_000_000_000..100_000_000_000).contains(&t))
+    {
+        ctx.notes.push(
+            "integer timestamps that only make sense as seconds (as ms they would be \
+             in 1970): read as seconds"
+                .to_owned(),
+        );
+        TsUnit::Seconds
+    } else {
+        TsUnit::Millis
+    }
+}
+
+/// A sample line's time: its timestamp in `unit`, else the capture time; `Err` with why it
+/// has none (`None`: no timestamp and no capture time).
+fn sample_time(
+    l: &Line<'_>,
+    unit: TsUnit,
+    captured_at: Option<Millis>,
+    seen: &mut Seen,
+) -> Result<Millis, Option<String>> {
+    let Some(ts) = l.ts else {
+        seen.without_ts += 1;
+        return captured_at.ok_or(None);
+    };
+    seen.with_ts += 1;
+    let parsed = match unit {
+        TsUnit::Millis => parse_ms(ts),
+        TsUnit::Seconds => parse_seconds(ts),
+    };
+    parsed.ok_or_else(|| {
+        Some(format!(
+            "timestamp {ts:?} is not {}",
+            match unit {
+                TsUnit::Millis => "an integer number of milliseconds",
+                TsUnit::Seconds => "a number of seconds",
             }
-        }
-    });
+        ))
+    })
+}
+
+/// Reads every line of a `tsdb dump` or exposition file into `col`. `unit`: the timestamp
+/// unit when the format fixes it; `None` decides it from the file (`# EOF` or fractions:
+/// seconds; else milliseconds).
+pub(crate) fn read_lines(
+    ctx: &mut Ctx<'_>,
+    col: &mut Collector,
+    unit: Option<TsUnit>,
+    captured_at: Option<Millis>,
+) -> Seen {
+    let mut seen = Seen::default();
+    let mut pass = first_pass(ctx, &mut seen);
+    let unit = unit.unwrap_or_else(|| decide_unit(ctx, &seen, &pass.lines));
     seen.unit = Some(unit);
     let mut no_ts_first: Option<usize> = None;
-    drop(index);
-    for l in lines {
+    for l in std::mem::take(&mut pass.lines) {
         let Some(v) = parse_value(l.value) else {
-            skips.push((l.span, SkipWhy::Malformed));
-            problems.push((l.span.0, format!("value {:?} is not a number", l.value)));
+            pass.skips.push((l.span, SkipWhy::Malformed));
+            pass.problems
+                .push((l.span.0, format!("value {:?} is not a number", l.value)));
             continue;
         };
-        let t = match l.ts {
-            Some(ts) => {
-                seen.with_ts += 1;
-                let parsed = match unit {
-                    TsUnit::Millis => parse_ms(ts),
-                    TsUnit::Seconds => parse_seconds(ts),
-                };
-                match parsed {
-                    Some(t) => t,
-                    None => {
-                        skips.push((l.span, SkipWhy::Malformed));
-                        problems.push((
-                            l.span.0,
-                            format!(
-                                "timestamp {ts:?} is not {}",
-                                match unit {
-                                    TsUnit::Millis => "an integer number of milliseconds",
-                                    TsUnit::Seconds => "a number of seconds",
-                                }
-                            ),
-                        ));
-                        continue;
-                    }
-                }
+        match sample_time(&l, unit, captured_at, &mut seen) {
+            Ok(t) => {
+                seen.samples += 1;
+                col.push(&pass.label_sets[l.series], t, v, l.span);
             }
-            None => {
-                seen.without_ts += 1;
-                match captured_at {
-                    Some(t) => t,
-                    None => {
-                        no_ts_first.get_or_insert(l.span.0);
-                        skips.push((l.span, SkipWhy::NoTimestamp));
-                        continue;
-                    }
-                }
+            Err(Some(why)) => {
+                pass.skips.push((l.span, SkipWhy::Malformed));
+                pass.problems.push((l.span.0, why));
             }
-        };
-        seen.samples += 1;
-        col.push(&label_sets[l.series], t, v, l.span);
+            Err(None) => {
+                no_ts_first.get_or_insert(l.span.0);
+                pass.skips.push((l.span, SkipWhy::NoTimestamp));
+            }
+        }
     }
-    for (span, why) in skips {
+    for (span, why) in pass.skips {
         ctx.skip(span, why);
     }
-    for (pos, msg) in problems {
+    for (pos, msg) in pass.problems {
         ctx.problem_at(Some(pos), msg);
     }
-    if let Some(pos) = after_eof {
+    if let Some(pos) = pass.after_eof {
         ctx.problem_at(
             Some(pos),
             "samples after `# EOF` (several files joined?): read anyway",
@@ -263,13 +284,14 @@ pub(crate) fn read_lines(
             ctx.notes.push(format!(
                 "{} sample(s) without timestamp placed at the capture time {}",
                 seen.without_ts,
-                super::fmt_time(t)
+                crate::model::time::format_short(t)
             ));
         }
     }
-    if histograms > 0 {
+    if pass.histograms > 0 {
         ctx.notes.push(format!(
-            "{histograms} native-histogram sample(s) skipped: this version reads float samples only"
+            "{} native-histogram sample(s) skipped: this version reads float samples only",
+            pass.histograms
         ));
     }
     seen

@@ -14,8 +14,11 @@ use chrono::{DateTime, NaiveDateTime};
 use super::collect::Collector;
 use super::lexer::{parse_label_set, parse_ms, parse_seconds, parse_value};
 use super::lines::{is_marker, skip_wrapper_lines, Ctx, Marker, Span};
-use super::{fmt_duration, fmt_labels, Dump, DumpError, DumpKind, SkipWhy};
-use crate::model::metrics::{Labels, Resolution};
+use super::{Dump, DumpError, DumpKind, SkipWhy};
+use crate::model::labels;
+use crate::model::labels::Labels;
+use crate::model::metrics::Resolution;
+use crate::model::time::format_duration;
 use crate::model::Millis;
 
 /// One CSV record: its bytes and cells.
@@ -284,10 +287,10 @@ fn has_unit(cell: &str) -> bool {
     num_end > 0 && num_end < c.len() && parse_value(&c[..num_end]).is_some()
 }
 
-pub(crate) fn parse(text: &str) -> Result<Dump, DumpError> {
-    let mut ctx = Ctx::new(text);
+/// The header row (its span and text) and the delimiter a `sep=` line set; the wrapper,
+/// `sep=` and `#` lines before it are accounted for.
+fn header(ctx: &mut Ctx<'_>, text: &str) -> Result<(Span, String, Option<u8>), DumpError> {
     let body_start = skip_wrapper_lines(text);
-    // Wrapper, `sep=` and `#` lines before the header.
     let mut header_at = None;
     let mut sep = None;
     let mut pre: Vec<(Span, SkipWhy)> = Vec::new();
@@ -311,9 +314,193 @@ pub(crate) fn parse(text: &str) -> Result<Dump, DumpError> {
     for (s, w) in pre {
         ctx.skip(s, w);
     }
-    let Some((hspan, hline)) = header_at else {
-        return Err(DumpError::new("no header row: not a Grafana CSV", None));
+    match header_at {
+        Some((span, line)) => Ok((span, line, sep)),
+        None => Err(DumpError::new("no header row: not a Grafana CSV", None)),
+    }
+}
+
+/// What reading the rows noticed, for the notes.
+#[derive(Default)]
+struct Noticed {
+    /// Rows whose time has no zone.
+    naive: u64,
+    /// Integer times of 10 digits (epoch seconds).
+    seconds_epoch: bool,
+    /// Values with a unit ("Formatted data" on), and the first one.
+    unit_cells: u64,
+    unit_first: Option<(usize, String)>,
+    /// Frames, each with its own header row.
+    sections: usize,
+}
+
+/// Reads one data row's values into `col`.
+fn read_row(
+    ctx: &mut Ctx<'_>,
+    col: &mut Collector,
+    lay: &Layout,
+    rec: &Record,
+    seen: &mut Noticed,
+) {
+    let Some(tcell) = rec.cells.get(lay.time_col) else {
+        ctx.skip(rec.span, SkipWhy::Malformed);
+        ctx.problem_at(Some(rec.span.0), "row shorter than the header: no time");
+        return;
     };
+    let Some((t, zoned)) = parse_time(tcell) else {
+        ctx.skip(rec.span, SkipWhy::Malformed);
+        ctx.problem_at(
+            Some(rec.span.0),
+            format!("time {:?} cannot be read", tcell.trim()),
+        );
+        return;
+    };
+    if !zoned {
+        seen.naive += 1;
+    }
+    if parse_ms(tcell.trim()).is_some_and(|n| (1_000_000_000..100_000_000_000).contains(&n)) {
+        seen.seconds_epoch = true;
+    }
+    let mut pushed = 0;
+    let mut bad = 0;
+    let mut cells_seen = 0;
+    let mut take =
+        |ctx: &mut Ctx<'_>, col: &mut Collector, labels: &Labels, cell: &str, title: &str| {
+            let c = cell.trim();
+            if c.is_empty() || c.eq_ignore_ascii_case("null") || c == "undefined" {
+                return;
+            }
+            cells_seen += 1;
+            match parse_value(c) {
+                Some(v) => {
+                    col.push(labels, t, v, rec.span);
+                    pushed += 1;
+                }
+                None if has_unit(c) => {
+                    bad += 1;
+                    seen.unit_cells += 1;
+                    seen.unit_first
+                        .get_or_insert((rec.span.0, format!("{title}: {c:?}")));
+                }
+                None => {
+                    bad += 1;
+                    ctx.problem_at(
+                        Some(rec.span.0),
+                        format!("column {title}: value {c:?} is not a number: skipped"),
+                    );
+                }
+            }
+        };
+    let titles = &lay.titles;
+    if lay.table {
+        let mut labels = Labels::new();
+        for &i in &lay.rest_cols {
+            let v = rec.cells.get(i).map_or("", |s| s.trim());
+            if !v.is_empty() {
+                labels.insert(label_key(&titles[i]), v.to_owned());
+            }
+        }
+        for &i in &lay.value_cols {
+            let mut l = labels.clone();
+            if lay.value_cols.len() > 1 {
+                l.insert("__legend__".to_owned(), titles[i].clone());
+            }
+            let cell = rec.cells.get(i).map_or("", String::as_str);
+            take(ctx, col, &l, cell, &titles[i]);
+        }
+    } else {
+        for (i, labels) in &lay.wide {
+            let cell = rec.cells.get(*i).map_or("", String::as_str);
+            take(ctx, col, labels, cell, &titles[*i]);
+        }
+    }
+    if cells_seen == 0 {
+        ctx.skip(rec.span, SkipWhy::NoValue);
+    } else if pushed == 0 && bad > 0 {
+        ctx.skip(rec.span, SkipWhy::Malformed);
+    }
+}
+
+/// What the rows noticed, as notes and problems.
+fn tell(ctx: &mut Ctx<'_>, seen: Noticed) {
+    if seen.sections > 1 {
+        ctx.notes.push(format!(
+            "{} frames, each with its own header row",
+            seen.sections
+        ));
+    }
+    if let Some((pos, example)) = seen.unit_first {
+        ctx.problem_at(
+            Some(pos),
+            format!(
+                "{} value(s) carry a unit ({example}): Grafana's \"Formatted data\" \
+                 was on; skipped (download again with \"Formatted data\" off)",
+                seen.unit_cells
+            ),
+        );
+    }
+    if seen.naive > 0 {
+        ctx.times_without_zone = true;
+        ctx.notes.push(
+            "the Time column has no zone (Grafana writes the dashboard's zone, the browser's by \
+             default)"
+                .to_owned(),
+        );
+    }
+    if seen.seconds_epoch {
+        ctx.notes
+            .push("integer times of 10 digits read as epoch seconds".to_owned());
+    }
+}
+
+/// The series, each re-sampled on its step (the common divisor of its time differences), and
+/// the panel's step (the smallest), said in the notes.
+fn series_on_their_steps(
+    ctx: &mut Ctx<'_>,
+    col: Collector,
+) -> (Vec<crate::model::metrics::MetricSeries>, Option<Millis>) {
+    let steps: std::collections::BTreeMap<Labels, Millis> = col
+        .series_times()
+        .map(|(l, ts)| {
+            let t0 = ts.first().copied().unwrap_or(0);
+            let g = ts.iter().fold(0, |g, &t| gcd(g, t - t0));
+            (l.clone(), g)
+        })
+        .collect();
+    let step = steps.values().copied().filter(|&g| g > 0).min();
+    match step {
+        Some(s) => ctx.notes.push(format!(
+            "a Grafana panel's values: re-sampled by its query every {} (not raw scrapes)",
+            format_duration(s)
+        )),
+        None => ctx
+            .notes
+            .push("a single row: one value per series, step unknown".to_owned()),
+    }
+    if let Some(s) = step {
+        for (l, g) in &steps {
+            if *g > 0 && *g != s && g % s != 0 {
+                ctx.notes.push(format!(
+                    "series {} is on another grid (every {})",
+                    labels::metric(l),
+                    format_duration(*g)
+                ));
+            }
+        }
+    }
+    let series = col.finish(ctx, |l| match steps.get(l).copied().filter(|&g| g > 0) {
+        Some(g) => Resolution::Resampled { step_ms: g },
+        None => match step {
+            Some(s) => Resolution::Resampled { step_ms: s },
+            None => Resolution::Raw,
+        },
+    });
+    (series, step)
+}
+
+pub(crate) fn parse(text: &str) -> Result<Dump, DumpError> {
+    let mut ctx = Ctx::new(text);
+    let (hspan, hline, sep) = header(&mut ctx, text)?;
     let delim = sep.unwrap_or_else(|| delimiter_of(&hline));
     let all = records(text, hspan.0, delim);
     let hline_no = ctx.line_of(hspan.0);
@@ -326,11 +513,10 @@ pub(crate) fn parse(text: &str) -> Result<Dump, DumpError> {
         None => return Err(DumpError::new("no header row: not a Grafana CSV", None)),
     };
     let mut col = Collector::default();
-    let mut naive = 0u64;
-    let mut seconds_epoch = false;
-    let mut unit_cells = 0u64;
-    let mut unit_first: Option<(usize, String)> = None;
-    let mut sections = 1;
+    let mut seen = Noticed {
+        sections: 1,
+        ..Noticed::default()
+    };
     for (k, rec) in all.iter().enumerate().skip(1) {
         if rec.cells.iter().all(|c| c.trim().is_empty()) {
             continue; // blank line
@@ -359,7 +545,7 @@ pub(crate) fn parse(text: &str) -> Result<Dump, DumpError> {
             match layout(&mut ctx, rec, &all[k + 1..], line) {
                 Ok(l) => {
                     lay = l;
-                    sections += 1;
+                    seen.sections += 1;
                 }
                 Err(e) => {
                     ctx.skip(rec.span, SkipWhy::Malformed);
@@ -368,147 +554,10 @@ pub(crate) fn parse(text: &str) -> Result<Dump, DumpError> {
             }
             continue;
         }
-        let Some(tcell) = rec.cells.get(lay.time_col) else {
-            ctx.skip(rec.span, SkipWhy::Malformed);
-            ctx.problem_at(Some(rec.span.0), "row shorter than the header: no time");
-            continue;
-        };
-        let Some((t, zoned)) = parse_time(tcell) else {
-            ctx.skip(rec.span, SkipWhy::Malformed);
-            ctx.problem_at(
-                Some(rec.span.0),
-                format!("time {:?} cannot be read", tcell.trim()),
-            );
-            continue;
-        };
-        if !zoned {
-            naive += 1;
-        }
-        if parse_ms(tcell.trim()).is_some_and(|n| (1_000_000_000..100_000_000_000).contains(&n)) {
-            seconds_epoch = true;
-        }
-        let mut pushed = 0;
-        let mut bad = 0;
-        let mut cells_seen = 0;
-        let mut take =
-            |ctx: &mut Ctx<'_>, col: &mut Collector, labels: &Labels, cell: &str, title: &str| {
-                let c = cell.trim();
-                if c.is_empty() || c.eq_ignore_ascii_case("null") || c == "undefined" {
-                    return;
-                }
-                cells_seen += 1;
-                match parse_value(c) {
-                    Some(v) => {
-                        col.push(labels, t, v, rec.span);
-                        pushed += 1;
-                    }
-                    None if has_unit(c) => {
-                        bad += 1;
-                        unit_cells += 1;
-                        unit_first.get_or_insert((rec.span.0, format!("{title}: {c:?}")));
-                    }
-                    None => {
-                        bad += 1;
-                        ctx.problem_at(
-                            Some(rec.span.0),
-                            format!("column {title}: value {c:?} is not a number: skipped"),
-                        );
-                    }
-                }
-            };
-        let titles = &lay.titles;
-        if lay.table {
-            let mut labels = Labels::new();
-            for &i in &lay.rest_cols {
-                let v = rec.cells.get(i).map_or("", |s| s.trim());
-                if !v.is_empty() {
-                    labels.insert(label_key(&titles[i]), v.to_owned());
-                }
-            }
-            for &i in &lay.value_cols {
-                let mut l = labels.clone();
-                if lay.value_cols.len() > 1 {
-                    l.insert("__legend__".to_owned(), titles[i].clone());
-                }
-                let cell = rec.cells.get(i).map_or("", String::as_str);
-                take(&mut ctx, &mut col, &l, cell, &titles[i]);
-            }
-        } else {
-            for (i, labels) in &lay.wide {
-                let cell = rec.cells.get(*i).map_or("", String::as_str);
-                take(&mut ctx, &mut col, labels, cell, &titles[*i]);
-            }
-        }
-        if cells_seen == 0 {
-            ctx.skip(rec.span, SkipWhy::NoValue);
-        } else if pushed == 0 && bad > 0 {
-            ctx.skip(rec.span, SkipWhy::Malformed);
-        }
+        read_row(&mut ctx, &mut col, &lay, rec, &mut seen);
     }
-    if sections > 1 {
-        ctx.notes
-            .push(format!("{sections} frames, each with its own header row"));
-    }
-    if let Some((pos, example)) = unit_first {
-        ctx.problem_at(
-            Some(pos),
-            format!(
-                "{unit_cells} value(s) carry a unit ({example}): Grafana's \"Formatted data\" \
-                 was on; skipped (download again with \"Formatted data\" off)"
-            ),
-        );
-    }
-    if naive > 0 {
-        ctx.times_without_zone = true;
-        ctx.notes.push(
-            "the Time column has no zone (Grafana writes the dashboard's zone, the browser's by \
-             default)"
-                .to_owned(),
-        );
-    }
-    if seconds_epoch {
-        ctx.notes
-            .push("integer times of 10 digits read as epoch seconds".to_owned());
-    }
-    // Each series' step: the common divisor of its time differences.
-    let steps: std::collections::BTreeMap<Labels, Millis> = col
-        .series_times()
-        .map(|(l, ts)| {
-            let t0 = ts.first().copied().unwrap_or(0);
-            let g = ts.iter().fold(0, |g, &t| gcd(g, t - t0));
-            (l.clone(), g)
-        })
-        .collect();
-    let step = steps.values().copied().filter(|&g| g > 0).min();
-    match step {
-        Some(s) => ctx.notes.push(format!(
-            "a Grafana panel's values: re-sampled by its query every {} (not raw scrapes)",
-            fmt_duration(s)
-        )),
-        None => ctx
-            .notes
-            .push("a single row: one value per series, step unknown".to_owned()),
-    }
-    if let Some(s) = step {
-        for (l, g) in &steps {
-            if *g > 0 && *g != s && g % s != 0 {
-                ctx.notes.push(format!(
-                    "series {} is on another grid (every {})",
-                    fmt_labels(l),
-                    fmt_duration(*g)
-                ));
-            }
-        }
-    }
-    let series = col.finish(&mut ctx, |l| {
-        match steps.get(l).copied().filter(|&g| g > 0) {
-            Some(g) => Resolution::Resampled { step_ms: g },
-            None => match step {
-                Some(s) => Resolution::Resampled { step_ms: s },
-                None => Resolution::Raw,
-            },
-        }
-    });
+    tell(&mut ctx, seen);
+    let (series, step) = series_on_their_steps(&mut ctx, col);
     Ok(ctx.finish(series, DumpKind::GrafanaCsv { step_ms: step }, None))
 }
 

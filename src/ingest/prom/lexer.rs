@@ -3,7 +3,7 @@
 //! escapes inside the quotes), sample values (`NaN`, `+Inf`, `-Inf`, `1e+10`) and timestamps
 //! (integer milliseconds, or seconds with a fraction).
 
-use crate::model::metrics::Labels;
+use crate::model::labels::Labels;
 use crate::model::Millis;
 
 /// One `name{labels} value [timestamp] [# exemplar]` or `{labels} value timestamp` line.

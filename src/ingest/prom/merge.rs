@@ -10,8 +10,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{fmt_duration, fmt_labels, fmt_time, Dump};
-use crate::model::metrics::{Labels, MetricSeries, Resolution, Sample};
+use super::Dump;
+use crate::model::labels;
+use crate::model::labels::Labels;
+use crate::model::metrics::{MetricSeries, Resolution, Sample};
+use crate::model::time::{format_duration, format_short};
 use crate::model::Millis;
 
 /// What merging did, for the report.
@@ -51,7 +54,7 @@ fn same_value(a: f64, b: f64) -> bool {
 fn describe(r: Resolution) -> String {
     match r {
         Resolution::Raw => "raw".to_owned(),
-        Resolution::Resampled { step_ms } => format!("every {}", fmt_duration(step_ms)),
+        Resolution::Resampled { step_ms } => format!("every {}", format_duration(step_ms)),
     }
 }
 
@@ -151,7 +154,7 @@ pub fn merge(dumps: Vec<Dump>) -> (Vec<MetricSeries>, MergeNotes) {
                 .collect();
             let mut line = format!(
                 "series {}: merged from dumps {}: {} sample(s) kept",
-                fmt_labels(&labels),
+                labels::metric(&labels),
                 sources.join(", "),
                 kept.len()
             );
@@ -166,7 +169,7 @@ pub fn merge(dumps: Vec<Dump>) -> (Vec<MetricSeries>, MergeNotes) {
             if conf > 0 {
                 line.push_str(&format!(
                     ", {conf} conflicting value(s) dropped (first at {})",
-                    first_conflict.map(fmt_time).unwrap_or_default()
+                    first_conflict.map(format_short).unwrap_or_default()
                 ));
             }
             if used.len() > 1 {

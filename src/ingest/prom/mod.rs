@@ -18,6 +18,7 @@ mod tsdb_dump;
 use serde::Serialize;
 
 use crate::model::metrics::MetricSeries;
+use crate::model::time::format_duration;
 use crate::model::Millis;
 
 pub use merge::{merge, MergeNotes};
@@ -90,7 +91,7 @@ impl DumpKind {
                  step (the latest scrape within the lookback), not a scrape, so spikes and \
                  counter resets between steps can be missed and threshold crossings are placed \
                  to within one step",
-                fmt_duration(step_ms)
+                format_duration(step_ms)
             ),
             DumpKind::RangeSelector => "raw scraped samples (a range-selector query): values \
                  and times as scraped, accurate to the scrape interval"
@@ -109,7 +110,7 @@ impl DumpKind {
                 "a Grafana panel's data, re-sampled by the panel's query every {}: spikes \
                  and resets between steps can be missed and crossings are placed to within \
                  one step",
-                fmt_duration(s)
+                format_duration(s)
             ),
             DumpKind::GrafanaCsv { step_ms: None } => "a Grafana panel's data with a single \
                  row: one value per series, no history"
@@ -256,49 +257,6 @@ pub fn parse(text: &str, format: DumpFormat, captured_at: Option<i64>) -> Result
         DumpFormat::TsdbDump => tsdb_dump::parse(text, captured_at),
         DumpFormat::Exposition => exposition::parse(text, captured_at),
         DumpFormat::GrafanaCsv => grafana_csv::parse(text),
-    }
-}
-
-/// `15s`, `1m`, `1m30s`, `250ms`, `2h`.
-pub(crate) fn fmt_duration(ms: Millis) -> String {
-    if ms <= 0 {
-        return format!("{ms}ms");
-    }
-    if ms % 1000 != 0 {
-        return format!("{ms}ms");
-    }
-    let mut s = ms / 1000;
-    let mut out = String::new();
-    for (unit, n) in [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] {
-        if s >= n {
-            out.push_str(&format!("{}{unit}", s / n));
-            s %= n;
-        }
-    }
-    out
-}
-
-/// `2026-11-20T09:40:00Z` (milliseconds shown only when not zero).
-pub(crate) fn fmt_time(ms: Millis) -> String {
-    match chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms) {
-        Some(t) if ms % 1000 == 0 => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-        None => format!("{ms} ms"),
-    }
-}
-
-/// `name{a="b", c="d"}` for messages.
-pub(crate) fn fmt_labels(labels: &crate::model::metrics::Labels) -> String {
-    let name = labels.get("__name__").map_or("", String::as_str);
-    let rest: Vec<String> = labels
-        .iter()
-        .filter(|(k, _)| k.as_str() != "__name__")
-        .map(|(k, v)| format!("{k}={v:?}"))
-        .collect();
-    if rest.is_empty() && !name.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{name}{{{}}}", rest.join(", "))
     }
 }
 

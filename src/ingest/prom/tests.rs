@@ -3,7 +3,8 @@
 //! merging.
 
 use super::*;
-use crate::model::metrics::{Labels, Resolution};
+use crate::model::labels::Labels;
+use crate::model::metrics::Resolution;
 
 const POD: &str = "mcp-backend-7c9d5b8f6d-x2kqp";
 const POD2: &str = "mcp-backend-7c9d5b8f6d-9wz4r";

@@ -1,12 +1,32 @@
 //! `report.md`: the incident report for a post-incident review. Sections: verdict, alert
 //! timeline (with the rate chart), merged timeline, errors by type (with the pie), top messages
-//! per cause, remediation with concrete commands, all series, and data quality.
+//! per cause, remediation with concrete commands, all series, and data quality. The HTML page
+//! is this Markdown too, its charts linked by key so they can be inlined.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::model::*;
+use anyhow::Result;
+
+use super::{Document, Renderer};
+use crate::correlate::verdict::Outcome;
 use crate::model::{AlertSource, SkipReason};
+use crate::report::model::*;
+
+pub struct Markdown;
+
+impl Renderer for Markdown {
+    fn file(&self) -> String {
+        "report.md".into()
+    }
+
+    fn render(&self, doc: &Document) -> Result<Vec<u8>> {
+        Ok(render(&doc.report, &|key| chart_path(&doc.report, key)))
+    }
+}
+
+/// Where a chart's image is, by its key (`None`: no image to show).
+pub type ChartLink<'a> = dyn Fn(&str) -> Option<String> + 'a;
 
 /// A table cell: one line, pipes escaped.
 fn cell(s: &str) -> String {
@@ -31,35 +51,47 @@ fn labels(l: &std::collections::BTreeMap<String, String>) -> String {
     if l.is_empty() {
         return "(total over all series)".into();
     }
-    l.iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::model::labels::plain(l)
 }
 
-fn chart_path<'a>(r: &'a Report, key: &str) -> Option<&'a str> {
+/// A chart's file written beside the report: the SVG, else the first one.
+fn chart_path(r: &Report, key: &str) -> Option<String> {
     let files = r.charts.get(key)?;
     files
         .iter()
         .find(|f| f.ends_with(".svg"))
         .or(files.first())
-        .map(String::as_str)
+        .cloned()
 }
 
 fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
-pub fn render(r: &Report) -> Vec<u8> {
+/// The Markdown report; `link` says where each chart's image is (by key).
+pub fn render(r: &Report, link: &ChartLink<'_>) -> Vec<u8> {
     let mut o = String::new();
+    header(r, &mut o);
+    verdict(r, &mut o);
+    alert_timeline(r, link, &mut o);
+    metric_rules(r, link, &mut o);
+    timeline(r, &mut o);
+    errors_by_type(r, link, &mut o);
+    infrastructure(r, link, &mut o);
+    remediation(r, &mut o);
+    series(r, &mut o);
+    data_quality(r, &mut o);
+    o.into_bytes()
+}
+
+/// The title, the summary and the settings table.
+fn header(r: &Report, o: &mut String) {
     let v = &r.verdict;
     let s = &r.settings;
-    let word = if v.breached {
-        "BREACHED"
-    } else if v.total_only {
-        "not breached per series (total crossed)"
-    } else {
-        "not breached"
+    let word = match v.outcome() {
+        Outcome::Breached => "BREACHED",
+        Outcome::TotalOnly => "not breached per series (total crossed)",
+        Outcome::NotBreached => "not breached",
     };
     let _ = writeln!(o, "# Incident report: {} {}\n", s.alertname, word);
     let _ = writeln!(o, "> {}\n", v.summary);
@@ -113,8 +145,12 @@ pub fn render(r: &Report) -> Vec<u8> {
         "| Tool | {} {}, report schema {} |\n",
         r.tool.name, r.tool.version, r.schema_version
     );
+}
 
-    // Verdict.
+/// The verdict: breached or not, peaks, firing window, top cause.
+fn verdict(r: &Report, o: &mut String) {
+    let v = &r.verdict;
+    let s = &r.settings;
     let _ = writeln!(o, "## Verdict\n");
     let _ = writeln!(
         o,
@@ -161,10 +197,13 @@ pub fn render(r: &Report) -> Vec<u8> {
         let _ = writeln!(o, "\n**The total crossed the threshold but no single series did.** HighGenerationErrorRate is not summed: Prometheus evaluates `rate(...) > {}` for each series (`error_type`, `pod`, ...) separately, so this incident did not page even though the service as a whole produced more than {}/s errors for {}.", s.threshold, s.threshold, s.for_);
     }
     o.push('\n');
+}
 
-    // Alert timeline.
+/// The logs-based alert per label set, with the rate chart.
+fn alert_timeline(r: &Report, link: &ChartLink<'_>, o: &mut String) {
+    let s = &r.settings;
     let _ = writeln!(o, "## Alert timeline\n");
-    if let Some(p) = chart_path(r, "error_rate") {
+    if let Some(p) = link("error_rate") {
         let _ = writeln!(
             o,
             "![Error rate against the threshold, pending and firing shaded; vertical lines mark container terminations, cluster warnings and restarts seen in the logs]({p})\n"
@@ -194,10 +233,10 @@ pub fn render(r: &Report) -> Vec<u8> {
         }
         o.push('\n');
     }
+}
 
-    metric_rules(r, &mut o);
-
-    // Timeline.
+/// The merged timeline and what changed first.
+fn timeline(r: &Report, o: &mut String) {
     let _ = writeln!(o, "## Timeline\n");
     if r.timeline.is_empty() {
         let _ = writeln!(o, "Nothing to place on a timeline.\n");
@@ -226,10 +265,12 @@ pub fn render(r: &Report) -> Vec<u8> {
         }
         o.push('\n');
     }
+}
 
-    // Errors by type.
+/// The causes with the pie, and their top messages.
+fn errors_by_type(r: &Report, link: &ChartLink<'_>, o: &mut String) {
     let _ = writeln!(o, "## Errors by type\n");
-    if let Some(p) = chart_path(r, "errors_by_type") {
+    if let Some(p) = link("errors_by_type") {
         let _ = writeln!(o, "![Errors by type]({p})\n");
     }
     if r.causes.is_empty() {
@@ -276,10 +317,11 @@ pub fn render(r: &Report) -> Vec<u8> {
             o.push('\n');
         }
     }
+}
 
-    infrastructure(r, &mut o);
-
-    // Remediation.
+/// Each cause's remediation with its commands.
+fn remediation(r: &Report, o: &mut String) {
+    let s = &r.settings;
     let _ = writeln!(o, "## Recommended remediation\n");
     if r.remediation.is_empty() {
         let _ = writeln!(o, "No errors, nothing to remediate.\n");
@@ -322,8 +364,10 @@ pub fn render(r: &Report) -> Vec<u8> {
         }
         o.push('\n');
     }
+}
 
-    // Series.
+/// Every series of the logs-based alert.
+fn series(r: &Report, o: &mut String) {
     let _ = writeln!(o, "## All series\n");
     let _ = writeln!(o, "One series per label set, as `mcp_generation_errors_total` would have them. The alert evaluates each on its own.\n");
     let _ = writeln!(
@@ -343,8 +387,10 @@ pub fn render(r: &Report) -> Vec<u8> {
         );
     }
     o.push('\n');
+}
 
-    // Data quality.
+/// Every line accounted for, the assumptions and the problems.
+fn data_quality(r: &Report, o: &mut String) {
     let i = &r.inputs;
     let skipped: u64 = i.skipped.values().sum();
     let _ = writeln!(o, "## Data quality\n");
@@ -430,7 +476,6 @@ pub fn render(r: &Report) -> Vec<u8> {
         }
         o.push('\n');
     }
-    o.into_bytes()
 }
 
 fn describe(r: SkipReason) -> &'static str {
@@ -439,7 +484,7 @@ fn describe(r: SkipReason) -> &'static str {
 
 /// The alerting rules evaluated over the metric dumps, each with its alerts, chart, basis and
 /// the checks against ALERTS and the logs.
-fn metric_rules(r: &Report, o: &mut String) {
+fn metric_rules(r: &Report, link: &ChartLink<'_>, o: &mut String) {
     let m = &r.metrics;
     if r.rules.is_empty() && m.series == 0 {
         return;
@@ -492,7 +537,7 @@ fn metric_rules(r: &Report, o: &mut String) {
             continue;
         }
         let _ = writeln!(o, "*Basis:* {}\n", rule.basis);
-        if let Some(p) = chart_path(r, &format!("rule:{}", rule.alertname)) {
+        if let Some(p) = link(&format!("rule:{}", rule.alertname)) {
             let _ = writeln!(
                 o,
                 "![{}: the expression against its threshold, pending and firing shaded]({p})\n",
@@ -564,7 +609,7 @@ fn metric_rules(r: &Report, o: &mut String) {
 
 /// Pods, container terminations and cluster events, when the input had `kubectl get
 /// pods|events` exports; a line saying how to add them otherwise.
-fn infrastructure(r: &Report, o: &mut String) {
+fn infrastructure(r: &Report, link: &ChartLink<'_>, o: &mut String) {
     let _ = writeln!(o, "## Infrastructure\n");
     let infra = &r.infrastructure;
     if !infra.seen_in_logs.is_empty() {
@@ -609,7 +654,7 @@ fn infrastructure(r: &Report, o: &mut String) {
         }
         o.push('\n');
         for m in &infra.memory {
-            if let Some(p) = chart_path(r, &format!("memory:{}", m.pod)) {
+            if let Some(p) = link(&format!("memory:{}", m.pod)) {
                 let _ = writeln!(
                     o,
                     "![{}: memory against its limit, container terminations marked]({p})\n",
@@ -710,7 +755,7 @@ fn infrastructure(r: &Report, o: &mut String) {
 }
 
 /// The resolved cell of an alert: its time, or that it was still firing.
-fn resolved_cell(a: &super::model::Alert) -> String {
+fn resolved_cell(a: &Alert) -> String {
     match (&a.firing_at, &a.resolved_at) {
         (Some(_), None) => "still firing at the end".into(),
         (None, _) => "–".into(),
@@ -719,7 +764,7 @@ fn resolved_cell(a: &super::model::Alert) -> String {
 }
 
 /// The firing cell of an alert: its time, or until when it was pending before being dropped.
-fn firing_cell(a: &super::model::Alert) -> String {
+fn firing_cell(a: &Alert) -> String {
     match (&a.firing_at, &a.last_active_at) {
         (Some(f), _) => f.clone(),
         (None, _) if a.active_at_end => "not yet (still pending where the data ends)".into(),

@@ -7,7 +7,7 @@
 
 use chrono::DateTime;
 
-use super::k8s::{table_columns, table_event, Parsed};
+use super::{table_columns, table_event, Parsed};
 use crate::model::cluster::{quantity_bytes, ContainerInfo, ContainerState, ObjectRef, PodInfo};
 use crate::model::Millis;
 
@@ -370,7 +370,7 @@ Events:
         assert_eq!(c.memory_limit_bytes, Some(100 << 20));
         assert_eq!(c.memory_request.as_deref(), Some("100Mi"));
         assert_eq!(c.state.as_ref().unwrap().reason(), "CrashLoopBackOff");
-        let t = p.objects.terminations(|_| None);
+        let t = p.objects.terminations();
         assert_eq!((t[0].reason.as_str(), t[0].exit_code), ("OOMKilled", 137));
         assert_eq!(
             format_rfc3339(t[0].finished_at.unwrap()),

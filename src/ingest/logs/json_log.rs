@@ -498,7 +498,7 @@ pub fn quick_time(line: &[u8]) -> Option<ParsedTs> {
 #[cfg(test)]
 mod raw_tests {
     use super::*;
-    use crate::ingest::sink::Text;
+    use crate::ingest::logs::sink::Text;
 
     #[test]
     fn raw_strings_decode_to_what_the_full_parse_gives() {

@@ -4,7 +4,9 @@
 //! events` tables (ages counted back from a capture time). JSON goes through serde_json, YAML
 //! (one document or a `---` stream) through serde-saphyr, both into the same JSON value, which
 //! is then read field by field so that a missing or null field costs that field, not the
-//! object.
+//! object. `kubectl describe pod(s)` text is read in [`describe`].
+
+pub mod describe;
 
 use std::collections::BTreeMap;
 
@@ -257,7 +259,6 @@ pub(super) fn table_event(
         object,
         message: field(&["MESSAGE"]),
         source: field(&["SOURCE", "FROM"]),
-        cause: None,
     })
 }
 
@@ -399,7 +400,6 @@ fn event(v: &Value) -> Result<ClusterEvent, String> {
         last_seen: time,
         count,
         kind: str_at(v, &["type"]).to_owned(),
-        cause: None,
         reason,
         object,
         message: message.trim().to_owned(),
@@ -509,10 +509,6 @@ fn pod(v: &Value) -> PodInfo {
 mod tests {
     use super::*;
     use crate::model::time::format_rfc3339;
-
-    fn cause_of(reason: &str) -> Option<String> {
-        matches!(reason, "OOMKilled" | "OOMKilling" | "Evicted").then(|| "memory_exhaustion".into())
-    }
 
     const EVENTS: &str = r#"{
     "apiVersion": "v1",
@@ -626,10 +622,9 @@ spec:
         assert_eq!(c.restart_count, 2);
         assert_eq!(c.memory_limit_bytes, Some(512 << 20));
         assert_eq!(c.last_state.as_ref().unwrap().reason(), "OOMKilled");
-        let t = p.objects.terminations(cause_of);
+        let t = p.objects.terminations();
         assert_eq!(t.len(), 1);
-        assert_eq!(t[0].exit_code, 1);
-        assert_eq!(t[0].cause.as_deref(), Some("memory_exhaustion"));
+        assert_eq!((t[0].reason.as_str(), t[0].exit_code), ("OOMKilled", 1));
         assert_eq!(
             p.objects.pods[1].containers[0].memory_limit.as_deref(),
             Some("1Gi")

@@ -81,7 +81,7 @@ pub fn content(head: &[u8]) -> InputKind {
         return InputKind::Logs;
     }
     let head_text = String::from_utf8_lossy(&text[..text.len().min(4096)]);
-    if super::k8s::is_event_table(&head_text) || super::describe::is_describe(&head_text) {
+    if super::k8s::is_event_table(&head_text) || super::k8s::describe::is_describe(&head_text) {
         return InputKind::KubernetesObjects;
     }
     if first_line.starts_with(b"apiVersion:")

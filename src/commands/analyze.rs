@@ -1,0 +1,301 @@
+//! `analyze` and `check`: the stages wired in order, ingest -> classify -> detect ->
+//! correlate -> report, then what goes to the terminal (`analyze`'s summary, `check`'s
+//! verdict line).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+
+use crate::classify::{self, Classifier, Collector};
+use crate::config::{Config, Mode};
+use crate::correlate::events::EventsBuilder;
+use crate::correlate::{self, Analysis, Stages};
+use crate::detect::logs::{self, SeriesBuilder};
+use crate::detect::plan::{EvalPlan, PlanSettings};
+use crate::detect::rules::{self as rule_eval, RulesDetection};
+use crate::ingest::{self, prom, rules, ReadSettings};
+use crate::messages;
+use crate::model::cluster::ClusterObjects;
+use crate::model::rules::RuleSet;
+use crate::model::time::{format_duration, format_rfc3339, format_short};
+use crate::model::{ErrorEvent, FileQuality, InputKind, Interner, SkipReason};
+use crate::promql::Storage;
+use crate::report::charts;
+use crate::report::export::Exporter;
+use crate::report::render::{self, terminal};
+use crate::report::{build, model::Report};
+
+/// What the caller needs for the exit code.
+#[derive(Debug)]
+pub struct Outcome {
+    pub breached: bool,
+}
+
+/// Runs the whole analysis on a pool of `--threads` workers.
+pub fn run(cfg: &Config) -> Result<Outcome> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.threads.unwrap_or(0))
+        .build()
+        .context("starting the worker threads")?;
+    pool.install(|| {
+        let analysis = analyze(cfg)?;
+        output(cfg, &analysis)
+    })
+}
+
+/// What ingest read besides the log records (those went through the classifier).
+struct Read {
+    files: Vec<FileQuality>,
+    cluster: ClusterObjects,
+    dumps: Vec<prom::Dump>,
+    found_rules: Vec<(String, RuleSet)>,
+}
+
+/// Reads every input; log records are classified as they stream by (into `classifier`).
+fn read(cfg: &Config, classifier: &Classifier<'_>) -> Read {
+    let settings = ReadSettings {
+        zone: cfg.zone,
+        since: cfg.window.since,
+        until: cfg.window.until,
+        max_line: cfg.max_line_bytes,
+        captured_at: cfg.captured_at,
+    };
+    let mut read = Read {
+        files: Vec::new(),
+        cluster: ClusterObjects::default(),
+        dumps: Vec::new(),
+        found_rules: Vec::new(),
+    };
+    for r in ingest::run(&cfg.inputs, &settings, classifier) {
+        if let Some(objects) = r.cluster {
+            read.cluster.absorb(objects);
+        }
+        read.dumps.extend(r.metrics);
+        if let Some(rules) = r.rules {
+            read.found_rules.push((r.quality.name.clone(), rules));
+        }
+        read.files.push(r.quality);
+    }
+    read
+}
+
+/// Every stage up to correlation.
+fn analyze(cfg: &Config) -> Result<Analysis> {
+    let mut exporter = match &cfg.export {
+        Some((path, kind)) => Some(Exporter::create(
+            path,
+            *kind,
+            cfg.causes.causes.iter().map(|c| c.id.clone()).collect(),
+            classify::UNCLASSIFIED_ID,
+        )?),
+        None => None,
+    };
+    let collector = Collector::new(cfg.spill_after);
+    let classifier = Classifier {
+        table: &cfg.causes,
+        collector: &collector,
+    };
+    let read = read(cfg, &classifier);
+    let (metric_series, merge) = prom::merge(read.dumps);
+    let chosen = rules::choose(cfg.rules.clone(), read.found_rules);
+    let storage = (!metric_series.is_empty()).then(|| Storage::new(metric_series));
+    let plan = EvalPlan::new(
+        &PlanSettings {
+            compat: cfg.alert.compat,
+            alertname: cfg.alert.name.clone(),
+            interval: cfg.alert.eval_interval,
+            offset: cfg.alert.eval_offset,
+            since: cfg.window.since,
+            until: cfg.window.until,
+        },
+        &chosen.set,
+        storage.as_ref(),
+    );
+    if let Some(e) = exporter.as_mut() {
+        e.set_inputs(read.files.iter().map(|f| f.name.clone()).collect());
+    }
+
+    // The merge streams the error records, in time order, into what detect and correlate
+    // keep of them (per-series counts, the per-minute events table) and into the export.
+    let mut series = SeriesBuilder::new(&cfg.alert, &plan.logs);
+    let mut events = EventsBuilder::default();
+    let mut consume = |r: &ErrorEvent, syms: &Interner| -> Result<()> {
+        series.add(r);
+        events.add(r);
+        if let Some(e) = exporter.as_mut() {
+            e.row(r, syms)?;
+        }
+        Ok(())
+    };
+    let (table, files) = classify::merge(
+        collector,
+        read.files,
+        cfg.alert.dedup_window_ms,
+        &mut consume,
+    )?;
+    if let Some(e) = exporter {
+        e.finish()?;
+    }
+    if let Some(why) = &table.spill_error {
+        messages::spill_failed(why);
+    }
+    messages::input_problems(&files);
+    // Logs that yield nothing are an error even beside Kubernetes objects; objects alone (no
+    // logs given) still make an infrastructure report.
+    let logs_given = files
+        .iter()
+        .any(|f| matches!(f.kind, Some(InputKind::Logs | InputKind::KubectlError)));
+    if (read.cluster.is_empty() && storage.is_none()) || logs_given {
+        ensure_usable(cfg, &files)?;
+    }
+
+    let logs = logs::detect(
+        series,
+        &table,
+        &cfg.causes,
+        &cfg.alert,
+        &plan.logs,
+        cfg.window.until,
+    );
+    let rules = match storage {
+        Some(st) => rule_eval::evaluate(&chosen.set, st, &plan, &memory_limits(&read.cluster)),
+        None => RulesDetection::default(),
+    };
+    let findings = correlate::correlate(
+        cfg,
+        Stages {
+            events,
+            table: &table,
+            inputs: &files,
+            logs: &logs,
+            rules: &rules,
+            cluster: &read.cluster,
+        },
+    )?;
+    Ok(Analysis {
+        inputs: files,
+        table,
+        plan,
+        logs,
+        rules,
+        rules_source: chosen.source,
+        unused_rules: chosen.unused,
+        merge,
+        cluster: read.cluster,
+        findings,
+    })
+}
+
+/// Each pod's memory limit (the largest of its containers'), from the pod exports.
+fn memory_limits(cluster: &ClusterObjects) -> Vec<(String, u64)> {
+    cluster
+        .pods
+        .iter()
+        .filter_map(|p| {
+            let l = p
+                .containers
+                .iter()
+                .filter(|c| !c.init)
+                .filter_map(|c| c.memory_limit_bytes)
+                .max()?;
+            Some((p.name.clone(), l))
+        })
+        .collect()
+}
+
+/// The report, and what goes to the terminal.
+fn output(cfg: &Config, a: &Analysis) -> Result<Outcome> {
+    let report = build::build(cfg, a);
+    for e in report.rules.iter().filter_map(|r| r.error.as_ref()) {
+        messages::rule_not_evaluated(&report.settings.rules, e);
+    }
+    let breached = report.verdict.breached;
+    match cfg.mode {
+        Mode::Check => {
+            writeln!(
+                std::io::stdout().lock(),
+                "{}",
+                terminal::check_line(&report)
+            )?;
+        }
+        Mode::Analyze => {
+            let dir = cfg.out.clone().unwrap_or_else(|| default_out_dir(&report));
+            let charts = charts::specs(a, &report);
+            let doc = render::document(report, charts, &cfg.formats)?;
+            let mut files = render::write_all(&doc, &cfg.formats, &dir)?;
+            files.extend(cfg.export.as_ref().map(|(p, _)| p.clone()));
+            if !cfg.quiet {
+                let summary = terminal::summary(&doc.report, &dir, &files);
+                std::io::stdout().lock().write_all(summary.as_bytes())?;
+            }
+        }
+    }
+    Ok(Outcome { breached })
+}
+
+/// `reports/<start-of-incident>/`, with a file-system-safe time.
+fn default_out_dir(r: &Report) -> PathBuf {
+    let stamp = r
+        .verdict
+        .incident_start
+        .clone()
+        .unwrap_or_else(|| "no-errors".into());
+    let stamp = stamp.replace(':', "-").replace(".000Z", "Z");
+    PathBuf::from("reports").join(stamp)
+}
+
+/// Fails (exit 2) when nothing usable was read, saying why and what to do.
+fn ensure_usable(cfg: &Config, files: &[FileQuality]) -> Result<()> {
+    if files.iter().any(|f| f.records > 0) {
+        return Ok(());
+    }
+    let outside: u64 = files
+        .iter()
+        .map(|f| {
+            f.skipped
+                .get(&SkipReason::OutsideWindow)
+                .copied()
+                .unwrap_or(0)
+        })
+        .sum();
+    let w = &cfg.window;
+    if outside > 0 {
+        let first = files.iter().filter_map(|f| f.input_first_ts).min();
+        let last = files.iter().filter_map(|f| f.input_last_ts).max();
+        let window = format!(
+            "{} .. {}",
+            w.since.map_or("the beginning".into(), format_short),
+            w.until.map_or("the end".into(), format_short)
+        );
+        let (Some(first), Some(last)) = (first, last) else {
+            bail!("no records between {window}");
+        };
+        let hint = match w.since_flag.map(format_duration) {
+            Some(s) if !w.as_of_given => format!(
+                "--since {s} counts back from now ({}); to look at this incident use --as-of {} --since {s}, or drop --since",
+                format_short(w.as_of),
+                format_rfc3339(last)
+            ),
+            _ => "widen --since/--until or drop them".into(),
+        };
+        bail!(
+            "no records between {window}, but the input has {outside} lines from {} to {}: {hint}",
+            format_short(first),
+            format_short(last)
+        );
+    }
+    if files.is_empty() {
+        bail!("no inputs: name files, folders or archives of kubectl logs (or - for stdin)");
+    }
+    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).take(5).collect();
+    bail!(
+        "nothing usable was read from {}{}: no log records (see the messages above for each input)",
+        names.join(", "),
+        if files.len() > 5 {
+            format!(" and {} more", files.len() - 5)
+        } else {
+            String::new()
+        }
+    )
+}

@@ -1,0 +1,56 @@
+//! Everything postmortem writes on stderr, in one place (as ripgrep's `messages` module): the
+//! error that ends a run, the problems found in the input (naming the file and line), and
+//! notes. Every line starts with `postmortem: `. A failed write (stderr closed) is ignored:
+//! messages never end a run.
+
+use std::io::Write;
+
+use crate::model::FileQuality;
+
+/// Writes one line, `postmortem: ` and `text`.
+fn emit(text: std::fmt::Arguments<'_>) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "postmortem: {text}");
+}
+
+/// The error that ends the run (exit code 2), with its chain of causes.
+pub fn error(err: &anyhow::Error) {
+    emit(format_args!("error: {err:#}"));
+}
+
+/// A note about how the run went (what it assumed, which semantics it used).
+pub fn note(text: &str) {
+    emit(format_args!("{text}"));
+}
+
+/// Every problem found in the inputs, naming the file and line, and how many more were
+/// counted than kept.
+pub fn input_problems(files: &[FileQuality]) {
+    for f in files {
+        for p in &f.problems {
+            match p.line {
+                Some(l) => emit(format_args!("{}:{l}: {}", f.name, p.message)),
+                None => emit(format_args!("{}: {}", f.name, p.message)),
+            }
+        }
+        let more = f.problem_count.saturating_sub(f.problems.len() as u64);
+        if more > 0 {
+            emit(format_args!(
+                "{}: {more} more problems (counted in the report's data-quality section)",
+                f.name
+            ));
+        }
+    }
+}
+
+/// A rule that could not be evaluated (the others were), and where the rules came from.
+pub fn rule_not_evaluated(rules_from: &str, why: &str) {
+    emit(format_args!("{rules_from}: {why}"));
+}
+
+/// The temporary directory could not take the error records beyond the memory budget.
+pub fn spill_failed(why: &str) {
+    emit(format_args!(
+        "could not write to the temporary directory ({why}); kept every error record in memory instead (set TMPDIR to a writable place with room)"
+    ));
+}

@@ -1,0 +1,95 @@
+//! `report.html`: the Markdown report rendered to one self-contained page (inline CSS, charts
+//! inlined as SVG, no external resources), so it can be attached to a ticket or mailed. The
+//! Markdown links each chart by its index (`chart:N`); the page puts the chart's SVG, drawn
+//! once for the document, where the link's paragraph was.
+
+use anyhow::Result;
+use pulldown_cmark::{html, Event, Options, Parser, Tag, TagEnd};
+
+use super::{markdown, Document, Renderer};
+use crate::correlate::verdict::Outcome;
+
+const STYLE: &str = "body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#1f2328;line-height:1.5}\
+table{border-collapse:collapse;margin:1em 0;font-size:14px}th,td{border:1px solid #d0d7de;padding:4px 8px;vertical-align:top}\
+th{background:#f6f8fa}code{background:#f6f8fa;padding:1px 4px;border-radius:4px;font-size:90%}pre{background:#f6f8fa;padding:8px;overflow-x:auto}\
+blockquote{border-left:4px solid #cf222e;margin:0;padding:4px 12px;background:#fff5f5}figure{margin:1em 0}svg{max-width:100%;height:auto}";
+
+/// How the Markdown links a chart for the page.
+const CHART_LINK: &str = "chart:";
+
+pub struct Html;
+
+impl Renderer for Html {
+    fn file(&self) -> String {
+        "report.html".into()
+    }
+
+    fn render(&self, doc: &Document) -> Result<Vec<u8>> {
+        Ok(render(doc))
+    }
+}
+
+/// The chart a paragraph holding only an image links to: its index.
+fn linked_chart(events: &[Event<'_>], at: usize) -> Option<(usize, usize)> {
+    let (Event::Start(Tag::Paragraph), Some(Event::Start(Tag::Image { dest_url, .. }))) =
+        (&events[at], events.get(at + 1))
+    else {
+        return None;
+    };
+    let chart = dest_url.strip_prefix(CHART_LINK)?.parse().ok()?;
+    let end = (at + 2..events.len()).find(|&i| matches!(events[i], Event::End(TagEnd::Image)))?;
+    matches!(events.get(end + 1), Some(Event::End(TagEnd::Paragraph))).then_some((chart, end + 1))
+}
+
+/// Renders the page.
+pub fn render(doc: &Document) -> Vec<u8> {
+    let link = |key: &str| {
+        doc.charts
+            .iter()
+            .position(|c| c.key == key)
+            .filter(|&i| i < doc.svgs.len())
+            .map(|i| format!("{CHART_LINK}{i}"))
+    };
+    let md = String::from_utf8(markdown::render(&doc.report, &link)).unwrap_or_default();
+    let events: Vec<Event<'_>> =
+        Parser::new_ext(&md, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).collect();
+    let mut page: Vec<Event<'_>> = Vec::with_capacity(events.len());
+    let mut i = 0;
+    while i < events.len() {
+        if let Some((chart, last)) = linked_chart(&events, i) {
+            let svg = String::from_utf8_lossy(&doc.svgs[chart]);
+            page.push(Event::Html(format!("<figure>{svg}</figure>\n").into()));
+            i = last + 1;
+        } else {
+            page.push(events[i].clone());
+            i += 1;
+        }
+    }
+    let mut body = String::new();
+    html::push_html(&mut body, page.into_iter());
+    let mut out = String::with_capacity(body.len() + 2048);
+    for line in body.lines() {
+        out.push_str(line);
+        out.push('\n');
+    }
+    let r = &doc.report;
+    let title = format!(
+        "{}: {}",
+        r.settings.alertname,
+        match r.verdict.outcome() {
+            Outcome::Breached => "BREACHED",
+            Outcome::TotalOnly | Outcome::NotBreached => "not breached",
+        }
+    );
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{out}</body>\n</html>\n",
+        html_escape(&title)
+    )
+    .into_bytes()
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
