@@ -2,6 +2,8 @@
 //! Prometheus version are turned into types here, at the edge, by clap value parsers (as fd
 //! does), so a bad value is refused naming its flag; `config.rs` checks how the flags go
 //! together and makes the settings, and nothing after it sees clap.
+// The flags' doc comments are clap's help texts, plain text for the terminal, not rustdoc.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 
 use std::path::PathBuf;
 

@@ -1,36 +1,91 @@
 //! End-to-end tests as data (after angle-grinder's structured tests): each folder under
-//! `tests/structured/` holds `cmd` (the arguments, one line, paths relative to the repo root)
-//! and `expect.json` (exit code, text stdout/stderr must contain, and JSON-pointer values the
-//! written `report.json` must have). Every case runs the real binary. For every report the
-//! data-quality invariant is checked too: lines read = used + skipped.
+//! `tests/structured/` is one test, named after the folder, holding `cmd.json` (the
+//! arguments, an array of strings, paths relative to the repo root) and `expect.json` (exit
+//! code, text stdout/stderr must contain, and JSON-pointer values the written `report.json`
+//! must have). Every case runs the real binary. For every report the data-quality invariant is
+//! checked too: lines read = used + skipped. Run one case with
+//! `cargo test --test structured -- <case>`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::Value;
 
+fn read_json(path: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Lines read = used + skipped, for the whole run and for each input.
+fn check_accounting(report: &Value) -> Result<(), String> {
+    let sum = |v: &Value| -> u64 {
+        v.as_object()
+            .map_or(0, |o| o.values().filter_map(Value::as_u64).sum())
+    };
+    let inputs = &report["inputs"];
+    let (read, used, skipped) = (
+        inputs["lines_read"].as_u64().unwrap_or(0),
+        inputs["lines_used"].as_u64().unwrap_or(0),
+        sum(&inputs["skipped"]),
+    );
+    if read != used + skipped {
+        return Err(format!(
+            "data quality does not add up: {read} read != {used} used + {skipped} skipped"
+        ));
+    }
+    for f in inputs["files"].as_array().into_iter().flatten() {
+        let (r, u) = (f["lines_read"].as_u64(), f["lines_used"].as_u64());
+        if r != u.map(|u| u + sum(&f["skipped"])) {
+            return Err(format!("data quality does not add up for {}", f["name"]));
+        }
+    }
+    Ok(())
+}
+
+/// The report's values at the JSON pointers `expect` names, and the files every report has.
+fn check_report(out_dir: &Path, expect: &Value) -> Result<(), String> {
+    let report = read_json(&out_dir.join("report.json"))?;
+    for (pointer, want) in expect.as_object().into_iter().flatten() {
+        let got = report.pointer(pointer);
+        if got != Some(want) {
+            return Err(format!(
+                "report.json {pointer}: got {got:?}, expected {want}"
+            ));
+        }
+    }
+    check_accounting(&report)?;
+    for name in [
+        "report.md",
+        "report.html",
+        "charts/error-rate.svg",
+        "charts/error-rate.png",
+        "charts/errors-by-type.svg",
+        "charts/errors-by-type.png",
+    ] {
+        if !out_dir.join(name).exists() {
+            return Err(format!("{name} was not written"));
+        }
+    }
+    Ok(())
+}
+
 fn run_case(dir: &Path) -> Result<(), String> {
-    let cmd = std::fs::read_to_string(dir.join("cmd")).map_err(|e| e.to_string())?;
-    let expect: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("expect.json")).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| format!("expect.json: {e}"))?;
-    let mut args: Vec<String> = cmd.split_whitespace().map(str::to_owned).collect();
+    let args: Vec<String> = serde_json::from_value(read_json(&dir.join("cmd.json"))?)
+        .map_err(|e| format!("cmd.json: an array of strings, please ({e})"))?;
+    let expect = read_json(&dir.join("expect.json"))?;
     let out_dir = std::env::temp_dir().join(format!(
         "postmortem-structured-{}-{}",
         std::process::id(),
         dir.file_name().unwrap().to_string_lossy()
     ));
     let _ = std::fs::remove_dir_all(&out_dir);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_postmortem"));
+    cmd.args(&args).current_dir(env!("CARGO_MANIFEST_DIR"));
     if args.first().map(String::as_str) == Some("analyze") {
-        args.push("--out".into());
-        args.push(out_dir.display().to_string());
+        cmd.arg("--out").arg(&out_dir);
     }
-    let output = Command::new(env!("CARGO_BIN_EXE_postmortem"))
-        .args(&args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .map_err(|e| e.to_string())?;
+    let output = cmd.output().map_err(|e| e.to_string())?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let ctx = || format!("\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
@@ -56,64 +111,9 @@ fn run_case(dir: &Path) -> Result<(), String> {
             }
         }
     }
-    let report_path = out_dir.join("report.json");
-    if report_path.exists() {
-        let report: Value = serde_json::from_str(
-            &std::fs::read_to_string(&report_path).map_err(|e| e.to_string())?,
-        )
-        .map_err(|e| e.to_string())?;
-        for (pointer, want) in expect
-            .get("report")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            let got = report.pointer(pointer);
-            if got != Some(want) {
-                return Err(format!(
-                    "report.json {pointer}: got {got:?}, expected {want}"
-                ));
-            }
-        }
-        let inputs = &report["inputs"];
-        let skipped: u64 = inputs["skipped"]
-            .as_object()
-            .unwrap()
-            .values()
-            .map(|v| v.as_u64().unwrap())
-            .sum();
-        let (read, used) = (
-            inputs["lines_read"].as_u64().unwrap(),
-            inputs["lines_used"].as_u64().unwrap(),
-        );
-        if read != used + skipped {
-            return Err(format!(
-                "data quality does not add up: {read} read != {used} used + {skipped} skipped"
-            ));
-        }
-        for f in inputs["files"].as_array().unwrap() {
-            let s: u64 = f["skipped"]
-                .as_object()
-                .unwrap()
-                .values()
-                .map(|v| v.as_u64().unwrap())
-                .sum();
-            if f["lines_read"].as_u64().unwrap() != f["lines_used"].as_u64().unwrap() + s {
-                return Err(format!("data quality does not add up for {}", f["name"]));
-            }
-        }
-        for name in [
-            "report.md",
-            "report.html",
-            "charts/error-rate.svg",
-            "charts/error-rate.png",
-            "charts/errors-by-type.svg",
-            "charts/errors-by-type.png",
-        ] {
-            if !out_dir.join(name).exists() {
-                return Err(format!("{name} was not written"));
-            }
-        }
+    if out_dir.join("report.json").exists() {
+        check_report(&out_dir, expect.get("report").unwrap_or(&Value::Null))
+            .map_err(|e| e + &ctx())?;
     } else if expect.get("report").is_some() {
         return Err(format!("no report.json was written{}", ctx()));
     }
@@ -121,29 +121,21 @@ fn run_case(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-#[test]
-fn structured_cases() {
+fn main() {
+    let args = Arguments::from_args();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/structured");
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
+        .expect("tests/structured exists")
+        .map(|e| e.expect("a readable entry").path())
         .filter(|p| p.is_dir())
         .collect();
     cases.sort();
-    assert!(!cases.is_empty());
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|c| {
-            run_case(c)
-                .err()
-                .map(|e| format!("case {}: {e}", c.file_name().unwrap().to_string_lossy()))
+    let trials = cases
+        .into_iter()
+        .map(|dir| {
+            let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+            Trial::test(name, move || run_case(&dir).map_err(Failed::from))
         })
         .collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n\n")
-    );
+    libtest_mimic::run(&args, trials).exit();
 }

@@ -52,7 +52,7 @@ pub struct NeverFires {
     pub threshold: f64,
 }
 
-/// Each pod's memory series (the first of [`MEMORY_METRICS`] the dumps have for it, summed
+/// Each pod's memory series (the first of the memory metrics the dumps have for it, summed
 /// over its series) with its peak and its limit: the pod export's, else
 /// `kube_pod_container_resource_limits{resource="memory"}`.
 pub fn memory_use(storage: &Storage, limits: &[(String, u64)]) -> Vec<MemoryUse> {

@@ -1,7 +1,7 @@
 //! `--export events.parquet|.csv`: every error record, names spelled out, streamed to the file
 //! in batches as the merge produces them, so exporting a huge input never holds its records in
 //! memory. The file is created before anything is read (a bad path fails at once) and is the
-//! one output written outside [`super::write_all`], because it is written while the run goes.
+//! one output written outside `render::write_all`, because it is written while the run goes.
 
 use std::fmt::Write as _;
 use std::fs::File;
