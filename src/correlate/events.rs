@@ -314,7 +314,7 @@ pub type CauseTally = BTreeMap<CauseIdx, u64>;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Interner, Level};
+    use crate::model::Interner;
 
     const T: Millis = 1_763_630_000_000;
 
@@ -327,19 +327,8 @@ mod tests {
         first: bool,
     ) -> ErrorEvent {
         ErrorEvent {
-            ts,
-            cause,
-            level: Level::Error,
-            pod: syms.intern(pod),
-            container: 0,
-            namespace: 0,
-            input: 0,
-            line: 0,
-            lines: 1,
-            signature: syms.intern(sig),
-            error_key: 0,
-            line_hash: 0,
             first_of_event: first,
+            ..ErrorEvent::at(ts, cause, syms.intern(pod), syms.intern(sig))
         }
     }
 

@@ -76,7 +76,7 @@ mod tests {
     use super::*;
     use crate::correlate::events::EventsBuilder;
     use crate::model::cluster::{ContainerInfo, ContainerState, PodInfo};
-    use crate::model::{ErrorEvent, Interner, Level};
+    use crate::model::{ErrorEvent, Interner};
 
     const T: i64 = 1_763_630_000_000;
 
@@ -113,21 +113,7 @@ mod tests {
         let mut syms = Interner::new();
         let pod = syms.intern("web-1");
         let mut b = EventsBuilder::default();
-        b.add(&ErrorEvent {
-            ts,
-            cause: causes.index(cause).unwrap(),
-            level: Level::Error,
-            pod,
-            container: 0,
-            namespace: 0,
-            input: 0,
-            line: 0,
-            lines: 1,
-            signature: 0,
-            error_key: 0,
-            line_hash: 0,
-            first_of_event: true,
-        });
+        b.add(&ErrorEvent::at(ts, causes.index(cause).unwrap(), pod, 0));
         let table = EventTable {
             syms,
             ..EventTable::default()

@@ -6,6 +6,9 @@
 
 use serde::Serialize;
 
+use crate::model::labels::Labels;
+use crate::model::{AlertInstance, AlertSource};
+
 /// The evaluation times `offset_ms + k * interval_ms` (for any integer `k`) that lie in
 /// `[start_ms, end_ms]`, ascending: the first is the earliest `>= start_ms`, the last the latest
 /// `<= end_ms`. `offset_ms` is the group's phase (0 for a grid aligned to the interval); empty when
@@ -55,6 +58,31 @@ pub struct Episode {
     /// The last evaluation at which the condition held. A never-fired activation was dropped at
     /// the evaluation right after it (if there is one).
     pub last_present_ms: i64,
+}
+
+impl Episode {
+    /// This activation as the report states it: the alert `alertname` for `labels`, read from
+    /// `source` (`is_total`: the sum over every series).
+    pub fn instance(
+        &self,
+        alertname: &str,
+        labels: Labels,
+        source: AlertSource,
+        is_total: bool,
+    ) -> AlertInstance {
+        AlertInstance {
+            alertname: alertname.to_owned(),
+            source,
+            labels,
+            is_total,
+            pending_at: self.active_at_ms,
+            firing_at: self.firing_at_ms,
+            resolved_at: self.resolved_at_ms,
+            peak_rate: self.peak,
+            peak_at: self.peak_at_ms,
+            last_active: self.last_present_ms,
+        }
+    }
 }
 
 /// The activation being tracked by [`run_alert`].

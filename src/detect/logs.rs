@@ -225,26 +225,6 @@ fn peak_of(grid: &[Millis], values: &[Option<f64>]) -> Option<(f64, Millis)> {
         })
 }
 
-fn instance(
-    ep: &alert::Episode,
-    labels: BTreeMap<String, String>,
-    alertname: &str,
-    is_total: bool,
-) -> AlertInstance {
-    AlertInstance {
-        alertname: alertname.to_owned(),
-        source: AlertSource::Logs,
-        labels,
-        is_total,
-        pending_at: ep.active_at_ms,
-        firing_at: ep.firing_at_ms,
-        resolved_at: ep.resolved_at_ms,
-        peak_rate: ep.peak,
-        peak_at: ep.peak_at_ms,
-        last_active: ep.last_present_ms,
-    }
-}
-
 /// One series to evaluate: its counts, until when its pod was alive, and its labels.
 type SeriesInput = (SeriesAcc, Millis, BTreeMap<String, String>);
 
@@ -331,7 +311,7 @@ fn evaluate_series(
     let peak = peak_of(grid, &rates);
     let alerts = episodes
         .iter()
-        .map(|e| instance(e, labels.clone(), &a.name, false))
+        .map(|e| e.instance(&a.name, labels.clone(), AlertSource::Logs, false))
         .collect();
     let (cause, p, ..) = s.key;
     (
@@ -417,7 +397,7 @@ pub fn detect(
     );
     let total_alerts = total_episodes
         .iter()
-        .map(|e| instance(e, BTreeMap::new(), &a.name, true))
+        .map(|e| e.instance(&a.name, BTreeMap::new(), AlertSource::Logs, true))
         .collect();
     let total_peak = peak_of(&grid, &total_rate);
     LogDetection {
@@ -436,19 +416,8 @@ mod tests {
 
     fn row(ts: Millis, first_of_event: bool) -> ErrorEvent {
         ErrorEvent {
-            ts,
-            cause: 0,
-            level: crate::model::Level::Error,
-            pod: 1,
-            container: 0,
-            namespace: 0,
-            input: 0,
-            line: 0,
-            lines: 1,
-            signature: 0,
-            error_key: 0,
-            line_hash: 0,
             first_of_event,
+            ..ErrorEvent::at(ts, 0, 1, 0)
         }
     }
 

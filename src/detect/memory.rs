@@ -3,7 +3,7 @@
 //! alerting rules on memory that cannot fire under that limit (the container is killed before
 //! their threshold could be reached).
 
-use crate::model::labels::Labels;
+use crate::model::labels;
 use crate::model::metrics::{MetricSeries, Resolution, Sample};
 use crate::model::rules::RuleSet;
 use crate::model::Millis;
@@ -144,10 +144,7 @@ pub fn never_fire_findings(
             continue;
         };
         for metric in MEMORY_METRICS {
-            let labels: Labels = [("__name__", metric), ("pod", pod.as_str())]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect();
+            let labels = labels::from_pairs(&[("__name__", metric), ("pod", pod.as_str())]);
             if !lhs.selects(&labels) {
                 continue;
             }

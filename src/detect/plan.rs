@@ -163,10 +163,10 @@ mod tests {
 
     fn alerts(alertname: &str, times: &[Millis]) -> MetricSeries {
         MetricSeries {
-            labels: [("__name__", "ALERTS"), ("alertname", alertname)]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
+            labels: crate::model::labels::from_pairs(&[
+                ("__name__", "ALERTS"),
+                ("alertname", alertname),
+            ]),
             samples: times.iter().map(|&t_ms| Sample { t_ms, v: 1.0 }).collect(),
             resolution: Resolution::Raw,
         }

@@ -368,18 +368,12 @@ impl RuleRun<'_> {
                     .map(|(k, v)| (k.clone(), expand_template(v, ep.peak, &alert_labels)))
                     .collect();
                 out.alerts.push(MetricAlert {
-                    instance: AlertInstance {
-                        alertname: a.alert.clone(),
-                        source: AlertSource::Metrics,
-                        labels: alert_labels.clone(),
-                        is_total: false,
-                        pending_at: ep.active_at_ms,
-                        firing_at: ep.firing_at_ms,
-                        resolved_at: ep.resolved_at_ms,
-                        peak_rate: ep.peak,
-                        peak_at: ep.peak_at_ms,
-                        last_active: ep.last_present_ms,
-                    },
+                    instance: ep.instance(
+                        &a.alert,
+                        alert_labels.clone(),
+                        AlertSource::Metrics,
+                        false,
+                    ),
                     annotations,
                 });
             }

@@ -13,6 +13,7 @@ pub mod prom;
 pub mod rules;
 pub mod sniff;
 pub mod source;
+pub mod yaml;
 
 use std::path::PathBuf;
 use std::sync::mpsc::sync_channel;

@@ -85,15 +85,9 @@ pub fn choose(flag: Option<(RuleSet, RulesSource)>, found: Vec<(String, RuleSet)
 
 /// Parses a rules file, a ConfigMap or a PrometheusRule (or a stream or list of them).
 pub fn parse(text: &str) -> Result<RuleSet, RulesError> {
-    let docs: Vec<Value> = serde_saphyr::from_multiple::<Value>(text).map_err(|e| {
-        let message = e.to_string();
-        RulesError {
-            line: yaml_error_line(&message),
-            message: format!(
-                "malformed YAML: {}",
-                message.lines().next().unwrap_or("").trim()
-            ),
-        }
+    let docs = super::yaml::documents(text).map_err(|e| RulesError {
+        message: e.message,
+        line: e.line,
     })?;
     let mut out = RuleSet::default();
     let mut recognised = false;
@@ -260,16 +254,6 @@ fn rule(r: &Value) -> Result<Rule, String> {
         (None, None) => return Err("neither `alert` nor `record`".into()),
     };
     Ok(Rule { kind, expr, labels })
-}
-
-/// serde-saphyr's messages carry `line N`.
-fn yaml_error_line(message: &str) -> Option<u64> {
-    let at = message.find("line ")?;
-    let digits: String = message[at + 5..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
 }
 
 #[cfg(test)]

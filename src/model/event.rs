@@ -44,6 +44,29 @@ pub struct ErrorEvent {
     pub first_of_event: bool,
 }
 
+#[cfg(test)]
+impl ErrorEvent {
+    /// An error record at `ts` of `cause` on `pod` with `signature`, the first of its event
+    /// (tests build the rest by hand).
+    pub fn at(ts: Millis, cause: CauseIdx, pod: Sym, signature: Sym) -> ErrorEvent {
+        ErrorEvent {
+            ts,
+            cause,
+            level: Level::Error,
+            pod,
+            container: 0,
+            namespace: 0,
+            input: 0,
+            line: 0,
+            lines: 1,
+            signature,
+            error_key: 0,
+            line_hash: 0,
+            first_of_event: true,
+        }
+    }
+}
+
 /// A string table: each distinct string stored once, referred to by its index.
 #[derive(Clone, Debug, Default)]
 pub struct Interner {

@@ -8,6 +8,14 @@ use std::collections::BTreeMap;
 /// A series' or an alert's labels, `__name__` included where there is one, sorted by name.
 pub type Labels = BTreeMap<String, String>;
 
+/// A label set from (name, value) pairs.
+pub fn from_pairs(pairs: &[(&str, &str)]) -> Labels {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
 /// A label value quoted like Go's `%q` (what Prometheus prints).
 pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -73,10 +81,7 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> Labels {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+        from_pairs(pairs)
     }
 
     #[test]

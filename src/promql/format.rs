@@ -131,12 +131,7 @@ pub fn range_to_api_json(m: &[MetricSeries]) -> serde_json::Value {
 mod tests {
     use super::*;
 
-    fn labels(pairs: &[(&str, &str)]) -> Labels {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::model::labels::from_pairs as labels;
 
     #[test]
     fn promtool_text() {

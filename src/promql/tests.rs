@@ -6,12 +6,7 @@
 use super::*;
 use crate::model::metrics::stale_nan;
 
-fn labels(pairs: &[(&str, &str)]) -> Labels {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
+use crate::model::labels::from_pairs as labels;
 
 fn series(pairs: &[(&str, &str)], step_ms: i64, values: &[f64]) -> MetricSeries {
     MetricSeries {

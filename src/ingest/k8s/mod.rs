@@ -62,13 +62,10 @@ pub fn parse(text: &str) -> Result<Parsed, DocError> {
         })?;
         vec![v]
     } else {
-        serde_saphyr::from_multiple::<Value>(text).map_err(|e| {
-            let message = e.to_string();
-            DocError {
-                line: yaml_error_line(&message),
-                message: format!("malformed YAML: {}", first_line(&message)),
-                format: DocFormat::Yaml,
-            }
+        super::yaml::documents(text).map_err(|e| DocError {
+            line: e.line,
+            message: e.message,
+            format: DocFormat::Yaml,
         })?
     };
     let mut out = Parsed::default();
@@ -276,20 +273,6 @@ fn capitalize(kind: &str) -> String {
                 .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
         }
     }
-}
-
-fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or(s).trim()
-}
-
-/// serde-saphyr's messages carry `line N` (or `N:M`); the first number after "line" is taken.
-fn yaml_error_line(message: &str) -> Option<u64> {
-    let at = message.find("line ")?;
-    let digits: String = message[at + 5..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
 }
 
 fn walk(v: &Value, out: &mut Parsed) {

@@ -11,12 +11,7 @@ const POD2: &str = "mcp-backend-7c9d5b8f6d-9wz4r";
 /// 2026-11-20T09:40:00Z.
 const T0: i64 = 1_795_167_600;
 
-fn labels(pairs: &[(&str, &str)]) -> Labels {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
+use crate::model::labels::from_pairs as labels;
 
 fn err_labels(error_type: &str, pod: &str) -> Labels {
     labels(&[

@@ -331,12 +331,7 @@ mod tests {
     use super::legend_names;
     use crate::model::labels::Labels;
 
-    fn labels(pairs: &[(&str, &str)]) -> Labels {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use crate::model::labels::from_pairs as labels;
 
     #[test]
     fn legend_names_keep_what_tells_series_apart() {
