@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use crate::classify::CauseTable;
 use crate::cli::{AnalyzeArgs, FormatArg, QueryArgs, QueryOutput, RateModeArg};
 use crate::ingest::rules;
+use crate::model::alert::RateMode;
 use crate::model::rules::{RuleSet, RulesSource};
 use crate::model::time::{format_duration, parse_time_in, Zone};
 use crate::model::Millis;
@@ -17,15 +18,6 @@ use crate::promql::PromCompat;
 /// The evaluation interval of the logs-based rule (and of rule groups without their own)
 /// when `--eval-interval` is not given: the service's `evaluation_interval`.
 pub const DEFAULT_EVAL_INTERVAL: Millis = 15_000;
-
-/// How error rates are computed from logs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RateMode {
-    /// Error events become a counter sampled every scrape interval; Prometheus' rate().
-    Prometheus,
-    /// Records in the last window divided by its length, as Loki's LogQL rate().
-    Loki,
-}
 
 /// The alert being reconstructed.
 #[derive(Clone, Debug)]

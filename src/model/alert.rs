@@ -71,3 +71,23 @@ impl AlertInstance {
         }
     }
 }
+
+/// How error rates are computed from logs (`report.json` spells it `prometheus` or `loki`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RateMode {
+    /// Error events become a counter sampled every scrape interval; Prometheus' rate().
+    Prometheus,
+    /// Records in the last window divided by its length, as Loki's LogQL rate().
+    Loki,
+}
+
+impl RateMode {
+    /// The mode's name, as flags and outputs spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RateMode::Prometheus => "prometheus",
+            RateMode::Loki => "loki",
+        }
+    }
+}

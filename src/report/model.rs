@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::correlate::verdict::Outcome;
+use crate::model::alert::RateMode;
 use crate::model::{AlertSource, FileQuality, SkipReason};
 
 /// Bumped when a field changes meaning or disappears (adding fields keeps the version).
@@ -47,8 +48,7 @@ pub struct Tool {
 #[derive(Clone, Debug, Serialize)]
 pub struct Settings {
     pub alertname: String,
-    /// `prometheus` or `loki`.
-    pub rate_mode: String,
+    pub rate_mode: RateMode,
     /// In words: how rates were computed.
     pub rate_mode_description: String,
     /// `2` or `3`.

@@ -1,22 +1,15 @@
 //! The verdict in words, and the settings every number depends on.
 
 use super::{round6, t};
-use crate::config::{Config, RateMode};
+use crate::config::Config;
 use crate::correlate::target::{DeploymentFrom, NamespaceFrom, Target};
 use crate::correlate::verdict::{Outcome, Verdict as Found};
 use crate::correlate::Analysis;
+use crate::model::alert::RateMode;
 use crate::model::labels;
 use crate::model::time::{format_duration, format_short};
 use crate::promql::PromCompat;
 use crate::report::model::{CauseSummary, Settings, Verdict};
-
-/// `prometheus` or `loki`.
-pub fn rate_mode_name(m: RateMode) -> &'static str {
-    match m {
-        RateMode::Prometheus => "prometheus",
-        RateMode::Loki => "loki",
-    }
-}
 
 /// How rates were computed, in words.
 fn rate_mode_description(cfg: &Config) -> String {
@@ -63,7 +56,7 @@ pub fn settings(cfg: &Config, a: &Analysis) -> Settings {
     let target = &a.findings.target;
     Settings {
         alertname: al.name.clone(),
-        rate_mode: rate_mode_name(al.rate_mode).to_owned(),
+        rate_mode: al.rate_mode,
         rate_mode_description: rate_mode_description(cfg),
         prom_compat: match al.compat {
             PromCompat::V2 => "2",

@@ -12,6 +12,7 @@ use super::{
 use crate::correlate::{Analysis, MomentKind};
 use crate::detect::memory::MemoryUse;
 use crate::detect::rules::RuleOutcome;
+use crate::model::alert::RateMode;
 use crate::model::labels::{self, Labels};
 use crate::model::{AlertInstance, Millis};
 use crate::report::model::Report;
@@ -148,8 +149,8 @@ fn rate_chart(a: &Analysis, report: &Report) -> RateChart {
         title: format!(
             "{}: error rate ({} mode{})",
             s.alertname,
-            s.rate_mode,
-            if s.rate_mode == "prometheus" {
+            s.rate_mode.name(),
+            if s.rate_mode == RateMode::Prometheus {
                 format!(", Prometheus {}.x", s.prom_compat)
             } else {
                 String::new()

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::correlate::verdict::Outcome;
+use crate::model::alert::RateMode;
 use crate::report::model::Report;
 
 /// The CI line: verdict, peak rate, firing window, top cause, mode.
@@ -41,8 +42,8 @@ pub fn check_line(r: &Report) -> String {
         v.peak_total_rate.unwrap_or(0.0),
         r.settings.threshold,
         r.settings.for_,
-        r.settings.rate_mode,
-        if r.settings.rate_mode == "prometheus" {
+        r.settings.rate_mode.name(),
+        if r.settings.rate_mode == RateMode::Prometheus {
             format!("-{}", r.settings.prom_compat)
         } else {
             String::new()
