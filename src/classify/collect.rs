@@ -36,6 +36,26 @@ pub struct PodSeen {
     pub starts: Vec<Millis>,
 }
 
+/// A process announces its start more than once (Nest's `Starting Nest application...`, then
+/// `Nest application successfully started`, a bootstrap's `Listening on`): announcements this
+/// close to the one before are the same start. Kubernetes restarts a crashed container after
+/// 10 s at the earliest, so real restarts are further apart.
+pub const START_SPAN: Millis = 10_000;
+
+/// The starts among `announced` (in any order): the first announcement of each start.
+fn one_per_start(mut announced: Vec<Millis>) -> Vec<Millis> {
+    announced.sort_unstable();
+    let mut out: Vec<Millis> = Vec::new();
+    let mut last = None;
+    for t in announced {
+        if last.is_none_or(|l| t - l >= START_SPAN) {
+            out.push(t);
+        }
+        last = Some(t);
+    }
+    out
+}
+
 /// A pod's log split into stretches wherever it is silent this long.
 pub const SEGMENT_GAP: Millis = 60_000;
 
@@ -462,19 +482,15 @@ pub fn merge(
     let only_container = unify_containers(&mut seen);
     table.pods = seen
         .into_iter()
-        .map(|((p, c, n), mut s)| {
-            s.starts.sort_unstable();
-            s.starts.dedup();
-            PodSeen {
-                pod: table.syms.get(p).to_owned(),
-                container: table.syms.get(c).to_owned(),
-                namespace: table.syms.get(n).to_owned(),
-                first: s.first,
-                last: s.last,
-                records: s.records,
-                gaps: s.segments.gaps(),
-                starts: s.starts,
-            }
+        .map(|((p, c, n), s)| PodSeen {
+            pod: table.syms.get(p).to_owned(),
+            container: table.syms.get(c).to_owned(),
+            namespace: table.syms.get(n).to_owned(),
+            first: s.first,
+            last: s.last,
+            records: s.records,
+            gaps: s.segments.gaps(),
+            starts: one_per_start(s.starts),
         })
         .collect();
     table.pods.sort_by(|a, b| {

@@ -76,7 +76,7 @@ pub struct Chunker<R> {
     counted: usize,
     target: usize,
     max_line: usize,
-    starts_record: fn(&[u8]) -> bool,
+    starts_record: fn(&[u8], &[u8]) -> bool,
     pool: Arc<BufferPool>,
     pub error: Option<io::Error>,
     pub bytes: u64,
@@ -87,7 +87,7 @@ impl<R: Read> Chunker<R> {
     pub fn new(
         reader: R,
         max_line: usize,
-        starts_record: fn(&[u8]) -> bool,
+        starts_record: fn(&[u8], &[u8]) -> bool,
         pool: Arc<BufferPool>,
     ) -> Self {
         Self::with_target(reader, max_line, starts_record, CHUNK_BYTES, pool)
@@ -96,7 +96,7 @@ impl<R: Read> Chunker<R> {
     pub fn with_target(
         reader: R,
         max_line: usize,
-        starts_record: fn(&[u8]) -> bool,
+        starts_record: fn(&[u8], &[u8]) -> bool,
         target: usize,
         pool: Arc<BufferPool>,
     ) -> Self {
@@ -172,7 +172,8 @@ impl<R: Read> Chunker<R> {
         self.counted = 0;
     }
 
-    /// Where to cut a full buffer: the start of the last complete line that starts a record.
+    /// Where to cut a full buffer: the start of the last complete line that starts a record
+    /// (judged with the line before it).
     fn cut_point(&self) -> Option<usize> {
         let last_nl = memchr::memrchr(b'\n', &self.buf)?;
         let mut end = last_nl;
@@ -181,7 +182,8 @@ impl<R: Read> Chunker<R> {
             if start == 0 {
                 break;
             }
-            if (self.starts_record)(&self.buf[start..end]) {
+            let prev_start = memchr::memrchr(b'\n', &self.buf[..start - 1]).map_or(0, |p| p + 1);
+            if (self.starts_record)(&self.buf[prev_start..start - 1], &self.buf[start..end]) {
                 return Some(start);
             }
             end = start - 1;
@@ -267,7 +269,7 @@ pub fn last_time(data: &[u8], line_time: impl Fn(&[u8]) -> Option<Millis>) -> Op
 mod tests {
     use super::*;
 
-    fn starts(line: &[u8]) -> bool {
+    fn starts(_prev: &[u8], line: &[u8]) -> bool {
         !line.starts_with(b" ")
     }
 

@@ -447,25 +447,35 @@ fn quick_value<'a>(line: &'a [u8], key: &memchr::memmem::Finder<'_>) -> Option<&
 /// `"level":30`): the fast path for lines whose message is not needed. `None` when the key is not
 /// near the start or its value is not a plain word or number.
 pub fn quick_level(line: &[u8]) -> Option<Level> {
+    quick_level_and_rest(line).map(|(level, _)| level)
+}
+
+/// [`quick_level`], and the bytes after the level's value.
+fn quick_level_and_rest(line: &[u8]) -> Option<(Level, &[u8])> {
     let v = quick_value(line, &QUICK_KEYS[0])?;
     match v.first()? {
         b'"' => {
             let end = memchr::memchr(b'"', &v[1..])?;
-            Level::from_word(&v[1..1 + end])
+            Some((Level::from_word(&v[1..1 + end])?, &v[end + 2..]))
         }
         c if c.is_ascii_digit() => {
             let end = v
                 .iter()
                 .position(|c| !c.is_ascii_digit())
                 .unwrap_or(v.len());
-            std::str::from_utf8(&v[..end])
-                .ok()?
-                .parse::<f64>()
-                .ok()
-                .map(Level::from_number)
+            let n = std::str::from_utf8(&v[..end]).ok()?.parse::<f64>().ok()?;
+            Some((Level::from_number(n), &v[end..]))
         }
         _ => None,
     }
+}
+
+/// Whether a JSON line of the service's logger (`level` then `message`) announces that the
+/// process started (see [`super::text::is_start_message`]), read from its bytes.
+pub fn quick_start(line: &[u8]) -> bool {
+    quick_level_and_rest(line)
+        .and_then(|(_, rest)| rest.strip_prefix(b",\"message\":\""))
+        .is_some_and(super::text::is_start_message)
 }
 
 /// The time of a JSON line from its bytes (`"timestamp":"..."`, `"time":"..."`, `"time":<ms>`),

@@ -1,6 +1,8 @@
 //! The outer layers of a `kubectl logs` line, peeled in order: the `--prefix`
 //! (`[pod/NAME/CONTAINER] `), the kubelet's `--timestamps` time, then the content (JSON, Nest,
-//! plain text). Also the rule that decides whether a line continues the record above it.
+//! plain text). Also each format's rules for where a record ends: indented continuation lines,
+//! the unindented first line of the stack Nest prints after an `ERROR` line, and Node's
+//! heap-exhaustion report (V8's GC trace, JS stack and native frames, one fatal record).
 
 use crate::model::time::{parse_kubelet_timestamp, MinuteCache, ParsedTs};
 
@@ -57,9 +59,10 @@ pub fn split_kubelet_ts_cached<'a>(
     }
 }
 
-/// Whether a line's content continues the record above it: indented lines (stack frames,
-/// wrapped text, pretty-printed JSON), `Caused by:`, `... 12 more`, V8's `<--- Last few GCs --->`
-/// blocks, and lone closing brackets.
+/// Whether a line's content continues the record above it, whatever the record: indented lines
+/// (stack frames, wrapped text, pretty-printed JSON), `Caused by:`, `... 12 more`, and lone
+/// closing brackets. (A heap-exhaustion report and Nest's unindented stack heads have rules of
+/// their own: [`is_v8_report_line`], [`is_stack_head`].)
 #[inline]
 pub fn is_continuation(content: &[u8]) -> bool {
     match content.first() {
@@ -69,7 +72,6 @@ pub fn is_continuation(content: &[u8]) -> bool {
         Some(b'{' | b'[') if content.len() == 1 => true,
         Some(b'C') => content.starts_with(b"Caused by"),
         Some(b'.') => content.starts_with(b"... "),
-        Some(b'<') => content.starts_with(b"<--- "),
         Some(b'-') => content.starts_with(b"----- "),
         Some(b'a') => content.starts_with(b"at "),
         _ => false,
@@ -85,11 +87,90 @@ pub fn is_kubectl_message(content: &[u8]) -> bool {
         || content == b"stderr:"
 }
 
-/// Whether a raw line starts a new record (used to cut chunks at record boundaries).
-pub fn starts_record(line: &[u8]) -> bool {
+/// The first line of a stack that follows a Nest `ERROR` line unindented: `Name: message`, as
+/// `err.stack` starts (`error: sorry, too many clients already`, `QueryFailedError: ...`,
+/// `AggregateError [ECONNREFUSED]: ...`).
+pub fn is_stack_head(content: &[u8]) -> bool {
+    let name_end = content
+        .iter()
+        .position(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'_' | b'$' | b'.')))
+        .unwrap_or(content.len());
+    if name_end == 0 || !(content[0].is_ascii_alphabetic() || matches!(content[0], b'_' | b'$')) {
+        return false;
+    }
+    let rest = &content[name_end..];
+    let rest = match rest.strip_prefix(b" [") {
+        Some(code) => match memchr::memchr(b']', code) {
+            Some(end)
+                if code[..end]
+                    .iter()
+                    .all(|c| c.is_ascii_uppercase() || *c == b'_') =>
+            {
+                &code[end + 1..]
+            }
+            _ => return false,
+        },
+        None => rest,
+    };
+    rest.starts_with(b": ")
+}
+
+/// Whether a Nest text line is logged at `ERROR` or `FATAL` (a stack may follow it).
+pub fn is_nest_error(content: &[u8]) -> bool {
+    content.starts_with(b"[Nest] ")
+        && (memchr::memmem::find(content, b" ERROR ").is_some()
+            || memchr::memmem::find(content, b" FATAL ").is_some())
+}
+
+/// The line that opens Node's heap-exhaustion report: `<--- Last few GCs --->`, or
+/// `FATAL ERROR: ...` when the report has no GC trace.
+pub fn is_v8_report_start(content: &[u8]) -> bool {
+    content.starts_with(b"<--- Last few GCs --->") || content.starts_with(b"FATAL ERROR: ")
+}
+
+/// Whether a line belongs to Node's heap-exhaustion report once it has started: the section
+/// headers (`<--- JS stacktrace --->`), V8's GC trace (`[1:0x6a3c1a0]  3512340 ms: ...`),
+/// `FATAL ERROR: ...`, the numbered native frames (` 1: 0xb7c3b0 node::Abort()`,
+/// `10: 0x13fa0e6 ...`, unindented from ten on), older Node's `==== JS stack trace ====` and
+/// `Security context:`, and indented frames.
+pub fn is_v8_report_line(content: &[u8]) -> bool {
+    if content.starts_with(b"<--- ")
+        || content.starts_with(b"FATAL ERROR: ")
+        || content.starts_with(b"==== ")
+        || content.starts_with(b"Security context: ")
+        || content.first().is_some_and(|c| matches!(c, b' ' | b'\t'))
+    {
+        return true;
+    }
+    // `[pid:0xaddr]  ms: ...`
+    if let Some(rest) = content.strip_prefix(b"[") {
+        let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+        return digits > 0 && rest[digits..].starts_with(b":0x");
+    }
+    // `NN: 0x...`
+    let digits = content.iter().take_while(|c| c.is_ascii_digit()).count();
+    digits > 0 && content[digits..].starts_with(b": 0x")
+}
+
+/// The content of a raw line: the prefix and the kubelet's time peeled off.
+fn content_of(line: &[u8]) -> &[u8] {
     let (_, rest) = split_prefix(line);
-    let (_, content) = split_kubelet_ts(rest);
-    !is_continuation(content)
+    split_kubelet_ts(rest).1
+}
+
+/// Whether a raw line surely starts a new record, knowing the line before it (used to cut
+/// chunks at record boundaries, so it errs towards "no"): not a continuation line, not the
+/// stack head after a Nest `ERROR` line, and nothing that could be inside a heap-exhaustion
+/// report (a blank line, a GC trace line, a native frame), which is one record however long.
+pub fn starts_record(prev: &[u8], line: &[u8]) -> bool {
+    let content = content_of(line);
+    if content.iter().all(u8::is_ascii_whitespace)
+        || is_continuation(content)
+        || is_v8_report_line(content)
+    {
+        return false;
+    }
+    !(is_stack_head(content) && is_nest_error(content_of(prev)))
 }
 
 #[cfg(test)]
@@ -128,10 +209,52 @@ mod tests {
         assert!(!is_continuation(
             b"[Nest] 1  - 11/20/2026, 10:00:01 AM LOG x"
         ));
-        assert!(starts_record(b"2026-11-20T09:41:02.123456789Z {\"a\":1}"));
+        let prev = b"2026-11-20T09:41:02.000000000Z {\"a\":0}";
+        assert!(starts_record(
+            prev,
+            b"2026-11-20T09:41:02.123456789Z {\"a\":1}"
+        ));
         assert!(!starts_record(
+            prev,
             b"2026-11-20T09:41:02.123456789Z     at x (y.js:1:1)"
         ));
+    }
+
+    #[test]
+    fn nest_stack_heads_stay_with_their_error() {
+        let error = b"2026-11-20T09:58:41.900000000Z [Nest] 1  - 11/20/2026, 9:58:41 AM   ERROR [TypeOrmModule] Unable to connect to the database. Retrying (1)...";
+        let head = b"2026-11-20T09:58:41.900000000Z error: sorry, too many clients already";
+        assert!(is_stack_head(b"error: sorry, too many clients already"));
+        assert!(is_stack_head(
+            b"QueryFailedError: relation \"x\" does not exist"
+        ));
+        assert!(is_stack_head(b"AggregateError [ECONNREFUSED]: "));
+        assert!(!is_stack_head(b"[Nest] 1  - 11/20/2026"));
+        assert!(!is_stack_head(b"Retrying in 2s"));
+        assert!(!is_stack_head(b"{\"level\":\"info\"}"));
+        assert!(!starts_record(error, head));
+        let log =
+            b"2026-11-20T09:58:41.900000000Z [Nest] 1  - 11/20/2026, 9:58:41 AM     LOG [X] ok";
+        assert!(starts_record(log, head));
+    }
+
+    #[test]
+    fn a_heap_exhaustion_report_is_one_record() {
+        for line in [
+            &b"<--- JS stacktrace --->"[..],
+            b"[1:0x6a3c1a0]  3512340 ms: Mark-Compact 507.3 (519.1) -> 505.9 (519.4) MB",
+            b"FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
+            b" 1: 0xb7c3b0 node::Abort() [node]",
+            b"10: 0x13fa0e6 v8::internal::Factory::NewFillerObject [node]",
+            b"==== JS stack trace =========================================",
+        ] {
+            assert!(is_v8_report_line(line), "{}", String::from_utf8_lossy(line));
+            assert!(!starts_record(b"x", line));
+        }
+        assert!(is_v8_report_start(b"<--- Last few GCs --->"));
+        assert!(!is_v8_report_line(b"{\"level\":\"info\"}"));
+        assert!(!is_v8_report_line(b"[Nest] 1  - 11/20/2026"));
+        assert!(!starts_record(b"x", b"2026-11-20T09:41:02.123456789Z "));
     }
 
     #[test]

@@ -11,8 +11,8 @@ use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 use super::chunker::{Chunk, OVERLONG_MARKER};
 use super::hints::PathHints;
 use super::line::{
-    is_continuation, is_kubectl_message, split_kubelet_ts, split_kubelet_ts_cached, split_prefix,
-    Prefix,
+    is_continuation, is_kubectl_message, is_nest_error, is_stack_head, is_v8_report_line,
+    is_v8_report_start, split_kubelet_ts, split_kubelet_ts_cached, split_prefix, Prefix,
 };
 use super::sink::{Record, RecordSink, Text};
 use super::{json_log, text};
@@ -119,6 +119,32 @@ struct Pending<'a> {
     content_hash: u64,
     /// The process's startup line (see [`Record::start`]).
     start: bool,
+    /// Which format's rules decide where it ends.
+    shape: Shape,
+}
+
+/// Which format's rules decide where a record ends, besides indented continuation lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    Plain,
+    /// A Nest `ERROR`/`FATAL` line: the stack Nest prints after it starts unindented
+    /// (`error: sorry, too many clients already`).
+    NestError,
+    /// Node's heap-exhaustion report: section headers, GC trace, `FATAL ERROR: ...` and
+    /// native frames (blank lines included) are one fatal record.
+    V8Report,
+}
+
+impl Pending<'_> {
+    /// Whether `content` is the next line of this record.
+    fn continues(&self, content: &[u8]) -> bool {
+        is_continuation(content)
+            || match self.shape {
+                Shape::Plain => false,
+                Shape::NestError => self.lines == 1 && is_stack_head(content),
+                Shape::V8Report => is_v8_report_line(content),
+            }
+    }
 }
 
 /// A pending record's message or trace: borrowed from the chunk while possible, owned once
@@ -322,6 +348,14 @@ impl<'a, S: RecordSink> Scanner<'a, '_, S> {
         self.flush();
     }
 
+    /// A blank line: part of a heap-exhaustion report being read, else skipped.
+    fn blank(&mut self) {
+        match self.pending.as_mut() {
+            Some(p) if p.shape == Shape::V8Report => p.lines += 1,
+            _ => self.st.skip(SkipReason::Blank, 1),
+        }
+    }
+
     /// kubectl's own error text (not container output): counted, the first one kept.
     fn kubectl_message(&mut self, message: impl FnOnce() -> String) {
         self.st.skip(SkipReason::KubectlMessage, 1);
@@ -384,7 +418,8 @@ impl<'a, S: RecordSink> Scanner<'a, '_, S> {
             line: c.line,
             lines: 1,
             content_hash: 0,
-            start: false,
+            start: json_log::quick_start(c.bytes),
+            shape: Shape::Plain,
         });
         true
     }
@@ -411,7 +446,14 @@ impl<'a, S: RecordSink> Scanner<'a, '_, S> {
                     .problem(c.line, "unreadable timestamp in the JSON time field".into());
                 None
             }
-            Ok(j) => Some((j.ts, j.level, j.message, j.trace, false)),
+            Ok(j) => {
+                let starts = text::is_start_message(match &j.message {
+                    PText::Json(raw) => raw.as_bytes().get(1..).unwrap_or_default(),
+                    PText::Plain(m) => m.as_bytes(),
+                    PText::Owned(m) => m.as_bytes(),
+                });
+                Some((j.ts, j.level, j.message, j.trace, starts))
+            }
             Err(e) => {
                 self.st.skip(SkipReason::MalformedJson, 1);
                 self.st
@@ -455,8 +497,21 @@ impl<'a, S: RecordSink> Scanner<'a, '_, S> {
         } else {
             self.parse_text(c)
         };
-        let Some((own_ts, level, message, trace, starts)) = parsed else {
+        let Some((own_ts, level, mut message, mut trace, starts)) = parsed else {
             return;
+        };
+        let shape = if is_v8_report_start(c.bytes) {
+            // The whole line is the message; the trace gathers the report, this line first.
+            message = match c.borrowed {
+                Some(s) => PText::Plain(s),
+                None => PText::Owned(c.text.to_owned()),
+            };
+            trace = PText::Owned(c.text.to_owned());
+            Shape::V8Report
+        } else if is_nest_error(c.bytes) {
+            Shape::NestError
+        } else {
+            Shape::Plain
         };
         let ts = match (c.kubelet_ts, own_ts) {
             (Some(k), _) => Some(k.millis),
@@ -464,6 +519,7 @@ impl<'a, S: RecordSink> Scanner<'a, '_, S> {
             (None, None) => None,
         };
         let level = match level {
+            _ if shape == Shape::V8Report => Level::Fatal,
             Some(l) => l,
             None if text::infer_error(c.bytes) => {
                 self.st.assume(INFERRED_LEVEL);
@@ -486,6 +542,7 @@ impl<'a, S: RecordSink> Scanner<'a, '_, S> {
             lines: 1,
             content_hash: if wanted { xxh3_64(c.bytes) } else { 0 },
             start: starts,
+            shape,
         });
     }
 
@@ -493,10 +550,16 @@ impl<'a, S: RecordSink> Scanner<'a, '_, S> {
     /// start of the next one.
     fn content(&mut self, c: &Content<'a, '_>) {
         if let Some(p) = self.pending.as_mut() {
-            if is_continuation(c.bytes) {
+            if p.continues(c.bytes) {
                 p.lines += 1;
                 if p.wanted {
                     p.trace.push_line(c.text);
+                    if p.shape == Shape::V8Report && c.bytes.starts_with(b"FATAL ERROR: ") {
+                        p.message = match c.borrowed {
+                            Some(s) => PText::Plain(s),
+                            None => PText::Owned(c.text.to_owned()),
+                        };
+                    }
                 }
                 return;
             }
@@ -560,7 +623,7 @@ pub fn scan_chunk<'a, S: RecordSink>(
             continue;
         }
         if line.iter().all(u8::is_ascii_whitespace) {
-            sc.st.skip(SkipReason::Blank, 1);
+            sc.blank();
             continue;
         }
         // `--prefix` repeats line after line: reuse the last one when the bytes match.
@@ -587,7 +650,7 @@ pub fn scan_chunk<'a, S: RecordSink>(
         };
         let bytes: &[u8] = if ansi { &ansi_buf } else { orig };
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            sc.st.skip(SkipReason::Blank, 1);
+            sc.blank();
             continue;
         }
         let text: Cow<'_, str> =
@@ -622,4 +685,129 @@ pub fn scan_chunk<'a, S: RecordSink>(
 /// A human-readable time span, for messages.
 pub fn span_text(first: Millis, last: Millis) -> String {
     format!("{} .. {}", format_short(first), format_short(last))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::logs::hints::PathHints;
+
+    /// What a record became: level, message, trace, first line, lines.
+    type Got = (Level, String, String, u64, u32);
+
+    #[derive(Default)]
+    struct Keep(Vec<Got>);
+
+    impl RecordSink for Keep {
+        fn wants(&self, level: Level) -> bool {
+            level >= Level::Warn
+        }
+        fn record(&mut self, r: &Record<'_>) {
+            self.0.push((
+                r.level,
+                r.message.decode().into_owned(),
+                r.trace.decode().into_owned(),
+                r.line,
+                r.lines,
+            ));
+        }
+    }
+
+    /// Scans `text` (kubelet timestamps added to every line) as one chunk.
+    fn scan(lines: &[&str]) -> (Vec<Got>, ChunkStats) {
+        let mut data = String::new();
+        for (i, l) in lines.iter().enumerate() {
+            data.push_str(&format!("2026-11-20T09:58:30.{:09}Z {l}\n", 100 + i));
+        }
+        let chunk = Chunk {
+            index: 0,
+            first_line: 1,
+            data: data.into_bytes(),
+            overlong: Vec::new(),
+        };
+        let ctx = FileCtx {
+            hints: PathHints::default(),
+            zone: Zone::Utc,
+            since: None,
+            until: None,
+            max_line: 1 << 20,
+        };
+        let mut sink = Keep::default();
+        let st = scan_chunk(&chunk, None, &ctx, &mut sink);
+        (sink.0, st)
+    }
+
+    #[test]
+    fn a_heap_exhaustion_report_is_one_fatal_record() {
+        let (got, st) = scan(&[
+            r#"{"timestamp":"2026-11-20T09:58:29.000Z","level":"info","message":"working"}"#,
+            "",
+            "<--- Last few GCs --->",
+            "",
+            "[1:0x6a3c1a0]  3512340 ms: Mark-Compact 507.3 (519.1) -> 505.9 (519.4) MB, 1840.21 / 0.00 ms",
+            "[1:0x6a3c1a0]  3514180 ms: Mark-Compact 507.9 (519.4) -> 506.4 (519.9) MB, 1811.04 / 0.00 ms",
+            "",
+            "",
+            "<--- JS stacktrace --->",
+            "",
+            "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
+            " 1: 0xb7c3b0 node::Abort() [node]",
+            " 9: 0x1424e01 v8::internal::Heap::AllocateRawWithRetryOrFailSlowPath [node]",
+            "10: 0x13fa0e6 v8::internal::Factory::NewFillerObject [node]",
+            "11: 0x176b8e5 v8::internal::Runtime_AllocateInTargetSpace [node]",
+            r#"{"timestamp":"2026-11-20T09:58:41.000Z","level":"error","message":"after"}"#,
+        ]);
+        assert_eq!(got.len(), 3, "{got:#?}");
+        let (level, message, trace, line, lines) = &got[1];
+        assert_eq!(*level, Level::Fatal);
+        assert!(
+            message.starts_with("FATAL ERROR: Reached heap limit"),
+            "{message}"
+        );
+        assert!(
+            trace.starts_with("<--- Last few GCs --->\n[1:0x6a3c1a0]"),
+            "{trace}"
+        );
+        assert!(trace.ends_with("11: 0x176b8e5 v8::internal::Runtime_AllocateInTargetSpace [node]"));
+        // From `<--- Last few GCs --->` to the last frame, the blank lines between included.
+        assert_eq!((*line, *lines), (3, 13));
+        assert_eq!(got[2].1, "after");
+        assert_eq!(
+            st.skipped[&SkipReason::Blank],
+            1,
+            "the blank line before the report"
+        );
+        assert_eq!(st.lines, st.used + st.skipped.values().sum::<u64>());
+    }
+
+    #[test]
+    fn the_stack_after_a_nest_error_starts_unindented() {
+        let error = "[Nest] 1  - 11/20/2026, 9:58:41 AM   ERROR [TypeOrmModule] Unable to connect to the database. Retrying (1)...";
+        let (got, _) = scan(&[
+            error,
+            "error: sorry, too many clients already",
+            "    at Parser.parseErrorMessage (/app/node_modules/pg-protocol/dist/parser.js:287:98)",
+            "    at Parser.handlePacket (/app/node_modules/pg-protocol/dist/parser.js:126:29)",
+            &error.replace("(1)", "(2)"),
+            "error: sorry, too many clients already",
+            "    at Parser.parseErrorMessage (/app/node_modules/pg-protocol/dist/parser.js:287:98)",
+            "[Nest] 1  - 11/20/2026, 9:58:45 AM     LOG [NestApplication] Nest application successfully started +3ms",
+            "error: this line stands alone",
+        ]);
+        let errors: Vec<(&str, u32)> = got
+            .iter()
+            .filter(|g| g.0 >= Level::Error)
+            .map(|g| (g.2.lines().next().unwrap_or(""), g.4))
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                ("error: sorry, too many clients already", 4),
+                ("error: sorry, too many clients already", 3),
+                ("", 1),
+            ],
+            "{got:#?}"
+        );
+        assert_eq!(got.last().unwrap().1, "error: this line stands alone");
+    }
 }

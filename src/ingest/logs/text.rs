@@ -36,10 +36,35 @@ fn number(b: &[u8], i: &mut usize) -> Option<i64> {
     (*i > start).then_some(v)
 }
 
-/// Whether a Nest line is the one Nest prints first when the process starts
-/// (`LOG [NestFactory] Starting Nest application...`).
+/// Whether a message announces that the process started: Nest's `Starting Nest
+/// application...` (NestFactory) and `Nest application successfully started`
+/// (NestApplication), and a bootstrap's `Application is running on: ...` or `Listening on ...`.
+/// A start and its announcements a few seconds later are one start (see
+/// `classify::collect::START_SPAN`).
+pub fn is_start_message(message: &[u8]) -> bool {
+    [
+        &b"Starting Nest application"[..],
+        b"Nest application successfully started",
+        b"Application is running on",
+        b"Listening on ",
+    ]
+    .iter()
+    .any(|m| message.starts_with(m))
+}
+
+/// Whether a Nest text line announces that the process started (`LOG [NestFactory] Starting
+/// Nest application...`, `LOG [NestApplication] Nest application successfully started`).
 pub fn is_nest_start(b: &[u8]) -> bool {
-    memchr::memmem::find(b, b"[NestFactory] Starting Nest application").is_some()
+    let Some(ctx) = memchr::memmem::find(b, b"] ").and_then(|i| {
+        // The context tag after the level: `[Nest] 1  - <date>   LOG [NestFactory] <message>`.
+        let rest = &b[i + 2..];
+        let open = memchr::memchr(b'[', rest)?;
+        let close = memchr::memchr(b']', &rest[open..])? + open;
+        Some(&rest[close + 1..])
+    }) else {
+        return false;
+    };
+    is_start_message(ctx.trim_ascii_start())
 }
 
 /// Parses Nest's default logger line. The time is wall-clock (no zone): `has_zone` is false.
