@@ -150,8 +150,8 @@ pub struct AnalyzeArgs {
     /// Prometheus version whose rate() semantics to follow (the service runs 2.47).
     #[arg(long, value_name = "2|3", default_value = "2", value_parser = prom_compat, help_heading = "Alert")]
     pub prom_compat: PromCompat,
-    /// Records on one pod carrying the same underlying error within this interval are one
-    /// error event (a failure and its echo by the error logger).
+    /// An outcome record wrapping one counted this recently on the same pod is the same
+    /// failure (the pipeline reporting the graph's failure again around it).
     #[arg(
         long,
         value_name = "DURATION",

@@ -1,25 +1,44 @@
 //! The bundled incident against the generator's ground truth (`fixtures/incident-truth.json`):
-//! error records and events per cause and pod must match exactly (duplicates from the
-//! overlapping export counted once, a failure and its echo one event), and the per-series alert
-//! must fire only for the Anthropic burst, on both pods that had it.
+//! error records and counted failures per cause and pod must match exactly (the lines the
+//! overlapping exports repeat counted once, a cascade's records one failure, only the outcome
+//! records counted), every repeated line found where it is, every container start placed, and
+//! the log-derived alert must fire only for the Anthropic burst, on both pods that had it,
+//! within one evaluation step of what Prometheus computed from the real counter.
 
 mod common;
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
-#[test]
-fn counts_match_the_generators_truth() {
-    let out = common::analyze_incident("truth", &["--format", "json"]);
-    let report: Value =
-        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
-    let truth: Value = serde_json::from_slice(
+fn truth() -> Value {
+    serde_json::from_slice(
         &std::fs::read(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/fixtures/incident-truth.json"
         ))
         .unwrap(),
     )
-    .unwrap();
+    .unwrap()
+}
+
+fn analyzed(tag: &str) -> Value {
+    let out = common::analyze_incident(tag, &["--format", "json"]);
+    let report = serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let _ = std::fs::remove_dir_all(&out);
+    report
+}
+
+fn ms(rfc3339: &Value) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(rfc3339.as_str().unwrap())
+        .unwrap()
+        .timestamp_millis()
+}
+
+#[test]
+fn counts_match_the_generators_truth() {
+    let report = analyzed("truth");
+    let truth = truth();
     for row in truth["errors"].as_array().unwrap() {
         let cause = row["cause"].as_str().unwrap();
         let pod = row["pod"].as_str().unwrap();
@@ -34,42 +53,143 @@ fn counts_match_the_generators_truth() {
             by_pod["records"], row["records"],
             "{cause} records on {pod}"
         );
-        assert_eq!(by_pod["events"], row["events"], "{cause} events on {pod}");
+        assert_eq!(by_pod["events"], row["counted"], "{cause} counted on {pod}");
     }
-    let fired: Vec<(String, String)> = report["series"]
-        .as_array()
+    assert_eq!(report["verdict"]["error_records"], truth["records"]);
+    assert_eq!(report["verdict"]["error_events"], truth["counted"]);
+    // Only the outcome records are counted, each by the rule the generator wrote it for.
+    let counting = &report["counting"];
+    assert_eq!(counting["basis"], "outcomes");
+    for rule in counting["rules"].as_array().unwrap() {
+        let name = rule["name"].as_str().unwrap();
+        assert_eq!(rule["counted"], truth["counted_by_rule"][name], "{name}");
+    }
+}
+
+#[test]
+fn every_repeated_line_is_counted_once_and_named() {
+    let report = analyzed("repeats");
+    let truth = truth();
+    let dir = "fixtures/incident/";
+    let mut found: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    let mut skipped = 0;
+    for f in report["inputs"]["files"].as_array().unwrap() {
+        let name = f["name"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches(dir)
+            .to_owned();
+        skipped += f["skipped"]["duplicate"].as_u64().unwrap_or(0);
+        if let Some(of) = f["repeats"].as_object() {
+            for (other, n) in of {
+                found.entry(name.clone()).or_default().insert(
+                    other.trim_start_matches(dir).to_owned(),
+                    n.as_u64().unwrap(),
+                );
+            }
+        }
+    }
+    let want: BTreeMap<String, BTreeMap<String, u64>> =
+        serde_json::from_value(truth["repeats"].clone()).unwrap();
+    assert_eq!(found, want);
+    // Every line of both overlapping exports repeats a per-pod file, including the pool's
+    // identical lines written in one chunk, which each per-pod file keeps all of.
+    let lines = |f: &str| truth["files"][f].as_u64().unwrap();
+    assert_eq!(
+        skipped,
+        lines("first-look-app-mcp-backend.log") + lines("deployment-mcp-backend-prefix.log")
+    );
+}
+
+#[test]
+fn every_container_start_is_on_the_timeline() {
+    let report = analyzed("starts");
+    let truth = truth();
+    let mut starts: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for s in report["infrastructure"]["seen_in_logs"].as_array().unwrap() {
+        if s["kind"] == "process_started" {
+            starts
+                .entry(s["pod"].as_str().unwrap().to_owned())
+                .or_default()
+                .push(ms(&s["time"]));
+        }
+    }
+    let want: BTreeMap<String, Vec<i64>> = truth["starts"]
+        .as_object()
         .unwrap()
         .iter()
-        .filter(|s| s["fired"] == true)
-        .map(|s| {
+        .map(|(pod, times)| {
             (
-                s["labels"]["error_type"].as_str().unwrap().to_owned(),
-                s["labels"]["pod"].as_str().unwrap().to_owned(),
+                pod.clone(),
+                times.as_array().unwrap().iter().map(ms).collect(),
             )
         })
         .collect();
+    assert_eq!(starts, want, "one start per boot, the JSON one included");
+}
+
+#[test]
+fn the_log_derived_alert_matches_prometheus_within_one_step() {
+    let report = analyzed("episodes");
+    let step = 15_000;
+    // (error_type, pod) -> [(pending, firing, resolved)] per source.
+    type Episodes = BTreeMap<(String, String), Vec<[Option<i64>; 3]>>;
+    let mut by_source: BTreeMap<String, Episodes> = BTreeMap::new();
+    for a in report["alerts"].as_array().unwrap() {
+        if a["alertname"] != "HighGenerationErrorRate" || a["scope"] != "series" {
+            continue;
+        }
+        let key = (
+            a["labels"]["error_type"].as_str().unwrap().to_owned(),
+            a["labels"]["pod"].as_str().unwrap().to_owned(),
+        );
+        let at = |k: &str| (!a[k].is_null()).then(|| ms(&a[k]));
+        by_source
+            .entry(a["source"].as_str().unwrap().to_owned())
+            .or_default()
+            .entry(key)
+            .or_default()
+            .push([at("pending_at"), at("firing_at"), at("resolved_at")]);
+    }
+    let (logs, metrics) = (&by_source["logs"], &by_source["metrics"]);
+    assert_eq!(
+        logs.keys().collect::<Vec<_>>(),
+        metrics.keys().collect::<Vec<_>>(),
+        "the same series went pending"
+    );
+    for (key, l) in logs {
+        let m = &metrics[key];
+        assert_eq!(l.len(), m.len(), "{key:?}: episodes");
+        for (le, me) in l.iter().zip(m) {
+            for (a, b) in le.iter().zip(me) {
+                match (a, b) {
+                    (Some(a), Some(b)) => {
+                        assert!((a - b).abs() <= step, "{key:?}: {le:?} vs {me:?}")
+                    }
+                    (a, b) => assert_eq!(a.is_some(), b.is_some(), "{key:?}: {le:?} vs {me:?}"),
+                }
+            }
+        }
+    }
+    let fired: Vec<&(String, String)> = logs.keys().collect();
+    let pods = [
+        "mcp-backend-7c9d5b8f6d-9wzlm",
+        "mcp-backend-7c9d5b8f6d-x2kqp",
+    ];
     assert_eq!(
         fired,
-        vec![
-            (
-                "anthropic_api_error".to_owned(),
-                "mcp-backend-7c9d5b8f6d-9wzlm".to_owned()
-            ),
-            (
-                "anthropic_api_error".to_owned(),
-                "mcp-backend-7c9d5b8f6d-x2kqp".to_owned()
-            ),
-        ]
+        pods.iter()
+            .map(|p| ("anthropic_api_error".to_owned(), p.to_string()))
+            .collect::<Vec<_>>()
+            .iter()
+            .collect::<Vec<_>>()
     );
-    // The overlapping export's error lines were all recognised as duplicates.
-    let dup: u64 = report["inputs"]["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|f| f["skipped"]["duplicate"].as_u64())
-        .sum();
-    assert!(dup > 0, "the overlapping export should yield duplicates");
-    let _ = std::fs::remove_dir_all(&out);
+    // The headline is Prometheus' own answer; the logs explain it.
+    assert_eq!(report["verdict"]["basis"], "metrics");
+    assert_eq!(
+        report["verdict"]["breached_by"],
+        serde_json::json!(["logs", "metrics"])
+    );
 }
 
 #[test]
@@ -157,7 +277,8 @@ fn export_lists_every_error_record_in_time_order() {
                 "pod",
                 "container",
                 "namespace",
-                "event",
+                "counted",
+                "outcome",
                 "signature",
                 "input",
                 "line"
@@ -172,7 +293,7 @@ fn export_lists_every_error_record_in_time_order() {
             .collect();
         assert!(ts.windows(2).all(|w| w[0] <= w[1]), "rows in time order");
         let event_rows = df
-            .column("event")
+            .column("counted")
             .unwrap()
             .bool()
             .unwrap()

@@ -8,12 +8,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use anyhow::Context;
-use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
+use xxhash_rust::xxh3::xxh3_64_with_seed;
 
+use super::failures::{Basis, Grouper};
+use super::matcher::Fields;
+use super::overlap::{Check, Duplicates, Span, Spans};
 use super::signature::{error_key, signature};
 use super::spill::{Block, Spill};
 use super::CauseTable;
-use crate::ingest::{Record, RecordSink, SinkFactory};
+use crate::ingest::{Boot, Record, RecordSink, SinkFactory};
 use crate::model::event::{CauseIdx, Sym};
 use crate::model::{ErrorEvent, FileQuality, Interner, Level, Millis, SkipReason};
 
@@ -42,16 +45,25 @@ pub struct PodSeen {
 /// 10 s at the earliest, so real restarts are further apart.
 pub const START_SPAN: Millis = 10_000;
 
+/// A boot that waits on its dependencies (TypeORM retries the database every 3 s, nine times
+/// by default) announces it is ready well after it began: a ready line this soon after a
+/// beginning, with no other start between, ends that boot.
+pub const BOOT_SPAN: Millis = 3 * 60_000;
+
 /// The starts among `announced` (in any order): the first announcement of each start.
-fn one_per_start(mut announced: Vec<Millis>) -> Vec<Millis> {
+fn one_per_start(mut announced: Vec<(Millis, Boot)>) -> Vec<Millis> {
     announced.sort_unstable();
     let mut out: Vec<Millis> = Vec::new();
-    let mut last = None;
-    for t in announced {
-        if last.is_none_or(|l| t - l >= START_SPAN) {
+    let mut last: Option<(Millis, Boot)> = None;
+    for (t, kind) in announced {
+        let same_boot = last.is_some_and(|(l, last_kind)| {
+            t - l < START_SPAN
+                || last_kind == Boot::Begin && kind == Boot::Ready && t - l < BOOT_SPAN
+        });
+        if !same_boot {
             out.push(t);
         }
-        last = Some(t);
+        last = Some((t, kind));
     }
     out
 }
@@ -106,7 +118,7 @@ struct Seen {
     last: Millis,
     records: u64,
     segments: Segments,
-    starts: Vec<Millis>,
+    starts: Vec<(Millis, Boot)>,
 }
 
 impl Seen {
@@ -125,16 +137,20 @@ impl Seen {
 /// Pod, container and namespace names.
 type Origin = (String, String, String);
 
-/// When one (pod, container, namespace) was seen in a chunk.
+/// When one (pod, container, namespace) was seen in a chunk, and where the chunk's input holds
+/// it.
 struct OriginSeen {
     syms: (Sym, Sym, Sym),
     seen: Seen,
+    span: Span,
 }
 
 /// What classifying one distinct (level, message, trace) gave.
 #[derive(Clone, Copy)]
 struct Classified {
     cause: Option<CauseIdx>,
+    /// The outcome rule that names the record, if any.
+    outcome: Option<u8>,
     signature: Sym,
     error_key: u64,
 }
@@ -207,6 +223,10 @@ struct Shared {
     /// does not depend on which thread finished first.
     examples: HashMap<Sym, ((u32, u64), String)>,
     seen: HashMap<(Sym, Sym, Sym), Seen>,
+    /// Where each input holds each container.
+    spans: Spans,
+    /// Some record was named by an outcome rule.
+    any_outcome: bool,
     /// Records in memory, per chunk, and how many.
     blocks: Vec<Block>,
     buffered: usize,
@@ -224,6 +244,11 @@ impl Collector {
                 ..Shared::default()
             }),
         }
+    }
+
+    /// Where each input holds each container, so far.
+    pub fn spans(&self) -> Spans {
+        self.lock().spans.clone()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
@@ -269,12 +294,18 @@ impl Collector {
         }
         for o in sink.seen.drain(..) {
             let (p, c, n) = o.syms;
+            let container = (sink.syms.get(p).to_owned(), sink.syms.get(c).to_owned());
+            sh.spans
+                .entry((sink.input, container))
+                .or_default()
+                .absorb(o.span);
             sh.seen
                 .entry((map[p as usize], map[c as usize], map[n as usize]))
                 .or_default()
                 .absorb(o.seen);
         }
         let mut rows = std::mem::take(&mut sink.rows);
+        sh.any_outcome |= rows.iter().any(|r| r.outcome.is_some());
         for r in &mut rows {
             r.input = sink.input;
             r.pod = map[r.pod as usize];
@@ -327,6 +358,7 @@ impl EventSink<'_> {
                         last: rec.ts,
                         ..Seen::default()
                     },
+                    span: Span::default(),
                 });
                 self.seen.len() - 1
             }
@@ -337,13 +369,20 @@ impl EventSink<'_> {
     }
 
     fn classify(&mut self, rec: &Record<'_>) -> Classified {
-        let trace_hash = xxh3_64(rec.trace.bytes());
-        let key = xxh3_64_with_seed(rec.message.bytes(), trace_hash ^ rec.level as u64);
+        let key = xxh3_64_with_seed(rec.trace.bytes(), rec.level as u64);
+        let key = xxh3_64_with_seed(rec.logger.bytes(), key);
+        let key = xxh3_64_with_seed(rec.message.bytes(), key);
         if let Some(c) = self.cache.get(&key) {
             return *c;
         }
-        let (message, trace) = (rec.message.decode(), rec.trace.decode());
-        let cause = self.table.classify(rec.level, &message, &trace);
+        let (message, trace, logger) = (
+            rec.message.decode(),
+            rec.trace.decode(),
+            rec.logger.decode(),
+        );
+        let fields = Fields::new(rec.level, &message, &trace, &logger, rec.json);
+        let cause = self.table.classify(&fields);
+        let outcome = self.table.outcome(&fields);
         let signature = self.syms.intern(&signature(&message));
         self.examples.entry(signature).or_insert_with(|| {
             let mut m: String = message.chars().take(EXAMPLE_MAX).collect();
@@ -354,13 +393,19 @@ impl EventSink<'_> {
         });
         let c = Classified {
             cause,
+            outcome,
             signature,
             error_key: error_key(&message),
         };
-        if self.cache.len() >= CACHE_MAX {
-            self.cache.clear();
+        // A rule read the record's JSON (its other conditions held): the answer depends on
+        // more than the text the key covers, so it is not remembered. Otherwise the same
+        // text always gets the same answer.
+        if !fields.read_json() {
+            if self.cache.len() >= CACHE_MAX {
+                self.cache.clear();
+            }
+            self.cache.insert(key, c);
         }
-        self.cache.insert(key, c);
         c
     }
 }
@@ -389,9 +434,10 @@ impl RecordSink for EventSink<'_> {
         seen.last = seen.last.max(rec.ts);
         seen.records += 1;
         seen.segments.add(rec.ts);
-        if rec.start {
-            seen.starts.push(rec.ts);
+        if let Some(kind) = rec.start {
+            seen.starts.push((rec.ts, kind));
         }
+        origin.span.add(rec.ts, rec.kubelet_nanos.is_some());
         let (pod, container, namespace) = origin.syms;
         if !self.table.may_count(rec.level) {
             return;
@@ -412,8 +458,9 @@ impl RecordSink for EventSink<'_> {
             lines: rec.lines,
             signature: c.signature,
             error_key: c.error_key,
-            line_hash: rec.line_hash,
+            outcome: c.outcome,
             first_of_event: true,
+            counted: false,
         });
     }
 }
@@ -427,9 +474,13 @@ pub struct EventTable {
     pub examples: HashMap<Sym, String>,
     /// Every pod/container seen, sorted.
     pub pods: Vec<PodSeen>,
-    /// Error records (duplicates removed) and error events.
+    /// Error records (repeats removed) and the failures they make (cascades on one pod).
     pub records: u64,
-    pub events: u64,
+    pub failures: u64,
+    /// What the alert counts, how many, and per outcome rule (by index).
+    pub basis: Basis,
+    pub counted: u64,
+    pub counted_by_rule: Vec<u64>,
     /// The first error record's time.
     pub first_ts: Option<Millis>,
     /// How many sorted runs went to disk because the records exceeded the memory budget.
@@ -450,25 +501,113 @@ impl<F: FnMut(&ErrorEvent, &Interner) -> anyhow::Result<()>> RowConsumer for F {
     }
 }
 
+/// How the merge treats the records.
+pub struct MergeSettings<'d> {
+    /// A second outcome record wrapping one counted this recently is the same failure.
+    pub nested_window: Millis,
+    /// How many outcome rules the cause table has.
+    pub outcome_rules: usize,
+    /// The lines repeated between overlapping exports (see `overlap.rs`).
+    pub duplicates: &'d Duplicates,
+}
+
+/// Takes the repeated lines out of the inputs' accounting: used by the input found first,
+/// skipped as duplicates by the others, each of which says what it repeats of which.
+fn account_repeats(qualities: &mut [FileQuality], dups: &Duplicates) {
+    for (&input, r) in &dups.inputs {
+        let names: Vec<(String, u64)> =
+            r.of.iter()
+                .map(|(&of, &n)| (qualities[of as usize].name.clone(), n))
+                .collect();
+        let q = &mut qualities[input as usize];
+        q.lines_used -= r.lines;
+        q.records -= r.records;
+        q.skip(SkipReason::Duplicate, r.lines);
+        q.repeats.extend(names);
+    }
+    for o in &dups.unprovable {
+        let (a, b) = o.inputs;
+        let other = qualities[a as usize].name.clone();
+        let why = match o.check {
+            Check::ReadOnce => "but stdin cannot be read a second time to compare them (give the export as a file to count each line once)",
+            _ => "but not both with --timestamps: a line exported twice cannot be told from one logged twice (export with --timestamps to count each line once)",
+        };
+        qualities[b as usize].problem(
+            None,
+            format!(
+                "holds {} of {} from {} to {}, as {other} does, {why}; no line was dropped",
+                if o.container.1.is_empty() {
+                    "the output".to_owned()
+                } else {
+                    format!("container {}", o.container.1)
+                },
+                o.container.0,
+                crate::model::time::format_short(o.from),
+                crate::model::time::format_short(o.to),
+            ),
+        );
+    }
+}
+
+/// What each pod and container was seen doing, its repeated records left out.
+fn pods_seen(
+    sh_seen: HashMap<(Sym, Sym, Sym), Seen>,
+    syms: &Interner,
+    dups: &Duplicates,
+) -> (Vec<PodSeen>, HashMap<Sym, Sym>) {
+    let mut seen: BTreeMap<(Sym, Sym, Sym), Seen> = sh_seen.into_iter().collect();
+    let only_container = unify_containers(&mut seen);
+    let mut pods: Vec<PodSeen> = seen
+        .into_iter()
+        .map(|((p, c, n), s)| {
+            let (pod, container) = (syms.get(p).to_owned(), syms.get(c).to_owned());
+            let repeated = dups
+                .containers
+                .get(&(pod.clone(), container.clone()))
+                .copied()
+                .unwrap_or(0);
+            PodSeen {
+                pod,
+                container,
+                namespace: syms.get(n).to_owned(),
+                first: s.first,
+                last: s.last,
+                records: s.records.saturating_sub(repeated),
+                gaps: s.segments.gaps(),
+                starts: one_per_start(s.starts),
+            }
+        })
+        .collect();
+    pods.sort_by(|a, b| {
+        (&a.pod, &a.container, &a.namespace).cmp(&(&b.pod, &b.container, &b.namespace))
+    });
+    (pods, only_container)
+}
+
 /// Merges what the collector gathered with the inputs' accounting (`qualities`, in input order,
-/// as ingest returned them) and streams
-/// the error records, in time order, into `consumer`: the same line from overlapping exports
-/// counted once (the first input's kept), and the records of one failure grouped into one
-/// event (on one pod, records with the same underlying error within `dedup_window` of the
-/// event's first record). Memory stays bounded: runs are read back a batch at a time, and only
-/// the records of the current millisecond and the events still open are remembered.
+/// as ingest returned them) and streams the error records, in time order, into `consumer`:
+/// the lines repeated between overlapping exports counted once (the first input's kept), the
+/// records grouped into failures, and the ones the alert counts marked (see `failures.rs`).
+/// Memory stays bounded: runs are read back a batch at a time, and only the failures still
+/// open are remembered.
 pub fn merge(
     collector: Collector,
     mut qualities: Vec<FileQuality>,
-    dedup_window: Millis,
+    settings: &MergeSettings<'_>,
     consumer: &mut (dyn RowConsumer + Send),
 ) -> anyhow::Result<(EventTable, Vec<FileQuality>)> {
     let sh = collector
         .shared
         .into_inner()
         .unwrap_or_else(|e| e.into_inner());
+    let dups = settings.duplicates;
+    account_repeats(&mut qualities, dups);
+    let basis = if sh.any_outcome {
+        Basis::Outcomes
+    } else {
+        Basis::Failures
+    };
     let mut table = EventTable {
-        syms: sh.syms,
         examples: sh
             .examples
             .into_iter()
@@ -476,27 +615,12 @@ pub fn merge(
             .collect(),
         spilled_runs: sh.spill.runs(),
         spill_error: sh.spill_error.as_ref().map(ToString::to_string),
+        basis,
         ..EventTable::default()
     };
-    let mut seen: BTreeMap<(Sym, Sym, Sym), Seen> = sh.seen.into_iter().collect();
-    let only_container = unify_containers(&mut seen);
-    table.pods = seen
-        .into_iter()
-        .map(|((p, c, n), s)| PodSeen {
-            pod: table.syms.get(p).to_owned(),
-            container: table.syms.get(c).to_owned(),
-            namespace: table.syms.get(n).to_owned(),
-            first: s.first,
-            last: s.last,
-            records: s.records,
-            gaps: s.segments.gaps(),
-            starts: one_per_start(s.starts),
-        })
-        .collect();
-    table.pods.sort_by(|a, b| {
-        (&a.pod, &a.container, &a.namespace).cmp(&(&b.pod, &b.container, &b.namespace))
-    });
-
+    let (pods, only_container) = pods_seen(sh.seen, &sh.syms, dups);
+    table.pods = pods;
+    table.syms = sh.syms;
     let mut merged = sh
         .spill
         .merged(sh.blocks)
@@ -504,7 +628,8 @@ pub fn merge(
     // The consumer runs on a second thread, fed in batches, while this one merges.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ErrorEvent>>(4);
     let syms = &table.syms;
-    let (mut records, mut events, mut first_ts) = (0u64, 0u64, None);
+    let mut grouper = Grouper::new(basis, settings.nested_window, settings.outcome_rules);
+    let (mut records, mut first_ts) = (0u64, None);
     let outcome = std::thread::scope(|scope| -> anyhow::Result<()> {
         let consuming = scope.spawn(move || -> anyhow::Result<()> {
             for batch in rx {
@@ -514,13 +639,6 @@ pub fn merge(
             }
             Ok(())
         });
-        // Duplicates share their time, so only the current millisecond's keys are needed.
-        let mut same_ms: foldhash::HashSet<(u64, Sym)> = foldhash::HashSet::default();
-        let mut current_ms = Millis::MIN;
-        // Open events: (pod, cause, error key) -> time of the event's first record.
-        let mut open: foldhash::HashMap<(Sym, CauseIdx, u64), Millis> =
-            foldhash::HashMap::default();
-        let mut open_limit = 1024;
         let mut batch = Vec::with_capacity(BATCH);
         let mut reading = Ok(());
         loop {
@@ -537,33 +655,12 @@ pub fn merge(
                     r.container = c;
                 }
             }
-            if r.ts != current_ms {
-                same_ms.clear();
-                current_ms = r.ts;
-            }
-            if r.line_hash != 0 && !same_ms.insert((r.line_hash, r.pod)) {
-                let q = &mut qualities[r.input as usize];
-                q.lines_used -= r.lines as u64;
-                q.records -= 1;
-                q.skip(SkipReason::Duplicate, r.lines as u64);
+            if !dups.records.is_empty() && dups.records.contains(&(r.input, r.line)) {
                 continue;
             }
             qualities[r.input as usize].error_records += 1;
-            let key = (r.pod, r.cause, r.error_key);
-            match open.get(&key) {
-                Some(&start) if r.ts - start <= dedup_window => r.first_of_event = false,
-                _ => {
-                    r.first_of_event = true;
-                    open.insert(key, r.ts);
-                    if open.len() > open_limit {
-                        // Events that started more than a window ago can take no more records.
-                        open.retain(|_, start| r.ts - *start <= dedup_window);
-                        open_limit = (open.len() * 2).max(1024);
-                    }
-                }
-            }
+            grouper.place(&mut r);
             records += 1;
-            events += r.first_of_event as u64;
             first_ts.get_or_insert(r.ts);
             batch.push(r);
             if batch.len() == BATCH {
@@ -585,7 +682,9 @@ pub fn merge(
     });
     outcome?;
     table.records = records;
-    table.events = events;
+    table.failures = grouper.failures;
+    table.counted = grouper.counted;
+    table.counted_by_rule = grouper.counted_by_rule;
     table.first_ts = first_ts;
     Ok((table, qualities))
 }
@@ -621,4 +720,29 @@ fn unify_containers(seen: &mut BTreeMap<(Sym, Sym, Sym), Seen>) -> HashMap<Sym, 
         seen.entry((p, c, n)).or_default().absorb(s);
     }
     only
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_boot_is_one_start_however_long_it_waits() {
+        let s = 1_000;
+        let starts = one_per_start(vec![
+            // Nest's text boot waiting 13 s on the database, then ready.
+            (13_300 * s / 1_000 + 41 * s, Boot::Ready),
+            (41 * s, Boot::Begin),
+            // A JSON boot: begin, ready 2.6 s later, the bootstrap's listening line.
+            (400 * s, Boot::Begin),
+            (402_600, Boot::Ready),
+            (402_604, Boot::Ready),
+            // A crash loop: the next begin 15 s after the last, no ready between.
+            (500 * s, Boot::Begin),
+            (515 * s, Boot::Begin),
+            // A log that holds only a ready line.
+            (900 * s, Boot::Ready),
+        ]);
+        assert_eq!(starts, [41 * s, 400 * s, 500 * s, 515 * s, 900 * s]);
+    }
 }

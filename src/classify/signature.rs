@@ -54,7 +54,11 @@ pub fn signature(message: &str) -> String {
     out.trim().to_owned()
 }
 
-/// The message with leading `[Context] ` tags and `<Something> failed: ` wrappers removed.
+/// The message with leading `[Context] ` tags and `<Some words>: ` wrappers removed:
+/// `MCP server generation failed: Repository analysis failed: Rate limit exceeded` and
+/// `[GitHubRepoProvider] Rate limit exceeded` both come down to `Rate limit exceeded`. A
+/// wrapper is up to 80 bytes of letters, digits, spaces and `_-.` starting with a letter; text
+/// after it must remain (`Error: ` alone is the message).
 pub fn underlying_error(message: &str) -> &str {
     let mut rest = message.trim_start();
     loop {
@@ -64,13 +68,15 @@ pub fn underlying_error(message: &str) -> &str {
                 continue;
             }
         }
-        if let Some(pos) = rest.find(" failed: ").filter(|&p| p <= 80) {
-            let head = &rest[..pos];
-            if head
-                .bytes()
-                .all(|c| c.is_ascii_alphanumeric() || c == b' ' || c == b'_')
-            {
-                rest = rest[pos + " failed: ".len()..].trim_start();
+        if let Some(pos) = rest.find(": ").filter(|&p| p <= 80) {
+            let head = &rest.as_bytes()[..pos];
+            let wrapper = head.first().is_some_and(u8::is_ascii_alphabetic)
+                && head
+                    .iter()
+                    .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b' ' | b'_' | b'-' | b'.'));
+            let inner = rest[pos + 2..].trim_start();
+            if wrapper && !inner.is_empty() {
+                rest = inner;
                 continue;
             }
         }
@@ -117,7 +123,24 @@ mod tests {
         assert_eq!(error_key(a), error_key(b));
         assert_eq!(
             underlying_error("Anthropic API call failed: Anthropic API error: 529"),
-            "Anthropic API error: 529"
+            "529"
+        );
+        // The three services of one GitHub failure and the error logger's echo.
+        let inner = "Rate limit exceeded after 4 attempts";
+        for m in [
+            "Rate limit exceeded after 4 attempts",
+            "Failed to analyze repository: Rate limit exceeded after 4 attempts",
+            "MCP server generation failed: Repository analysis failed: Rate limit exceeded after 4 attempts",
+            "[McpGenerationService::generate] Repository analysis failed: Rate limit exceeded after 4 attempts",
+        ] {
+            assert_eq!(underlying_error(m), inner, "{m}");
+        }
+        // JSON bodies and addresses are not wrappers.
+        assert_eq!(underlying_error(a), "529 {\"type\":\"error\"}");
+        assert_eq!(underlying_error("Error: "), "Error: ");
+        assert_eq!(
+            underlying_error("connect ECONNREFUSED 10.96.44.12:5432"),
+            "connect ECONNREFUSED 10.96.44.12:5432"
         );
         assert_ne!(
             error_key("connect ECONNREFUSED 10.96.44.12:5432"),

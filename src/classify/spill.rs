@@ -31,7 +31,7 @@ fn encode(r: &ErrorEvent, out: &mut [u8; RECORD_BYTES]) {
     out[0..8].copy_from_slice(&r.ts.to_le_bytes());
     out[8..16].copy_from_slice(&r.line.to_le_bytes());
     out[16..24].copy_from_slice(&r.error_key.to_le_bytes());
-    out[24..32].copy_from_slice(&r.line_hash.to_le_bytes());
+    out[24..32].fill(0);
     out[32..36].copy_from_slice(&r.input.to_le_bytes());
     out[36..40].copy_from_slice(&r.lines.to_le_bytes());
     out[40..44].copy_from_slice(&r.pod.to_le_bytes());
@@ -40,8 +40,10 @@ fn encode(r: &ErrorEvent, out: &mut [u8; RECORD_BYTES]) {
     out[52..56].copy_from_slice(&r.signature.to_le_bytes());
     out[56..58].copy_from_slice(&r.cause.to_le_bytes());
     out[58] = r.level as u8;
-    out[59] = r.first_of_event as u8;
-    out[60..64].fill(0);
+    out[59] = r.first_of_event as u8 | (r.counted as u8) << 1;
+    out[60] = r.outcome.is_some() as u8;
+    out[61] = r.outcome.unwrap_or(0);
+    out[62..64].fill(0);
 }
 
 fn decode(b: &[u8]) -> ErrorEvent {
@@ -51,7 +53,6 @@ fn decode(b: &[u8]) -> ErrorEvent {
         ts: u64_at(0) as i64,
         line: u64_at(8),
         error_key: u64_at(16),
-        line_hash: u64_at(24),
         input: u32_at(32),
         lines: u32_at(36),
         pod: u32_at(40),
@@ -63,7 +64,9 @@ fn decode(b: &[u8]) -> ErrorEvent {
             .get(b[58] as usize)
             .copied()
             .unwrap_or(Level::Unknown),
-        first_of_event: b[59] != 0,
+        first_of_event: b[59] & 1 != 0,
+        counted: b[59] & 2 != 0,
+        outcome: (b[60] != 0).then_some(b[61]),
     }
 }
 
@@ -434,8 +437,9 @@ mod tests {
             lines: 4,
             signature: 11,
             error_key: u64::MAX - 1,
-            line_hash: 0xdead_beef_cafe,
             first_of_event: true,
+            outcome: Some(2),
+            counted: true,
         }
     }
 

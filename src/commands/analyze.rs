@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
-use crate::classify::{self, Classifier, Collector};
+use crate::classify::overlap::{self, Check, Duplicates, Fingerprinter};
+use crate::classify::{self, Classifier, Collector, MergeSettings};
 use crate::config::{Config, Mode};
 use crate::correlate::events::EventsBuilder;
 use crate::correlate::{self, Analysis, Stages};
@@ -52,15 +53,21 @@ struct Read {
     found_rules: Vec<(String, RuleSet)>,
 }
 
-/// Reads every input; log records are classified as they stream by (into `classifier`).
-fn read(cfg: &Config, classifier: &Classifier<'_>) -> Read {
-    let settings = ReadSettings {
+/// How every input is read.
+fn read_settings(cfg: &Config) -> ReadSettings {
+    ReadSettings {
         zone: cfg.zone,
         since: cfg.window.since,
         until: cfg.window.until,
         max_line: cfg.max_line_bytes,
         captured_at: cfg.captured_at,
-    };
+        only: None,
+    }
+}
+
+/// Reads every input; log records are classified as they stream by (into `classifier`).
+fn read(cfg: &Config, classifier: &Classifier<'_>) -> Read {
+    let settings = read_settings(cfg);
     let mut read = Read {
         files: Vec::new(),
         cluster: ClusterObjects::default(),
@@ -80,6 +87,28 @@ fn read(cfg: &Config, classifier: &Classifier<'_>) -> Read {
     read
 }
 
+/// The lines repeated between exports that hold one container's output over the same time:
+/// the inputs whose spans overlap are read a second time and their lines compared.
+fn repeated_lines(cfg: &Config, collector: &Collector, files: &[FileQuality]) -> Duplicates {
+    let mut found = overlap::overlaps(&collector.spans());
+    for o in found.iter_mut().filter(|o| o.provable()) {
+        let stdin = |i: u32| files.get(i as usize).is_some_and(|f| f.name == "-");
+        if stdin(o.inputs.0) || stdin(o.inputs.1) {
+            o.check = Check::ReadOnce;
+        }
+    }
+    let only = Fingerprinter::inputs(&found);
+    let fp = Fingerprinter::new(&found);
+    if !only.is_empty() {
+        let settings = ReadSettings {
+            only: Some(only),
+            ..read_settings(cfg)
+        };
+        ingest::run(&cfg.inputs, &settings, &&fp);
+    }
+    Duplicates::find(fp, &found)
+}
+
 /// Every stage up to correlation.
 fn analyze(cfg: &Config) -> Result<Analysis> {
     let mut exporter = match &cfg.export {
@@ -88,6 +117,11 @@ fn analyze(cfg: &Config) -> Result<Analysis> {
             *kind,
             cfg.causes.causes.iter().map(|c| c.id.clone()).collect(),
             classify::UNCLASSIFIED_ID,
+            cfg.causes
+                .outcomes
+                .iter()
+                .map(|(name, _)| name.clone())
+                .collect(),
         )?),
         None => None,
     };
@@ -128,12 +162,13 @@ fn analyze(cfg: &Config) -> Result<Analysis> {
         }
         Ok(())
     };
-    let (table, files) = classify::merge(
-        collector,
-        read.files,
-        cfg.alert.dedup_window_ms,
-        &mut consume,
-    )?;
+    let duplicates = repeated_lines(cfg, &collector, &read.files);
+    let settings = MergeSettings {
+        nested_window: cfg.alert.dedup_window_ms,
+        outcome_rules: cfg.causes.outcomes.len(),
+        duplicates: &duplicates,
+    };
+    let (table, files) = classify::merge(collector, read.files, &settings, &mut consume)?;
     if let Some(e) = exporter {
         e.finish()?;
     }

@@ -37,6 +37,7 @@ pub fn run(q: &QueryConfig) -> Result<String> {
         until: None,
         max_line: 1 << 20,
         captured_at: q.captured_at,
+        only: None,
     };
     let mut dumps = Vec::new();
     let mut files = Vec::new();

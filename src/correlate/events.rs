@@ -59,7 +59,7 @@ impl EventsBuilder {
             last: r.ts,
         });
         t.records += 1;
-        t.events += r.first_of_event as u64;
+        t.events += r.counted as u64;
         t.last = r.ts;
     }
 
@@ -276,7 +276,7 @@ impl Events {
             .collect())
     }
 
-    /// Error events on `pod` by cause: in the five minutes up to `at` (its minute included)
+    /// Error records on `pod` by cause: in the five minutes up to `at` (its minute included)
     /// and in the five minutes after, at the events table's minute resolution.
     pub fn errors_around(&self, pod: Sym, at: Millis) -> PolarsResult<(CauseTally, CauseTally)> {
         let minute = at - at.rem_euclid(MINUTE);
@@ -292,10 +292,10 @@ impl Events {
                         .and(col("minute_ms").lt_eq(lit(hi))),
                 )
                 .group_by([col("cause")])
-                .agg([col("events").sum().alias("events")])
+                .agg([col("records").sum().alias("records")])
                 .collect()?;
             let tally = u32_col(&df, "cause")?
-                .zip(u64_col(&df, "events")?)
+                .zip(u64_col(&df, "records")?)
                 .filter(|(_, n)| *n > 0)
                 .map(|(c, n)| (c as CauseIdx, n))
                 .collect();
@@ -308,7 +308,7 @@ impl Events {
     }
 }
 
-/// Error events per cause.
+/// Error records per cause.
 pub type CauseTally = BTreeMap<CauseIdx, u64>;
 
 #[cfg(test)]
@@ -328,6 +328,7 @@ mod tests {
     ) -> ErrorEvent {
         ErrorEvent {
             first_of_event: first,
+            counted: first,
             ..ErrorEvent::at(ts, cause, syms.intern(pod), syms.intern(sig))
         }
     }

@@ -119,13 +119,7 @@ pub struct Stages<'a> {
 pub fn correlate(cfg: &Config, s: Stages<'_>) -> Result<Findings> {
     let causes = &cfg.causes;
     let events = Events::build(s.events, s.table, causes).context("building the events table")?;
-    let verdict = verdict::verdict(
-        &cfg.alert.name,
-        s.logs,
-        s.rules,
-        s.table.first_ts,
-        s.table.records,
-    );
+    let verdict = verdict::verdict(&cfg.alert.name, s.logs, s.rules, s.table.first_ts);
     let target = target::target(
         (cfg.namespace.as_deref(), cfg.deployment.as_deref()),
         s.table,

@@ -1,4 +1,4 @@
-//! Container terminations from the pod exports, read with the logs: the error events on the
+//! Container terminations from the pod exports, read with the logs: the error records on the
 //! pod just before and after each, and its cause (the cause table's `reasons`, or Node's heap
 //! abort: exit code 134 right after a memory error, which the pod status only calls `Error`).
 
@@ -27,7 +27,7 @@ pub enum CauseBasis {
 pub struct TerminationFinding {
     pub termination: Termination,
     pub cause: Option<(CauseIdx, CauseBasis)>,
-    /// Error events on the pod, by cause, in the five minutes up to the termination (its
+    /// Error records on the pod, by cause, in the five minutes up to the termination (its
     /// minute included) and in the five minutes after it (empty without a finish time).
     pub errors_before: CauseTally,
     pub errors_after: CauseTally,

@@ -152,13 +152,13 @@ impl SeriesBuilder {
         s.last_record = r.ts;
         match self.mode {
             RateMode::Prometheus => {
-                if r.first_of_event {
+                if r.counted {
                     s.events += 1;
                     bump(&mut s.scrapes, ceil_to(r.ts, self.scrape_ms, 0), 1);
                 }
             }
             RateMode::Loki => {
-                s.events += r.first_of_event as u64;
+                s.events += r.counted as u64;
                 bump(
                     &mut s.enters,
                     ceil_to(r.ts, self.eval_ms, self.offset_ms),
@@ -418,6 +418,7 @@ mod tests {
     fn row(ts: Millis, first_of_event: bool) -> ErrorEvent {
         ErrorEvent {
             first_of_event,
+            counted: first_of_event,
             ..ErrorEvent::at(ts, 0, 1, 0)
         }
     }

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
-pub use logs::sink::{Record, RecordSink, SinkFactory};
+pub use logs::sink::{Boot, Record, RecordSink, SinkFactory};
 pub use source::ReadSettings;
 
 use crate::model::cluster::ClusterObjects;

@@ -76,6 +76,8 @@ pub struct ReadSettings {
     pub max_line: usize,
     /// When relative-age event tables were captured (else each file's modification time).
     pub captured_at: Option<Millis>,
+    /// Read only these inputs (numbered as a full run numbers them); `None`: all.
+    pub only: Option<std::collections::HashSet<u32>>,
 }
 
 /// Walks `paths` and sends every input's messages to `tx`, taking chunk buffers from `pool`.
@@ -223,8 +225,19 @@ impl Reader<'_> {
     }
 
     /// An input that could not be read at all.
+    /// Whether this run reads input number `input`.
+    fn reads(&self, input: u32) -> bool {
+        self.settings
+            .only
+            .as_ref()
+            .is_none_or(|o| o.contains(&input))
+    }
+
     fn failed(&mut self, name: &str, kind: InputKind, error: String) -> Result<(), Hangup> {
         let input = self.new_input();
+        if !self.reads(input) {
+            return Ok(());
+        }
         let ctx = self.ctx(PathHints::default());
         self.send(Msg::Begin {
             input,
@@ -442,6 +455,9 @@ impl Reader<'_> {
         compressed: bool,
     ) -> Result<(), Hangup> {
         let input = self.new_input();
+        if !self.reads(input) {
+            return Ok(());
+        }
         let ctx = self.ctx(hints);
         self.send(Msg::Begin {
             input,

@@ -37,11 +37,12 @@ pub struct ErrorEvent {
     /// `[Class::method] ` removed): records with the same key on the same pod within the
     /// dedup window are one error event.
     pub error_key: u64,
-    /// Hash of the whole record as printed: the same line in two overlapping exports has the
-    /// same hash and is counted once.
-    pub line_hash: u64,
-    /// `false` for the second and later records of one error event (see `error_key`).
+    /// The cause table's outcome rule that names it (the counted operation failed here).
+    pub outcome: Option<u8>,
+    /// `false` for the second and later records of one failure (see `classify::failures`).
     pub first_of_event: bool,
+    /// The alert's counter counts it (an outcome record, else a failure's first record).
+    pub counted: bool,
 }
 
 #[cfg(test)]
@@ -61,8 +62,9 @@ impl ErrorEvent {
             lines: 1,
             signature,
             error_key: 0,
-            line_hash: 0,
+            outcome: None,
             first_of_event: true,
+            counted: true,
         }
     }
 }

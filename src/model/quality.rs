@@ -153,6 +153,10 @@ pub struct FileQuality {
     pub problems: Vec<Problem>,
     /// How many problems there were in all (`problems` keeps only the first few).
     pub problem_count: u64,
+    /// Lines this input repeats of inputs read before it (the same container's lines with
+    /// the same kubelet time and text), by that input's name: counted there, skipped here.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub repeats: BTreeMap<String, u64>,
 }
 
 /// How many problems one input keeps for the report; the rest are counted.

@@ -29,6 +29,16 @@ pub struct ParsedTs {
     pub has_zone: bool,
     /// Bytes consumed.
     pub len: usize,
+    /// The fraction's digits below the millisecond, in nanoseconds (`.123456789` -> 456789):
+    /// with `millis`, the kubelet's full time.
+    pub sub_ms_nanos: u32,
+}
+
+impl ParsedTs {
+    /// The time in nanoseconds since the epoch, to the precision written.
+    pub fn nanos(&self) -> i64 {
+        self.millis * 1_000_000 + i64::from(self.sub_ms_nanos)
+    }
 }
 
 #[inline]
@@ -83,12 +93,15 @@ pub fn parse_timestamp_prefix(b: &[u8]) -> Option<ParsedTs> {
     }
     let mut i = 19;
     let mut millis = 0i64;
+    let mut sub_ms_nanos = 0u32;
     if i < b.len() && (b[i] == b'.' || b[i] == b',') {
         let start = i + 1;
         let mut j = start;
         while j < b.len() && b[j].is_ascii_digit() {
-            if j - start < 3 {
-                millis = millis * 10 + (b[j] - b'0') as i64;
+            match j - start {
+                0..3 => millis = millis * 10 + (b[j] - b'0') as i64,
+                3..9 => sub_ms_nanos = sub_ms_nanos * 10 + u32::from(b[j] - b'0'),
+                _ => {}
             }
             j += 1;
         }
@@ -97,6 +110,9 @@ pub fn parse_timestamp_prefix(b: &[u8]) -> Option<ParsedTs> {
         }
         for _ in (j - start)..3 {
             millis *= 10;
+        }
+        for _ in (j - start).clamp(3, 9)..9 {
+            sub_ms_nanos *= 10;
         }
         i = j;
     }
@@ -133,6 +149,7 @@ pub fn parse_timestamp_prefix(b: &[u8]) -> Option<ParsedTs> {
         millis: secs * 1000 + millis,
         has_zone,
         len: i,
+        sub_ms_nanos,
     })
 }
 
@@ -169,6 +186,7 @@ pub fn parse_kubelet_timestamp(b: &[u8], cache: &mut MinuteCache) -> Option<Pars
         millis: minute_ms + second * 1000 + frac,
         has_zone: true,
         len: 30,
+        sub_ms_nanos: digits(&b[23..], 6)? as u32,
     })
 }
 
@@ -339,6 +357,10 @@ mod tests {
     fn kubelet_nanoseconds() {
         let p = parse_timestamp_prefix(b"2026-11-20T09:41:02.123456789Z {\"a\":1}").unwrap();
         assert_eq!(p.millis, ms("2026-11-20T09:41:02.123Z"));
+        assert_eq!(p.sub_ms_nanos, 456_789);
+        assert_eq!(p.nanos(), p.millis * 1_000_000 + 456_789);
+        let short = parse_timestamp_prefix(b"2026-11-20T09:41:02.1234Z").unwrap();
+        assert_eq!((short.millis % 1000, short.sub_ms_nanos), (123, 400_000));
         assert!(p.has_zone);
         assert_eq!(p.len, 30);
     }

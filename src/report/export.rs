@@ -38,7 +38,8 @@ struct Batch {
     pod: StringChunkedBuilder,
     container: StringChunkedBuilder,
     namespace: StringChunkedBuilder,
-    event: Vec<bool>,
+    counted: Vec<bool>,
+    outcome: StringChunkedBuilder,
     signature: StringChunkedBuilder,
     input: StringChunkedBuilder,
     line: Vec<u64>,
@@ -56,7 +57,8 @@ impl Batch {
             pod: s("pod"),
             container: s("container"),
             namespace: s("namespace"),
-            event: Vec::with_capacity(BATCH),
+            counted: Vec::with_capacity(BATCH),
+            outcome: s("outcome"),
             signature: s("signature"),
             input: s("input"),
             line: Vec::with_capacity(BATCH),
@@ -70,6 +72,7 @@ pub struct Exporter {
     writer: Writer,
     cause_ids: Vec<String>,
     unclassified: String,
+    outcomes: Vec<String>,
     inputs: Vec<String>,
     batch: Batch,
     rows: u64,
@@ -87,7 +90,8 @@ fn schema() -> Schema {
         Field::new("pod".into(), DataType::String),
         Field::new("container".into(), DataType::String),
         Field::new("namespace".into(), DataType::String),
-        Field::new("event".into(), DataType::Boolean),
+        Field::new("counted".into(), DataType::Boolean),
+        Field::new("outcome".into(), DataType::String),
         Field::new("signature".into(), DataType::String),
         Field::new("input".into(), DataType::String),
         Field::new("line".into(), DataType::UInt64),
@@ -95,13 +99,14 @@ fn schema() -> Schema {
 }
 
 impl Exporter {
-    /// Creates the file (and its folder). `cause_ids` are the cause table's ids in order;
-    /// `unclassified` names errors no cause matched.
+    /// Creates the file (and its folder). `cause_ids` are the cause table's ids in order,
+    /// `unclassified` names errors no cause matched, `outcomes` the outcome rules' names.
     pub fn create(
         path: &Path,
         kind: ExportKind,
         cause_ids: Vec<String>,
         unclassified: &str,
+        outcomes: Vec<String>,
     ) -> Result<Self> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).with_context(|| {
@@ -126,6 +131,7 @@ impl Exporter {
             writer,
             cause_ids,
             unclassified: unclassified.to_owned(),
+            outcomes,
             inputs: Vec::new(),
             batch: Batch::new(),
             rows: 0,
@@ -164,7 +170,9 @@ impl Exporter {
         b.pod.append_value(syms.get(r.pod));
         b.container.append_value(syms.get(r.container));
         b.namespace.append_value(syms.get(r.namespace));
-        b.event.push(r.first_of_event);
+        b.counted.push(r.counted);
+        b.outcome
+            .append_option(r.outcome.and_then(|o| self.outcomes.get(o as usize)));
         b.signature.append_value(syms.get(r.signature));
         b.input
             .append_value(self.inputs.get(r.input as usize).map_or("", String::as_str));
@@ -210,7 +218,8 @@ fn frame(b: Batch) -> PolarsResult<DataFrame> {
         b.pod.finish().into_column(),
         b.container.finish().into_column(),
         b.namespace.finish().into_column(),
-        Column::new("event".into(), b.event),
+        Column::new("counted".into(), b.counted),
+        b.outcome.finish().into_column(),
         b.signature.finish().into_column(),
         b.input.finish().into_column(),
         Column::new("line".into(), b.line),

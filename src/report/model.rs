@@ -20,6 +20,8 @@ pub struct Report {
     pub tool: Tool,
     pub settings: Settings,
     pub verdict: Verdict,
+    /// What the log-derived alert counts, and how many records each count stands for.
+    pub counting: Counting,
     pub alerts: Vec<Alert>,
     /// Alerting rules evaluated over metric dumps (empty without dumps).
     pub rules: Vec<RuleDoc>,
@@ -75,10 +77,39 @@ pub struct Settings {
     pub target_from: String,
 }
 
+/// What the log-derived alert counts: the error records the cause table names as the counted
+/// operation's outcome (`outcomes`), else one per failure (`failures`: the records on one pod
+/// that wrap or echo one inner error).
+#[derive(Clone, Debug, Serialize)]
+pub struct Counting {
+    /// `outcomes` or `failures`.
+    pub basis: String,
+    /// In words, with the figures.
+    pub description: String,
+    pub records: u64,
+    pub failures: u64,
+    pub counted: u64,
+    /// Error records per counted failure.
+    pub records_per_count: f64,
+    /// The outcome rules and what each counted (empty when counting failures).
+    pub rules: Vec<CountingRule>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CountingRule {
+    pub name: String,
+    /// Its conditions, as `postmortem causes` prints them.
+    pub when: String,
+    pub counted: u64,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Verdict {
-    /// The real (per-series) alert fired, per the logs' reconstruction or the metric dumps.
+    /// The real (per-series) alert fired, per the basis.
     pub breached: bool,
+    /// Where the answer comes from: `metrics` (the dumps hold the alert's series: what
+    /// Prometheus evaluated) or `logs` (derived from the logs).
+    pub basis: String,
     /// Which said so: `logs`, `metrics`, or both.
     pub breached_by: Vec<String>,
     /// The total over all series crossed the threshold for `for`, but no single series did.
@@ -96,11 +127,12 @@ pub struct Verdict {
     /// resolved within the data).
     pub firing_from: Option<String>,
     pub firing_until: Option<String>,
-    /// The cause with the most error events.
+    /// The cause with the most counted failures.
     pub top_cause: Option<String>,
     /// Start of the incident: first pending alert, else first error.
     pub incident_start: Option<String>,
     pub error_records: u64,
+    /// Counted failures (what the log-derived alert counts; see `counting`).
     pub error_events: u64,
 }
 

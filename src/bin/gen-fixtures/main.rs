@@ -2,9 +2,12 @@
 //! for benchmarks, deterministically (the same bytes on every run and machine).
 
 mod bulk;
+mod cluster;
 mod formats;
 mod incident;
 mod metrics;
+mod services;
+mod shapes;
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;

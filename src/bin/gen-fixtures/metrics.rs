@@ -3,9 +3,8 @@
 //! raw scrapes), the pods' working-set memory as a `query_range` at a 30 s step (re-sampled),
 //! and the process and kube-state metrics as a `promtool tsdb dump`; the `ALERTS` and
 //! `ALERTS_FOR_STATE` series Prometheus wrote, each rule group at its own evaluation phase, as
-//! a range-selector query; plus the service's alert rules as the PrometheusRule it deploys. The counters follow the same error events as
-//! the logs (one increment per failed generation; validation errors and unclassified ones are
-//! not generation errors), scraped every 15 s at each target's own phase with a few ms of
+//! a range-selector query; plus the service's alert rules as the PrometheusRule it deploys. The counters follow the logs' outcome records
+//! (one increment per failed generation, rejected generation requests included), scraped every 15 s at each target's own phase with a few ms of
 //! jitter, reset when x2kqp's process restarts, absent while it is down.
 
 use std::collections::BTreeMap;
@@ -32,9 +31,6 @@ pub struct Target {
 
 /// One error event of the logs: pod, cause, time.
 pub type ErrorAt = (&'static str, &'static str, i64);
-
-/// Causes that are generation errors (they increment `mcp_generation_errors_total`).
-const GENERATION_ERRORS: [&str; 3] = ["anthropic_api_error", "database_error", "github_api_error"];
 
 fn scrapes(t: &Target, from: i64, to: i64, rng: &mut Rng) -> Vec<(i64, usize)> {
     let mut out = Vec::new();
@@ -76,9 +72,10 @@ fn error_counters(
     rng: &mut Rng,
 ) -> Vec<serde_json::Value> {
     let mut result = Vec::new();
+    let causes: std::collections::BTreeSet<&str> = errors.iter().map(|&(_, c, _)| c).collect();
     for t in targets {
         let times = scrapes(t, from, to, rng);
-        for cause in GENERATION_ERRORS {
+        for &cause in &causes {
             let mut values = Vec::new();
             for &(s, life) in &times {
                 let (start, _) = t.lives[life];

@@ -26,9 +26,12 @@ pub struct JsonRecord<'a> {
     pub trace: Cow<'a, str>,
     /// kubectl's `{"kind":"Status",...}` error object rather than a log line.
     pub is_kubectl_status: bool,
-    /// With [`parse_raw`]: message and trace as JSON string literals, not decoded.
+    /// The logger that wrote it (`service`, `context`, `logger`, `name`).
+    pub logger: Cow<'a, str>,
+    /// With [`parse_raw`]: message, trace and logger as JSON string literals, not decoded.
     pub message_raw: Option<&'a str>,
     pub trace_raw: Option<&'a str>,
+    pub logger_raw: Option<&'a str>,
 }
 
 /// Parses one JSON object line, decoding message and trace for every level.
@@ -226,6 +229,7 @@ fn time_of(v: &Value<'_>) -> Option<ParsedTs> {
                 millis: millis as i64,
                 has_zone: true,
                 len: 0,
+                sub_ms_nanos: 0,
             })
         }
         Value::Other => None,
@@ -248,6 +252,7 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut rec = JsonRecord::default();
         let mut msg_rank = u8::MAX;
+        let mut logger_rank = u8::MAX;
         let mut ts_rank = u8::MAX;
         let mut kind_status = false;
         let mut skipped_time = false;
@@ -335,6 +340,32 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
                         rec.trace = stack;
                     }
                     err_message = e.message;
+                }
+                "service" | "context" | "logger" | "name" | "logger_name" => {
+                    if skip_text(&rec) {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    }
+                    let rank = match key.as_ref() {
+                        "service" => 0,
+                        "context" => 1,
+                        "logger" | "logger_name" => 2,
+                        _ => 3,
+                    };
+                    if self.raw {
+                        let v: &'de serde_json::value::RawValue = map.next_value()?;
+                        if v.get().starts_with('"') && rank < logger_rank {
+                            logger_rank = rank;
+                            rec.logger_raw = Some(v.get());
+                        }
+                        continue;
+                    }
+                    if let Value::Str(s) = map.next_value::<Value<'de>>()? {
+                        if rank < logger_rank {
+                            logger_rank = rank;
+                            rec.logger = s;
+                        }
+                    }
                 }
                 "kind" => {
                     kind_status =
@@ -451,7 +482,7 @@ pub fn quick_level(line: &[u8]) -> Option<Level> {
 }
 
 /// [`quick_level`], and the bytes after the level's value.
-fn quick_level_and_rest(line: &[u8]) -> Option<(Level, &[u8])> {
+pub fn quick_level_and_rest(line: &[u8]) -> Option<(Level, &[u8])> {
     let v = quick_value(line, &QUICK_KEYS[0])?;
     match v.first()? {
         b'"' => {
@@ -472,10 +503,14 @@ fn quick_level_and_rest(line: &[u8]) -> Option<(Level, &[u8])> {
 
 /// Whether a JSON line of the service's logger (`level` then `message`) announces that the
 /// process started (see [`super::text::is_start_message`]), read from its bytes.
-pub fn quick_start(line: &[u8]) -> bool {
-    quick_level_and_rest(line)
-        .and_then(|(_, rest)| rest.strip_prefix(b",\"message\":\""))
-        .is_some_and(super::text::is_start_message)
+pub fn quick_start(line: &[u8]) -> Option<super::sink::Boot> {
+    quick_level_and_rest(line).and_then(|(_, rest)| start_after_level(rest))
+}
+
+/// [`quick_start`] on what follows the level's value (from [`quick_level_and_rest`]).
+pub fn start_after_level(rest: &[u8]) -> Option<super::sink::Boot> {
+    rest.strip_prefix(b",\"message\":\"")
+        .and_then(super::text::is_start_message)
 }
 
 /// The time of a JSON line from its bytes (`"timestamp":"..."`, `"time":"..."`, `"time":<ms>`),

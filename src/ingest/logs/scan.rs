@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
+use xxhash_rust::xxh3::xxh3_64;
 
 use super::chunker::{Chunk, OVERLONG_MARKER};
 use super::hints::PathHints;
@@ -14,7 +14,7 @@ use super::line::{
     is_continuation, is_kubectl_message, is_nest_error, is_stack_head, is_v8_report_line,
     is_v8_report_start, split_kubelet_ts, split_kubelet_ts_cached, split_prefix, Prefix,
 };
-use super::sink::{Record, RecordSink, Text};
+use super::sink::{Boot, Record, RecordSink, Text};
 use super::{json_log, text};
 use crate::model::quality::MAX_PROBLEMS_PER_INPUT;
 use crate::model::time::{format_short, MinuteCache, ParsedTs, Zone};
@@ -111,14 +111,19 @@ struct Pending<'a> {
     wanted: bool,
     message: PText<'a>,
     trace: PText<'a>,
+    logger: PText<'a>,
+    /// The line, when it was a JSON object.
+    json: PText<'a>,
     pod: &'a str,
     container: &'a str,
     origin_run: u32,
     line: u64,
     lines: u32,
     content_hash: u64,
+    /// The kubelet's time of the first line, in nanoseconds.
+    kubelet_nanos: Option<i64>,
     /// The process's startup line (see [`Record::start`]).
-    start: bool,
+    start: Option<Boot>,
     /// Which format's rules decide where it ends.
     shape: Shape,
 }
@@ -189,6 +194,7 @@ struct JsonParts<'a> {
     status: Option<String>,
     message: PText<'a>,
     trace: PText<'a>,
+    logger: PText<'a>,
 }
 
 impl<'a> JsonParts<'a> {
@@ -211,6 +217,7 @@ impl<'a> JsonParts<'a> {
             }),
             message: text(j.message_raw, j.message),
             trace: text(j.trace_raw, j.trace),
+            logger: text(j.logger_raw, j.logger),
         }
     }
 
@@ -223,8 +230,16 @@ impl<'a> JsonParts<'a> {
             status: j.is_kubectl_status.then(|| j.message.to_string()),
             message: PText::Owned(j.message.into_owned()),
             trace: PText::Owned(j.trace.into_owned()),
+            logger: PText::Owned(j.logger.into_owned()),
         }
     }
+}
+
+/// The context of a Nest message (`[TypeOrmModule] Unable to connect...` -> `TypeOrmModule`).
+fn nest_context(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix('[')?;
+    let ctx = &rest[..rest.find(']')?];
+    (!ctx.is_empty() && !ctx.contains(' ')).then_some(ctx)
 }
 
 /// The time of a raw line, if it has one (kubelet time, or the content's own).
@@ -283,8 +298,18 @@ struct Content<'a, 'l> {
     line: u64,
 }
 
-/// A line's time, level, message and trace as its content says.
-type Parsed<'a> = (Option<ParsedTs>, Option<Level>, PText<'a>, PText<'a>, bool);
+/// What a line's content says.
+struct Parsed<'a> {
+    ts: Option<ParsedTs>,
+    level: Option<Level>,
+    message: PText<'a>,
+    trace: PText<'a>,
+    logger: PText<'a>,
+    /// The line itself, when it is a JSON object.
+    json: PText<'a>,
+    /// It announces that the process started.
+    starts: Option<Boot>,
+}
 
 impl<'a, S: RecordSink> Scanner<'a, '_, S> {
     /// Ends the pending record: settles its time, applies the time window, counts it and
@@ -313,23 +338,25 @@ impl<'a, S: RecordSink> Scanner<'a, '_, S> {
         st.records += 1;
         st.first_ts = Some(st.first_ts.map_or(ts, |f| f.min(ts)));
         st.last_ts = Some(st.last_ts.map_or(ts, |l| l.max(ts)));
-        let line_hash = if p.wanted {
-            xxh3_64_with_seed(p.pod.as_bytes(), p.content_hash ^ ts as u64)
-        } else {
-            0
-        };
         self.sink.record(&Record {
             ts,
             level: p.level,
             message: p.message.text(),
             trace: p.trace.text(),
+            logger: p.logger.text(),
+            json: match &p.json {
+                PText::Plain(s) => Some(s),
+                PText::Owned(s) if !s.is_empty() => Some(s.as_str()),
+                _ => None,
+            },
             pod: p.pod,
             container: p.container,
             namespace: self.namespace,
             origin_run: p.origin_run,
             line: p.line,
             lines: p.lines,
-            line_hash,
+            kubelet_nanos: p.kubelet_nanos,
+            content_hash: p.content_hash,
             start: p.start,
         });
     }
@@ -395,7 +422,9 @@ impl<'a, S: RecordSink> Scanner<'a, '_, S> {
         if c.bytes.first() != Some(&b'{') || !c.bytes.ends_with(b"}") {
             return false;
         }
-        let Some(level) = json_log::quick_level(c.bytes).filter(|l| !self.sink.wants(*l)) else {
+        let Some((level, rest)) =
+            json_log::quick_level_and_rest(c.bytes).filter(|(l, _)| !self.sink.wants(*l))
+        else {
             return false;
         };
         let ts = match c.kubelet_ts {
@@ -412,13 +441,16 @@ impl<'a, S: RecordSink> Scanner<'a, '_, S> {
             wanted: false,
             message: PText::EMPTY,
             trace: PText::EMPTY,
+            logger: PText::EMPTY,
+            json: PText::EMPTY,
             pod,
             container,
             origin_run: c.origin_run,
             line: c.line,
             lines: 1,
             content_hash: 0,
-            start: json_log::quick_start(c.bytes),
+            kubelet_nanos: c.kubelet_ts.map(|k| k.nanos()),
+            start: json_log::start_after_level(rest),
             shape: Shape::Plain,
         });
         true
@@ -452,7 +484,18 @@ impl<'a, S: RecordSink> Scanner<'a, '_, S> {
                     PText::Plain(m) => m.as_bytes(),
                     PText::Owned(m) => m.as_bytes(),
                 });
-                Some((j.ts, j.level, j.message, j.trace, starts))
+                Some(Parsed {
+                    ts: j.ts,
+                    level: j.level,
+                    message: j.message,
+                    trace: j.trace,
+                    logger: j.logger,
+                    json: match c.borrowed {
+                        Some(s) => PText::Plain(s),
+                        None => PText::Owned(c.text.to_owned()),
+                    },
+                    starts,
+                })
             }
             Err(e) => {
                 self.st.skip(SkipReason::MalformedJson, 1);
@@ -466,7 +509,7 @@ impl<'a, S: RecordSink> Scanner<'a, '_, S> {
     /// A Nest or plain-text line's time, level and message; `None` when its timestamp is
     /// unreadable.
     fn parse_text(&mut self, c: &Content<'a, '_>) -> Option<Parsed<'a>> {
-        let mut starts = false;
+        let mut starts = None;
         let t = if c.bytes.starts_with(b"[Nest] ") {
             starts = text::is_nest_start(c.bytes);
             text::parse_nest(c.bytes).unwrap_or_else(|| text::parse_plain(c.bytes))
@@ -486,7 +529,21 @@ impl<'a, S: RecordSink> Scanner<'a, '_, S> {
             Some(s) => PText::Plain(s.get(t.message_start..).unwrap_or(s)),
             None => PText::Owned(c.text.get(t.message_start..).unwrap_or(c.text).to_owned()),
         };
-        Some((t.ts, t.level, message, PText::EMPTY, starts))
+        // Nest's `[Context]` after the level names the logger.
+        let logger = match &message {
+            PText::Plain(m) => nest_context(m).map_or(PText::EMPTY, PText::Plain),
+            PText::Owned(m) => nest_context(m).map_or(PText::EMPTY, |l| PText::Owned(l.to_owned())),
+            PText::Json(_) => PText::EMPTY,
+        };
+        Some(Parsed {
+            ts: t.ts,
+            level: t.level,
+            message,
+            trace: PText::EMPTY,
+            logger,
+            json: PText::EMPTY,
+            starts,
+        })
     }
 
     /// A line that starts a record: parsed, and the record left pending for its continuation
@@ -497,7 +554,16 @@ impl<'a, S: RecordSink> Scanner<'a, '_, S> {
         } else {
             self.parse_text(c)
         };
-        let Some((own_ts, level, mut message, mut trace, starts)) = parsed else {
+        let Some(Parsed {
+            ts: own_ts,
+            level,
+            mut message,
+            mut trace,
+            logger,
+            json,
+            starts,
+        }) = parsed
+        else {
             return;
         };
         let shape = if is_v8_report_start(c.bytes) {
@@ -535,12 +601,15 @@ impl<'a, S: RecordSink> Scanner<'a, '_, S> {
             wanted,
             message: if wanted { message } else { PText::EMPTY },
             trace: if wanted { trace } else { PText::EMPTY },
+            logger: if wanted { logger } else { PText::EMPTY },
+            json: if wanted { json } else { PText::EMPTY },
             pod,
             container,
             origin_run: c.origin_run,
             line: c.line,
             lines: 1,
             content_hash: if wanted { xxh3_64(c.bytes) } else { 0 },
+            kubelet_nanos: c.kubelet_ts.map(|k| k.nanos()),
             start: starts,
             shape,
         });

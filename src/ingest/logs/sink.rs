@@ -52,6 +52,11 @@ pub struct Record<'a> {
     /// Message and trace are filled only when the sink [`wants`](RecordSink::wants) the level.
     pub message: Text<'a>,
     pub trace: Text<'a>,
+    /// The logger that wrote it (the JSON `service`/`context`/`logger`/`name`, Nest's
+    /// `[Context]`), when wanted.
+    pub logger: Text<'a>,
+    /// The record's line when it is a JSON object (for rules on its fields), when wanted.
+    pub json: Option<&'a str>,
     pub pod: &'a str,
     pub container: &'a str,
     pub namespace: &'a str,
@@ -62,12 +67,22 @@ pub struct Record<'a> {
     /// 1-based line of the record's first line in its input, and how many lines it spans.
     pub line: u64,
     pub lines: u32,
-    /// Hash of pod, time and first-line content (0 unless wanted): the same record read from
-    /// two overlapping exports has the same hash.
-    pub line_hash: u64,
-    /// The process's startup line (Nest's `[NestFactory] Starting Nest application...`): the
-    /// container (re)started here.
-    pub start: bool,
+    /// The kubelet's time of its first line, in nanoseconds (`--timestamps`), when it had one.
+    pub kubelet_nanos: Option<i64>,
+    /// Hash of its first line's content (0 unless wanted): with the kubelet's time, the same
+    /// line read from two overlapping exports of one container is told apart from the rest.
+    pub content_hash: u64,
+    /// A line the process prints as it starts (the container (re)started around here).
+    pub start: Option<Boot>,
+}
+
+/// A startup line: the boot beginning (Nest's `[NestFactory] Starting Nest application...`)
+/// or the application ready (`Nest application successfully started`, a bootstrap's
+/// `Listening on`, `Application is running on`), which ends the boot it follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Boot {
+    Begin,
+    Ready,
 }
 
 /// Receives the records of one chunk, in order.

@@ -5,6 +5,7 @@
 
 use memchr::memmem;
 
+use super::sink::Boot;
 use crate::model::time::{days_from_civil, parse_timestamp_prefix, ParsedTs};
 use crate::model::Level;
 
@@ -41,30 +42,28 @@ fn number(b: &[u8], i: &mut usize) -> Option<i64> {
 /// (NestApplication), and a bootstrap's `Application is running on: ...` or `Listening on ...`.
 /// A start and its announcements a few seconds later are one start (see
 /// `classify::collect::START_SPAN`).
-pub fn is_start_message(message: &[u8]) -> bool {
+pub fn is_start_message(message: &[u8]) -> Option<Boot> {
+    if message.starts_with(b"Starting Nest application") {
+        return Some(Boot::Begin);
+    }
     [
-        &b"Starting Nest application"[..],
-        b"Nest application successfully started",
+        &b"Nest application successfully started"[..],
         b"Application is running on",
         b"Listening on ",
     ]
     .iter()
     .any(|m| message.starts_with(m))
+    .then_some(Boot::Ready)
 }
 
 /// Whether a Nest text line announces that the process started (`LOG [NestFactory] Starting
 /// Nest application...`, `LOG [NestApplication] Nest application successfully started`).
-pub fn is_nest_start(b: &[u8]) -> bool {
-    let Some(ctx) = memchr::memmem::find(b, b"] ").and_then(|i| {
-        // The context tag after the level: `[Nest] 1  - <date>   LOG [NestFactory] <message>`.
-        let rest = &b[i + 2..];
-        let open = memchr::memchr(b'[', rest)?;
-        let close = memchr::memchr(b']', &rest[open..])? + open;
-        Some(&rest[close + 1..])
-    }) else {
-        return false;
-    };
-    is_start_message(ctx.trim_ascii_start())
+pub fn is_nest_start(b: &[u8]) -> Option<Boot> {
+    // The context tag after the level: `[Nest] 1  - <date>   LOG [NestFactory] <message>`.
+    let rest = &b[memchr::memmem::find(b, b"] ")? + 2..];
+    let open = memchr::memchr(b'[', rest)?;
+    let close = memchr::memchr(b']', &rest[open..])? + open;
+    is_start_message(rest[close + 1..].trim_ascii_start())
 }
 
 /// Parses Nest's default logger line. The time is wall-clock (no zone): `has_zone` is false.
@@ -124,6 +123,7 @@ pub fn parse_nest(b: &[u8]) -> Option<TextRecord> {
             millis,
             has_zone: false,
             len: 0,
+            sub_ms_nanos: 0,
         }),
         level,
         message_start: i,
@@ -203,6 +203,27 @@ pub fn infer_error(b: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn startup_lines_begin_or_end_a_boot() {
+        let nest = |m: &str| {
+            is_nest_start(format!("[Nest] 1  - 11/20/2026, 9:58:41 AM     LOG {m}").as_bytes())
+        };
+        assert_eq!(
+            nest("[NestFactory] Starting Nest application..."),
+            Some(Boot::Begin)
+        );
+        assert_eq!(
+            nest("[NestApplication] Nest application successfully started +3ms"),
+            Some(Boot::Ready)
+        );
+        assert_eq!(
+            nest("[InstanceLoader] AppModule dependencies initialized +38ms"),
+            None
+        );
+        let json = br#"{"timestamp":"2026-11-20T10:05:02.604Z","level":"info","message":"Application is running on: http://[::]:3000","service":"Bootstrap"}"#;
+        assert_eq!(super::super::json_log::quick_start(json), Some(Boot::Ready));
+    }
     use super::*;
 
     #[test]

@@ -17,7 +17,7 @@ const UNKNOWN_POD: &str = "(unknown pod)";
 
 pub fn cause_docs(cfg: &Config, a: &Analysis) -> Vec<CauseSummary> {
     let causes = &cfg.causes;
-    let total_events = a.table.events;
+    let total_events = a.table.counted;
     a.findings
         .events
         .causes
@@ -167,7 +167,7 @@ fn because(r: &Remedy, doc: Option<&CauseSummary>) -> String {
     let mut parts = Vec::new();
     if let (Some(logs), Some(doc)) = (&r.logs, doc) {
         parts.push(format!(
-            "{:.0}% of error events ({} events, {} records){}",
+            "{:.0}% of counted failures ({} counted, {} records){}",
             doc.share * 100.0,
             logs.counts.events,
             logs.counts.records,

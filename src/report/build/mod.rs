@@ -50,6 +50,7 @@ pub fn build(cfg: &Config, a: &Analysis) -> Report {
         },
         settings: verdict::settings(cfg, a),
         verdict,
+        counting: verdict::counting_doc(cfg, a),
         alerts,
         rules,
         metrics: rules::metrics_doc(cfg, a),

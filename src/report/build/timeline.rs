@@ -23,8 +23,9 @@ fn words(cfg: &Config, e: &Entry<'_>) -> (&'static str, String) {
         Item::ErrorOnset(c) => (
             "error_onset",
             format!(
-                "first {} error ({} events in all): {}",
+                "first {} error ({} records, {} counted, in all): {}",
                 cfg.causes.id(c.cause),
+                c.counts.records,
                 c.counts.events,
                 c.top_messages
                     .first()

@@ -1,15 +1,17 @@
 //! The verdict in words, and the settings every number depends on.
 
 use super::{round6, t};
+use crate::classify::failures::Basis as FailureBasis;
+use crate::classify::EventTable;
 use crate::config::Config;
 use crate::correlate::target::{DeploymentFrom, NamespaceFrom, Target};
-use crate::correlate::verdict::{Outcome, Verdict as Found};
+use crate::correlate::verdict::{Basis, Outcome, Peak, Verdict as Found};
 use crate::correlate::Analysis;
 use crate::model::alert::RateMode;
 use crate::model::labels;
 use crate::model::time::{format_duration, format_short};
 use crate::promql::PromCompat;
-use crate::report::model::{CauseSummary, Settings, Verdict};
+use crate::report::model::{CauseSummary, Counting, CountingRule, Settings, Verdict};
 
 /// How rates were computed, in words.
 fn rate_mode_description(cfg: &Config) -> String {
@@ -17,7 +19,7 @@ fn rate_mode_description(cfg: &Config) -> String {
     let w = format_duration(a.window_ms);
     match a.rate_mode {
         RateMode::Prometheus => format!(
-            "prometheus {}: error events as a counter scraped every scrape interval, rate(x[{w}]) with Prometheus {} semantics",
+            "prometheus {}: counted failures as a counter scraped every scrape interval, rate(x[{w}]) with Prometheus {} semantics",
             match a.compat { PromCompat::V2 => "2.x", PromCompat::V3 => "3.x" },
             match a.compat { PromCompat::V2 => "2.x (closed window)", PromCompat::V3 => "3.x (left-open window)" }
         ),
@@ -89,51 +91,75 @@ fn until_text(until: Option<crate::model::Millis>) -> String {
     })
 }
 
+/// Where the headline's alert comes from, in words.
+fn source_text(v: &Found, counted: u64) -> String {
+    match v.basis {
+        Basis::Metrics => "per Prometheus' own counter (the metric dumps)".to_owned(),
+        Basis::Logs => format!(
+            "derived from the logs ({counted} counted failure{})",
+            if counted == 1 { "" } else { "s" }
+        ),
+    }
+}
+
 /// The one sentence that says what happened.
-fn summary(cfg: &Config, v: &Found, top: Option<&CauseSummary>, error_records: u64) -> String {
+fn summary(cfg: &Config, v: &Found, top: Option<&CauseSummary>, table: &EventTable) -> String {
     let name = &cfg.alert.name;
     let thr = cfg.alert.threshold;
     let forw = format_duration(cfg.alert.for_ms);
-    if v.by_metrics && !v.by_logs {
-        return format!(
-            "BREACHED: {name} fired for {} label set{} from {}{} per the metric dumps (Prometheus' own counter); the logs {}",
-            v.metric_label_sets,
-            if v.metric_label_sets == 1 { "" } else { "s" },
-            format_short(v.firing_from.unwrap_or_default()),
-            until_text(v.firing_until),
-            if error_records == 0 {
-                "hold no error records"
-            } else {
-                "alone would not have fired it (see the alert section)"
-            }
-        );
-    }
-    if error_records == 0 {
+    let source = source_text(v, table.counted);
+    if table.records == 0 && v.basis == Basis::Logs {
         return format!(
             "not breached: no error records in the input ({name} > {thr}/s for {forw})"
         );
     }
+    // What the logs say, when it is not what the metrics say.
+    let logs_differ = match (v.basis, v.by_logs, v.by_metrics) {
+        (Basis::Metrics, _, _) if table.records == 0 => "; the logs hold no error records",
+        (Basis::Metrics, false, true) => {
+            "; the logs alone would not have fired it (see the alert section)"
+        }
+        (Basis::Metrics, true, false) => {
+            "; the logs' reconstruction would have fired it (see the alert section)"
+        }
+        _ => "",
+    };
+    let peak_text = |p: &Peak| {
+        format!(
+            "peak {:.3}/s ({}) at {}",
+            p.rate,
+            labels::braced(&p.labels),
+            format_short(p.at)
+        )
+    };
     match (v.outcome, &v.peak) {
         (Outcome::Breached, Some(p)) => format!(
-            "BREACHED: {name} fired for {} series from {}{}; peak {:.3}/s ({}) at {}; top cause {} ({:.0}% of error events)",
+            "BREACHED: {name} fired for {} series from {}{} {source}; {}; top cause {}{logs_differ}",
             v.fired_series,
             format_short(v.firing_from.unwrap_or(p.at)),
             until_text(v.firing_until),
-            p.rate,
-            labels::braced(&p.labels),
-            format_short(p.at),
-            top.map_or("-", |c| c.id.as_str()),
-            top.map_or(0.0, |c| c.share * 100.0)
+            peak_text(p),
+            top.map_or("-".to_owned(), |c| format!(
+                "{} ({:.0}% of counted failures)",
+                c.id,
+                c.share * 100.0
+            )),
+        ),
+        (Outcome::Breached, None) => format!(
+            "BREACHED: {name} fired for {} series from {}{} {source}{logs_differ}",
+            v.fired_series,
+            format_short(v.firing_from.unwrap_or_default()),
+            until_text(v.firing_until),
         ),
         (Outcome::TotalOnly, _) => {
             let (tp, tt) = v.total_peak.unwrap_or_default();
             format!(
-                "not breached per series, but the TOTAL crossed {thr}/s: sum over all series peaked at {tp:.3}/s at {}, while no single series stayed above {thr}/s for {forw}, so the real (unsummed) {name} alert did not fire",
+                "not breached per series, but the TOTAL crossed {thr}/s: sum over all series peaked at {tp:.3}/s at {}, while no single series stayed above {thr}/s for {forw}, so the real (unsummed) {name} alert did not fire; {source}{logs_differ}",
                 format_short(tt),
             )
         }
-        (_, p) => format!(
-            "not breached: the highest series rate was {:.3}/s{} (threshold {thr}/s for {forw})",
+        (Outcome::NotBreached, p) => format!(
+            "not breached: the highest series rate was {:.3}/s{} (threshold {thr}/s for {forw}); {source}{logs_differ}",
             p.as_ref().map_or(0.0, |p| p.rate),
             p.as_ref().map_or(String::new(), |p| format!(
                 " ({}) at {}",
@@ -156,9 +182,14 @@ pub fn verdict_doc(cfg: &Config, a: &Analysis, causes: &[CauseSummary]) -> Verdi
     }
     Verdict {
         breached: v.outcome == Outcome::Breached,
+        basis: match v.basis {
+            Basis::Metrics => "metrics",
+            Basis::Logs => "logs",
+        }
+        .to_owned(),
         breached_by,
         total_only: v.outcome == Outcome::TotalOnly,
-        summary: summary(cfg, v, top, a.table.records),
+        summary: summary(cfg, v, top, &a.table),
         peak_rate: v.peak.as_ref().map(|p| round6(p.rate)),
         peak_at: v.peak.as_ref().map(|p| t(p.at)),
         peak_labels: v.peak.as_ref().map(|p| p.labels.clone()),
@@ -169,6 +200,61 @@ pub fn verdict_doc(cfg: &Config, a: &Analysis, causes: &[CauseSummary]) -> Verdi
         top_cause: top.map(|c| c.id.clone()),
         incident_start: v.incident_start.map(t),
         error_records: a.table.records,
-        error_events: a.table.events,
+        error_events: a.table.counted,
+    }
+}
+
+/// What the log-derived alert counted, and how many records each count stands for.
+pub fn counting_doc(cfg: &Config, a: &Analysis) -> Counting {
+    let t = &a.table;
+    let per = if t.counted == 0 {
+        0.0
+    } else {
+        round6(t.records as f64 / t.counted as f64)
+    };
+    let rules: Vec<CountingRule> = match t.basis {
+        FailureBasis::Outcomes => cfg
+            .causes
+            .outcome_rules
+            .iter()
+            .zip(&t.counted_by_rule)
+            .map(|(o, &counted)| CountingRule {
+                name: o.name.clone(),
+                when: o.when.describe(),
+                counted,
+            })
+            .collect(),
+        FailureBasis::Failures => Vec::new(),
+    };
+    let description = match t.basis {
+        FailureBasis::Outcomes => format!(
+            "the records the cause table names as the operation's outcome (each one increment of the real counter): {} of {} error records, one per {:.1} records ({}); the others explain causes. An outcome record wrapping one counted within {} on the same pod is the same failure",
+            t.counted,
+            t.records,
+            per,
+            rules
+                .iter()
+                .map(|r| format!("{} {}", r.name, r.counted))
+                .collect::<Vec<_>>()
+                .join(", "),
+            format_duration(cfg.alert.dedup_window_ms),
+        ),
+        FailureBasis::Failures => format!(
+            "no record is an outcome the cause table names, so each failure counts once: the records on one pod that wrap or echo one inner error are one failure, whatever the time between them: {} failures from {} error records (one per {:.1})",
+            t.counted, t.records, per
+        ),
+    };
+    Counting {
+        basis: match t.basis {
+            FailureBasis::Outcomes => "outcomes",
+            FailureBasis::Failures => "failures",
+        }
+        .to_owned(),
+        description,
+        records: t.records,
+        failures: t.failures,
+        counted: t.counted,
+        records_per_count: per,
+        rules,
     }
 }

@@ -312,10 +312,11 @@ fn memory_chart(a: &Analysis, m: &MemoryUse) -> Option<RateChart> {
     })
 }
 
-/// The "Errors by type" pie (events per cause), like the Grafana panel.
+/// The "Errors by type" pie (counted failures per cause), like the Grafana panel's
+/// `sum(mcp_generation_errors_total) by (error_type)`.
 fn pie_chart(report: &Report) -> PieChart {
     PieChart {
-        title: "Errors by type (error events)".into(),
+        title: "Errors by type (counted failures)".into(),
         slices: report
             .causes
             .iter()

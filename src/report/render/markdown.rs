@@ -10,7 +10,7 @@ use anyhow::Result;
 
 use super::{Document, Renderer};
 use crate::correlate::verdict::Outcome;
-use crate::model::{AlertSource, SkipReason};
+use crate::model::{AlertSource, InputKind, SkipReason};
 use crate::report::model::*;
 
 pub struct Markdown;
@@ -105,13 +105,18 @@ fn header(r: &Report, o: &mut String) {
     );
     let _ = writeln!(
         o,
-        "| Error events | records of one failure on one pod within {} count once |",
-        s.dedup_window
+        "| Alert source | {} |",
+        match v.basis.as_str() {
+            "metrics" =>
+                "Prometheus' own counter, from the metric dumps (the logs explain the causes)",
+            _ => "derived from the logs (no metric dump holds the alert's series)",
+        }
     );
+    let _ = writeln!(o, "| Counted | {} |", cell(&r.counting.description));
     let _ = writeln!(
         o,
-        "| Error records / events | {} / {} |",
-        v.error_records, v.error_events
+        "| Error records / failures / counted | {} / {} / {} |",
+        v.error_records, r.counting.failures, v.error_events
     );
     let span = r
         .per_minute
@@ -155,11 +160,13 @@ fn verdict(r: &Report, o: &mut String) {
     let _ = writeln!(
         o,
         "- **Breached (the real, per-series alert fired):** {}",
-        match (v.breached, v.breached_by.as_slice()) {
-            (false, _) => "no".to_owned(),
-            (true, [only]) if only == "logs" => "yes, per the logs".to_owned(),
-            (true, [_]) => "yes, per the metric dumps (the logs alone would not say so)".to_owned(),
-            (true, _) => "yes, per the logs and per the metric dumps".to_owned(),
+        match (v.breached, v.basis.as_str(), v.breached_by.as_slice()) {
+            (false, "metrics", [only]) if only == "logs" => "no, per the metric dumps (Prometheus' own counter); the logs' reconstruction would have fired it".to_owned(),
+            (false, "metrics", _) => "no, per the metric dumps (Prometheus' own counter)".to_owned(),
+            (false, _, _) => "no, derived from the logs".to_owned(),
+            (true, "metrics", [_, _]) => "yes, per the metric dumps (Prometheus' own counter), and the logs' reconstruction agrees".to_owned(),
+            (true, "metrics", _) => "yes, per the metric dumps (Prometheus' own counter); the logs alone would not say so".to_owned(),
+            (true, _, _) => "yes, derived from the logs".to_owned(),
         }
     );
     if let (Some(p), Some(at), Some(l)) = (&v.peak_rate, &v.peak_at, &v.peak_labels) {
@@ -172,7 +179,12 @@ fn verdict(r: &Report, o: &mut String) {
     if let (Some(p), Some(at)) = (&v.peak_total_rate, &v.peak_total_at) {
         let _ = writeln!(
             o,
-            "- **Peak total rate (sum over all series):** {p:.3}/s at {at}"
+            "- **Peak total rate (sum over all series{}):** {p:.3}/s at {at}",
+            if v.basis == "metrics" {
+                ", from the logs"
+            } else {
+                ""
+            }
         );
     }
     let _ = writeln!(
@@ -187,7 +199,7 @@ fn verdict(r: &Report, o: &mut String) {
     if let Some(c) = r.causes.first() {
         let _ = writeln!(
             o,
-            "- **Top cause:** `{}` ({}), {} of error events",
+            "- **Top cause:** `{}` ({}), {} of counted failures",
             c.id,
             c.title,
             pct(c.share)
@@ -276,7 +288,7 @@ fn errors_by_type(r: &Report, link: &ChartLink<'_>, o: &mut String) {
     if r.causes.is_empty() {
         let _ = writeln!(o, "No error records.\n");
     } else {
-        let _ = writeln!(o, "| Cause | Title | Events | Records | Share of events | First seen | Last seen | Pods (events) |\n|---|---|---:|---:|---:|---|---|---|");
+        let _ = writeln!(o, "| Cause | Title | Counted | Records | Share of counted | First seen | Last seen | Pods (counted) |\n|---|---|---:|---:|---:|---|---|---|");
         for c in &r.causes {
             let pods: Vec<String> = c
                 .by_pod
@@ -296,7 +308,10 @@ fn errors_by_type(r: &Report, link: &ChartLink<'_>, o: &mut String) {
                 cell(&pods.join(", "))
             );
         }
-        let _ = writeln!(o, "\nRecords are lines as logged (a failure and its echo by the error logger are two records); events count each failure once.\n");
+        let _ = writeln!(o, "\nRecords are errors as logged (one failure is logged by several services and echoed by the error logger); counted are the failures the alert counts ({}).\n", match r.counting.basis.as_str() {
+            "outcomes" => "the outcome records the cause table names",
+            _ => "one per failure",
+        });
         let _ = writeln!(o, "### Top messages per cause\n");
         for c in &r.causes {
             let _ = writeln!(o, "**`{}`** ({})\n", c.id, c.title);
@@ -372,7 +387,7 @@ fn series(r: &Report, o: &mut String) {
     let _ = writeln!(o, "One series per label set, as `mcp_generation_errors_total` would have them. The alert evaluates each on its own.\n");
     let _ = writeln!(
         o,
-        "| Labels | Records | Events | Peak rate | Peak at | Fired |\n|---|---:|---:|---:|---|---|"
+        "| Labels | Records | Counted | Peak rate | Peak at | Fired |\n|---|---:|---:|---:|---|---|"
     );
     for se in &r.series {
         let _ = writeln!(
@@ -390,6 +405,19 @@ fn series(r: &Report, o: &mut String) {
 }
 
 /// Every line accounted for, the assumptions and the problems.
+/// `5529` as `5,529`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn data_quality(r: &Report, o: &mut String) {
     let i = &r.inputs;
     let skipped: u64 = i.skipped.values().sum();
@@ -427,13 +455,23 @@ fn data_quality(r: &Report, o: &mut String) {
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default()
         });
+        // The pod the file name gives, when records took it; else the lines' own prefixes.
+        let by_name = f
+            .assumptions
+            .contains_key(crate::ingest::logs::scan::POD_FROM_NAME);
+        let pod = match (f.kind, &f.pod) {
+            (Some(InputKind::Logs), Some(p)) if by_name => p.as_str(),
+            (Some(InputKind::Logs), _) => "from each line's prefix",
+            (Some(InputKind::KubectlError), Some(p)) => p.as_str(),
+            _ => "–",
+        };
         let _ = writeln!(
             o,
             "| {} | {}{} | {} | {} | {} | {} | {} | {} | {} |",
             cell(&f.name),
             kind,
             if f.previous { " (previous)" } else { "" },
-            f.pod.as_deref().unwrap_or("from prefix / –"),
+            pod,
             f.lines_read,
             f.lines_used,
             f.records,
@@ -443,6 +481,26 @@ fn data_quality(r: &Report, o: &mut String) {
         );
     }
     o.push('\n');
+    let repeats: Vec<String> = i
+        .files
+        .iter()
+        .filter(|f| !f.repeats.is_empty())
+        .map(|f| {
+            let of: Vec<String> = f
+                .repeats
+                .iter()
+                .map(|(other, n)| format!("{} lines of `{}`", thousands(*n), cell(other)))
+                .collect();
+            format!("- `{}` repeats {}", cell(&f.name), of.join(" and "))
+        })
+        .collect();
+    if !repeats.is_empty() {
+        let _ = writeln!(o, "**Overlapping exports** (the same container's lines, same kubelet time and text, in two exports; each counted once, in the fuller export):\n");
+        for line in repeats {
+            let _ = writeln!(o, "{line}");
+        }
+        o.push('\n');
+    }
     if !i.assumptions.is_empty() {
         let _ = writeln!(o, "**Assumptions made** (records affected):\n");
         for (a, n) in &i.assumptions {
@@ -700,7 +758,7 @@ fn infrastructure(r: &Report, link: &ChartLink<'_>, o: &mut String) {
     if !infra.terminations.is_empty() {
         let _ = writeln!(
             o,
-            "Container terminations, with the error events on the pod in the 5 minutes up to the termination (its minute included) and the 5 minutes after:\n\n| Finished | Pod | Container | Reason | Exit code | Started | Cause | Errors before | Errors after |\n|---|---|---|---|---:|---|---|---|---|"
+            "Container terminations, with the errors on the pod in the 5 minutes up to the termination (its minute included) and the 5 minutes after:\n\n| Finished | Pod | Container | Reason | Exit code | Started | Cause | Errors before | Errors after |\n|---|---|---|---|---:|---|---|---|---|"
         );
         let tally = |m: &BTreeMap<String, u64>| {
             if m.is_empty() {

@@ -1,4 +1,5 @@
-//! What postmortem prints on stdout: `check`'s one-line verdict for CI, and the short
+//! What postmortem prints on stdout: `check`'s one-line verdict for CI (`source=` says whether
+//! it is Prometheus' own answer from the metric dumps or derived from the logs), and the short
 //! summary `analyze` prints after writing the report.
 
 use std::path::{Path, PathBuf};
@@ -37,8 +38,9 @@ pub fn check_line(r: &Report) -> String {
         format!(" by={}", v.breached_by.join("+"))
     };
     format!(
-        "{word} {}{by} {peak} total_peak={:.3}/s {firing} {top} threshold={}/s for={} mode={}{}",
+        "{word} {} source={}{by} {peak} total_peak={:.3}/s {firing} {top} threshold={}/s for={} mode={}{}",
         r.settings.alertname,
+        v.basis,
         v.peak_total_rate.unwrap_or(0.0),
         r.settings.threshold,
         r.settings.for_,
@@ -57,7 +59,7 @@ pub fn summary(r: &Report, dir: &Path, files: &[PathBuf]) -> String {
     let i = &r.inputs;
     let skipped: u64 = i.skipped.values().sum();
     let mut s = format!(
-        "postmortem: {} input{}, {} lines ({} used, {} skipped); {} error records = {} error events\n",
+        "postmortem: {} input{}, {} lines ({} used, {} skipped); {} error records, {} counted failures\n",
         i.files.len(),
         if i.files.len() == 1 { "" } else { "s" },
         i.lines_read,
@@ -72,7 +74,7 @@ pub fn summary(r: &Report, dir: &Path, files: &[PathBuf]) -> String {
         .causes
         .iter()
         .take(4)
-        .map(|c| format!("{} {:.0}% ({} events)", c.id, c.share * 100.0, c.events))
+        .map(|c| format!("{} {:.0}% ({} counted)", c.id, c.share * 100.0, c.events))
         .collect();
     if !top.is_empty() {
         s.push_str(&format!("causes: {}\n", top.join(", ")));
