@@ -187,6 +187,19 @@ impl Pod {
         });
     }
 
+    /// An error line of the service's JSON logger.
+    pub fn error(
+        &mut self,
+        t: i64,
+        message: &str,
+        service: &str,
+        ctx: &[(&str, String)],
+        trace: Option<&str>,
+        err: Option<Err>,
+    ) {
+        self.push(t, json_line(t, "error", message, service, ctx, trace), err);
+    }
+
     /// A line written in the same chunk as the one before (same kubelet time).
     pub fn push_same(&mut self, text: String, error: Option<Err>) {
         let ms = self.lines.last().map_or(0, |l| l.ms);
@@ -345,41 +358,29 @@ fn anthropic_failure(p: &mut Pod, t: i64, msg: &str, class: &str) {
     let conv = p.conversation();
     let ctx = [("conversationId", conv)];
     let cause = "anthropic_api_error";
-    p.push(
+    p.error(
         t,
-        json_line(
-            t,
-            "error",
-            &format!("Anthropic API call failed: {msg}"),
-            "AnthropicService",
-            &ctx,
-            Some(&trace),
-        ),
+        &format!("Anthropic API call failed: {msg}"),
+        "AnthropicService",
+        &ctx,
+        Some(&trace),
         explains(cause),
     );
     let t2 = t + 2;
-    p.push(
+    p.error(
         t2,
-        json_line(
-            t2,
-            "error",
-            &format!("Graph execution failed: {msg}"),
-            "GraphOrchestrationService",
-            &ctx,
-            Some(&trace),
-        ),
+        &format!("Graph execution failed: {msg}"),
+        "GraphOrchestrationService",
+        &ctx,
+        Some(&trace),
         counted(cause, GRAPH_FAILED),
     );
-    p.push(
+    p.error(
         t2,
-        json_line(
-            t2,
-            "error",
-            &format!("[GraphOrchestrationService::executeGraph] {msg}"),
-            "ErrorLogger",
-            &ctx,
-            Some(&trace),
-        ),
+        &format!("[GraphOrchestrationService::executeGraph] {msg}"),
+        "ErrorLogger",
+        &ctx,
+        Some(&trace),
         explains(cause),
     );
 }
@@ -389,16 +390,12 @@ pub fn chat_anthropic(p: &mut Pod, t: i64, n: u64) {
     let (msg, class) = anthropic_error(n + 3);
     let trace = anthropic_trace(class, msg);
     let conv = p.conversation();
-    p.push(
+    p.error(
         t,
-        json_line(
-            t,
-            "error",
-            &format!("Chat completion failed: {msg}"),
-            "ChatService",
-            &[("conversationId", conv)],
-            Some(&trace),
-        ),
+        &format!("Chat completion failed: {msg}"),
+        "ChatService",
+        &[("conversationId", conv)],
+        Some(&trace),
         explains("anthropic_api_error"),
     );
 }
@@ -413,79 +410,55 @@ pub fn database(state: Pg) -> impl FnMut(&mut Pod, i64, u64) {
         let ctx = [("conversationId", conv)];
         let cause = "database_error";
         if n.is_multiple_of(2) {
-            p.push(
+            p.error(
                 t,
-                json_line(
-                    t,
-                    "error",
-                    &format!("Failed to load conversation: {msg}"),
-                    "ConversationService",
-                    &ctx,
-                    Some(&trace),
-                ),
+                &format!("Failed to load conversation: {msg}"),
+                "ConversationService",
+                &ctx,
+                Some(&trace),
                 explains(cause),
             );
             let t2 = t + 4;
-            p.push(
+            p.error(
                 t2,
-                json_line(
-                    t2,
-                    "error",
-                    &format!("MCP server generation failed: {msg}"),
-                    "McpGenerationService",
-                    &ctx,
-                    Some(&trace),
-                ),
+                &format!("MCP server generation failed: {msg}"),
+                "McpGenerationService",
+                &ctx,
+                Some(&trace),
                 counted(cause, GENERATION_FAILED),
             );
-            p.push(
+            p.error(
                 t2,
-                json_line(
-                    t2,
-                    "error",
-                    &format!("[McpGenerationService::generate] {msg}"),
-                    "ErrorLogger",
-                    &ctx,
-                    Some(&trace),
-                ),
+                &format!("[McpGenerationService::generate] {msg}"),
+                "ErrorLogger",
+                &ctx,
+                Some(&trace),
                 explains(cause),
             );
         } else {
-            p.push(
+            p.error(
                 t,
-                json_line(
-                    t,
-                    "error",
-                    &format!("Graph execution failed: {msg}"),
-                    "GraphOrchestrationService",
-                    &ctx,
-                    Some(&trace),
-                ),
+                &format!("Graph execution failed: {msg}"),
+                "GraphOrchestrationService",
+                &ctx,
+                Some(&trace),
                 counted(cause, GRAPH_FAILED),
             );
             let t2 = t + 3;
-            p.push(
+            p.error(
                 t2,
-                json_line(
-                    t2,
-                    "error",
-                    &format!("MCP server generation failed: Graph execution failed: {msg}"),
-                    "McpGenerationService",
-                    &ctx,
-                    Some(&trace),
-                ),
+                &format!("MCP server generation failed: Graph execution failed: {msg}"),
+                "McpGenerationService",
+                &ctx,
+                Some(&trace),
                 explains(cause),
             );
-            p.push(
+            p.error(
                 t2,
-                json_line(
-                    t2,
-                    "error",
-                    &format!("[McpGenerationService::generate] Graph execution failed: {msg}"),
-                    "ErrorLogger",
-                    &ctx,
-                    Some(&trace),
-                ),
+                &format!("[McpGenerationService::generate] Graph execution failed: {msg}"),
+                "ErrorLogger",
+                &ctx,
+                Some(&trace),
                 explains(cause),
             );
         }
@@ -496,16 +469,12 @@ pub fn database(state: Pg) -> impl FnMut(&mut Pod, i64, u64) {
 pub fn health_check(state: Pg) -> impl FnMut(&mut Pod, i64, u64) {
     move |p: &mut Pod, t: i64, n: u64| {
         let msg = pg_error(state, n + 1);
-        p.push(
+        p.error(
             t,
-            json_line(
-                t,
-                "error",
-                &format!("Health check failed: database: {msg}"),
-                "HealthController",
-                &[],
-                None,
-            ),
+            &format!("Health check failed: database: {msg}"),
+            "HealthController",
+            &[],
+            None,
             explains("database_error"),
         );
     }
@@ -535,16 +504,12 @@ pub fn persist_failures(p: &mut Pod, from: i64, to: i64, state: Pg) {
     for (n, t) in echoes.into_iter().enumerate() {
         let t = t + 35;
         let msg = pg_error(state, n as u64 + 2);
-        p.push(
+        p.error(
             t,
-            json_line(
-                t,
-                "error",
-                &format!("Failed to persist error log: {msg}"),
-                "ErrorLogService",
-                &[],
-                Some(&pg_trace(msg)),
-            ),
+            &format!("Failed to persist error log: {msg}"),
+            "ErrorLogService",
+            &[],
+            Some(&pg_trace(msg)),
             explains("database_error"),
         );
     }
@@ -580,47 +545,38 @@ pub fn github(p: &mut Pod, t: i64, n: u64) {
         at += wait + 180;
     }
     let trace = format!("Error: {inner}\n    at GitHubRepoProvider.withRetry (/app/dist/github/github-repo.provider.js:77:19)\n    at async GitHubRepoProvider.getRepository (/app/dist/github/github-repo.provider.js:41:22)");
-    p.push(
+    p.error(
         at,
-        json_line(at, "error", inner, "GitHubRepoProvider", &ctx, Some(&trace)),
+        inner,
+        "GitHubRepoProvider",
+        &ctx,
+        Some(&trace),
         explains(cause),
     );
     let at2 = at + 1_150 + p.rng.below(400) as i64;
-    p.push(
+    p.error(
         at2,
-        json_line(
-            at2,
-            "error",
-            &format!("Failed to analyze repository: {inner}"),
-            "RepositoryAnalysisService",
-            &ctx,
-            Some(&trace),
-        ),
+        &format!("Failed to analyze repository: {inner}"),
+        "RepositoryAnalysisService",
+        &ctx,
+        Some(&trace),
         explains(cause),
     );
     let at3 = at2 + 6;
-    p.push(
+    p.error(
         at3,
-        json_line(
-            at3,
-            "error",
-            &format!("MCP server generation failed: Repository analysis failed: {inner}"),
-            "McpGenerationService",
-            &ctx,
-            Some(&trace),
-        ),
+        &format!("MCP server generation failed: Repository analysis failed: {inner}"),
+        "McpGenerationService",
+        &ctx,
+        Some(&trace),
         counted(cause, GENERATION_FAILED),
     );
-    p.push(
+    p.error(
         at3,
-        json_line(
-            at3,
-            "error",
-            &format!("[McpGenerationService::generate] Repository analysis failed: {inner}"),
-            "ErrorLogger",
-            &ctx,
-            Some(&trace),
-        ),
+        &format!("[McpGenerationService::generate] Repository analysis failed: {inner}"),
+        "ErrorLogger",
+        &ctx,
+        Some(&trace),
         explains(cause),
     );
 }
@@ -673,16 +629,12 @@ pub fn unclassified(p: &mut Pod, t: i64, n: u64) {
         let pos = p.rng.below(400);
         (format!("Unexpected token < in JSON at position {pos}"), format!("SyntaxError: Unexpected token < in JSON at position {pos}\n    at JSON.parse (<anonymous>)"))
     };
-    p.push(
+    p.error(
         t,
-        json_line(
-            t,
-            "error",
-            &msg,
-            "ConversationController",
-            &[],
-            Some(&trace),
-        ),
+        &msg,
+        "ConversationController",
+        &[],
+        Some(&trace),
         explains("unclassified"),
     );
 }
