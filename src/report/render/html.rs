@@ -10,7 +10,8 @@ use super::{markdown, Document, Renderer};
 use crate::correlate::verdict::Outcome;
 
 const STYLE: &str = "body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#1f2328;line-height:1.5}\
-table{border-collapse:collapse;margin:1em 0;font-size:14px}th,td{border:1px solid #d0d7de;padding:4px 8px;vertical-align:top}\
+h1,h2,h3,blockquote,li{overflow-wrap:anywhere}\
+table{border-collapse:collapse;margin:1em 0;font-size:14px;display:block;overflow-x:auto;max-width:100%}td{overflow-wrap:anywhere}td:first-child{overflow-wrap:normal}th,td{border:1px solid #d0d7de;padding:4px 8px;vertical-align:top}\
 th{background:#f6f8fa}code{background:#f6f8fa;padding:1px 4px;border-radius:4px;font-size:90%}pre{background:#f6f8fa;padding:8px;overflow-x:auto}\
 blockquote{border-left:4px solid #cf222e;margin:0;padding:4px 12px;background:#fff5f5}figure{margin:1em 0}svg{max-width:100%;height:auto}";
 
@@ -82,7 +83,7 @@ pub fn render(doc: &Document) -> Vec<u8> {
         }
     );
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{out}</body>\n</html>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{out}</body>\n</html>\n",
         html_escape(&title)
     )
     .into_bytes()
