@@ -18,6 +18,27 @@ fn duration(text: &str) -> Result<Millis, String> {
     parse_flag_duration(text)
 }
 
+/// A size in bytes: `500000`, `64K`, `512M`, `16G` (binary units; `KiB`/`MB`... also read).
+fn byte_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(digits);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| "give a number of bytes, optionally with K, M or G (e.g. 16G)".to_owned())?;
+    let shift = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        "T" | "TB" | "TIB" => 40,
+        other => return Err(format!("unknown unit {other:?}: use K, M, G or T")),
+    };
+    n.checked_mul(1 << shift)
+        .filter(|&b| b > 0)
+        .ok_or_else(|| "must be more than zero and less than 16 EiB".to_owned())
+}
+
 /// A duration flag that must be longer than zero.
 fn positive_duration(text: &str) -> Result<Millis, String> {
     match parse_flag_duration(text)? {
@@ -189,6 +210,10 @@ pub struct AnalyzeArgs {
     /// Print nothing on the terminal but errors (and, for `check`, the verdict line).
     #[arg(short, long, help_heading = "Output")]
     pub quiet: bool,
+    /// Copy secrets found in the input into the outputs as they are (redaction is on by
+    /// default: passwords, tokens and keys become `«redacted:KIND#abcd»`).
+    #[arg(long, help_heading = "Output")]
+    pub no_redact: bool,
 
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N", help_heading = "Performance")]
@@ -196,6 +221,10 @@ pub struct AnalyzeArgs {
     /// Lines longer than this many bytes are skipped (and reported), never held in memory.
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20, help_heading = "Performance")]
     pub max_line_bytes: usize,
+    /// Stop reading an input after this many (decompressed) bytes, and say so: bounds a
+    /// compression bomb or an endless stream (`/dev/zero`). K, M, G suffixes.
+    #[arg(long, value_name = "SIZE", default_value = "16G", value_parser = byte_size, help_heading = "Performance")]
+    pub max_input_bytes: u64,
     /// Error records kept in memory (64 bytes each) before the rest go to a temporary file
     /// in sorted runs ($TMPDIR), so memory stays bounded whatever the input size.
     #[arg(long, value_name = "RECORDS", default_value_t = 1 << 20, help_heading = "Performance")]

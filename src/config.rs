@@ -106,8 +106,12 @@ pub struct Config {
     pub quiet: bool,
     pub threads: Option<usize>,
     pub max_line_bytes: usize,
+    /// Decompressed bytes read of one input at most.
+    pub max_input_bytes: u64,
     /// Error records kept in memory before sorted runs spill to a temporary file.
     pub spill_after: usize,
+    /// Secrets in the input are redacted in every output (off with `--no-redact`).
+    pub redact: bool,
 }
 
 /// Parses a time flag (RFC 3339; one without a zone is read in `zone`).
@@ -121,11 +125,23 @@ fn optional_time(flag: &str, text: Option<&str>, zone: Zone) -> Result<Option<Mi
     text.map(|t| time_flag(flag, t, zone)).transpose()
 }
 
+/// The largest cause table or rules file read (each pattern is compiled, each rule evaluated).
+const MAX_CONFIG_BYTES: u64 = 8 << 20;
+
 /// The cause table: the built-in one, or `--causes FILE` (validated).
 pub fn load_causes(path: Option<&Path>) -> Result<CauseTable> {
     match path {
         None => Ok(CauseTable::builtin()),
         Some(p) => {
+            let size = std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+            if size > MAX_CONFIG_BYTES {
+                bail!(
+                    "--causes {}: {} bytes; a cause table is at most {} MiB: is this the right file?",
+                    p.display(),
+                    size,
+                    MAX_CONFIG_BYTES >> 20
+                );
+            }
             let text = std::fs::read_to_string(p).with_context(|| {
                 format!("--causes {}: cannot read the cause table", p.display())
             })?;
@@ -137,6 +153,15 @@ pub fn load_causes(path: Option<&Path>) -> Result<CauseTable> {
 /// The rules file of `--rules`. A file that cannot be read at all is an error; rules in it
 /// that cannot be used are named in the report and the rest evaluated.
 fn load_rules(path: &Path) -> Result<(RuleSet, RulesSource)> {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if size > MAX_CONFIG_BYTES {
+        bail!(
+            "--rules {}: {} bytes; a rules file is at most {} MiB: is this the right file?",
+            path.display(),
+            size,
+            MAX_CONFIG_BYTES >> 20
+        );
+    }
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("--rules {}: cannot read the rules file", path.display()))?;
     let set = rules::parse(&text).map_err(|e| {
@@ -262,7 +287,9 @@ impl Config {
             quiet: a.quiet,
             threads: a.threads,
             max_line_bytes: a.max_line_bytes,
+            max_input_bytes: a.max_input_bytes,
             spill_after: a.spill_after.max(1),
+            redact: !a.no_redact,
         })
     }
 }

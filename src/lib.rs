@@ -20,4 +20,5 @@ pub mod ingest;
 pub mod messages;
 pub mod model;
 pub mod promql;
+pub mod redact;
 pub mod report;

@@ -1,16 +1,44 @@
 //! Everything postmortem writes on stderr, in one place (as ripgrep's `messages` module): the
 //! error that ends a run, the problems found in the input (naming the file and line), and
 //! notes. Every line starts with `postmortem: `. A failed write (stderr closed) is ignored:
-//! messages never end a run.
+//! messages never end a run. Text from the input is redacted and its control characters are
+//! written escaped (`\x1b`), so a hostile line cannot drive the terminal.
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use crate::model::FileQuality;
 
-/// Writes one line, `postmortem: ` and `text`.
+/// Writes one line, `postmortem: ` and `text` (redacted, control characters escaped).
 fn emit(text: std::fmt::Arguments<'_>) {
+    let text = text.to_string();
+    let text = crate::redact::text(&text);
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "postmortem: {text}");
+    let _ = writeln!(err, "postmortem: {}", escape_controls(&text, false));
+}
+
+/// `s` with control characters written as escapes (`\x1b`, `\u{9b}`): escape sequences (CSI,
+/// OSC, OSC 8 links) in input text reach the terminal as text. Newlines are kept when
+/// `keep_newlines` (a multi-line summary).
+pub fn escape_controls(s: &str, keep_newlines: bool) -> Cow<'_, str> {
+    if !s
+        .chars()
+        .any(|c| c.is_control() && !(keep_newlines && c == '\n'))
+    {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' if keep_newlines => out.push(c),
+            c if c.is_control() && (c as u32) < 0x80 => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// The error that ends the run (exit code 2), with its chain of causes.

@@ -383,10 +383,13 @@ impl EventSink<'_> {
         let fields = Fields::new(rec.level, &message, &trace, &logger, rec.json);
         let cause = self.table.classify(&fields);
         let outcome = self.table.outcome(&fields);
-        let signature = self.syms.intern(&signature(&message));
+        // What leaves the process (the signature, the example) is the redacted text; the
+        // rules above saw the real one.
+        let shown = crate::redact::text(&message);
+        let signature = self.syms.intern(&signature(&shown));
         self.examples.entry(signature).or_insert_with(|| {
-            let mut m: String = message.chars().take(EXAMPLE_MAX).collect();
-            if m.len() < message.len() {
+            let mut m: String = shown.chars().take(EXAMPLE_MAX).collect();
+            if m.len() < shown.len() {
                 m.push('…');
             }
             (rec.line, m)

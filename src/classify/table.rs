@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::matcher::{Conditions, Fields, Rule};
 use crate::model::event::{CauseIdx, UNCLASSIFIED};
 use crate::model::Level;
+use crate::redact::{RedactRule, Redactor};
 
 /// The table shipped with postmortem (the runbook's causes plus the ones it forgot).
 pub const BUILTIN_TOML: &str = include_str!("causes.toml");
@@ -33,6 +34,9 @@ pub struct CauseFile {
     /// alert's counter).
     #[serde(rename = "outcome", default, skip_serializing_if = "Vec::is_empty")]
     pub outcomes: Vec<Outcome>,
+    /// The user's redaction rules, beside the built-in detectors (see `redact.rs`).
+    #[serde(rename = "redact", default, skip_serializing_if = "Vec::is_empty")]
+    pub redact: Vec<RedactRule>,
 }
 
 /// A rule naming records that are the counted operation's outcome: each such record is one
@@ -111,6 +115,20 @@ fn default_levels() -> Vec<Level> {
 }
 
 /// What is wrong with a cause table, said so the user can fix the file.
+/// The longest cause pattern accepted, and the compiled size one may take: a pattern is a
+/// phrase of a message, not a program.
+pub const MAX_PATTERN_BYTES: usize = 4096;
+const PATTERN_SIZE_LIMIT: usize = 4 << 20;
+
+/// A pattern as an error message shows it: its first 80 characters.
+fn shown(p: &str) -> String {
+    if p.chars().count() <= 80 {
+        p.to_owned()
+    } else {
+        p.chars().take(80).collect::<String>() + "…"
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CauseTableError {
     #[error("{origin}: not a valid cause table: {message}")]
@@ -129,6 +147,12 @@ pub enum CauseTableError {
         id: String,
         pattern: String,
         message: String,
+    },
+    #[error("{origin}: {source}")]
+    BadRedact {
+        origin: String,
+        #[source]
+        source: crate::redact::RuleError,
     },
     #[error("{origin}: {rule}: {condition}: {message}")]
     BadRule {
@@ -151,6 +175,8 @@ pub struct CauseTable {
     pub causes: Vec<Cause>,
     /// The outcome rules as written (for `postmortem causes --toml`).
     pub outcome_rules: Vec<Outcome>,
+    /// The user's redaction rules (validated).
+    pub redact_rules: Vec<RedactRule>,
     /// Where it came from: `built-in` or the file's path.
     pub origin: String,
     set: RegexSet,
@@ -199,12 +225,24 @@ impl CauseTable {
             return Err(CauseTableError::DuplicateId { origin, id });
         }
         for p in &cause.patterns {
-            if let Err(e) = Regex::new(p) {
+            let checked = if p.len() > MAX_PATTERN_BYTES {
+                Err(format!(
+                    "{} bytes; a pattern is at most {MAX_PATTERN_BYTES}: split it into several",
+                    p.len()
+                ))
+            } else {
+                regex::RegexBuilder::new(p)
+                    .size_limit(PATTERN_SIZE_LIMIT)
+                    .build()
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            };
+            if let Err(message) = checked {
                 return Err(CauseTableError::BadPattern {
                     origin,
                     id,
-                    pattern: p.clone(),
-                    message: e.to_string(),
+                    pattern: shown(p),
+                    message,
                 });
             }
         }
@@ -259,6 +297,9 @@ impl CauseTable {
                 .map_err(|e| bad_rule(format!("outcome {:?}", o.name), e))?;
             outcomes.push((o.name.clone(), rule));
         }
+        if let Err(source) = Redactor::new(&file.redact) {
+            return Err(CauseTableError::BadRedact { origin, source });
+        }
         let set = RegexSet::new(&patterns).map_err(|e| CauseTableError::BadPattern {
             origin: origin.clone(),
             id: "(all)".into(),
@@ -275,6 +316,7 @@ impl CauseTable {
         Ok(CauseTable {
             causes,
             outcome_rules: file.outcomes,
+            redact_rules: file.redact,
             origin,
             set,
             pattern_cause,
@@ -380,6 +422,7 @@ impl CauseTable {
         let file = CauseFile {
             causes: self.causes.clone(),
             outcomes: self.outcome_rules.clone(),
+            redact: self.redact_rules.clone(),
         };
         toml::to_string_pretty(&file).unwrap_or_default()
     }

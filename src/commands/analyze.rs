@@ -22,6 +22,7 @@ use crate::model::rules::RuleSet;
 use crate::model::time::{format_duration, format_rfc3339, format_short};
 use crate::model::{ErrorEvent, FileQuality, InputKind, Interner, SkipReason};
 use crate::promql::Storage;
+use crate::redact::{self, Redactor};
 use crate::report::charts;
 use crate::report::export::Exporter;
 use crate::report::render::{self, terminal};
@@ -35,6 +36,12 @@ pub struct Outcome {
 
 /// Runs the whole analysis on a pool of `--threads` workers.
 pub fn run(cfg: &Config) -> Result<Outcome> {
+    if cfg.redact {
+        redact::install(Redactor::new(&cfg.causes.redact_rules)?);
+    } else {
+        redact::install(Redactor::disabled());
+        messages::note("--no-redact: secrets in the input are copied into every output as they are; do not share this report");
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads.unwrap_or(0))
         .build()
@@ -60,6 +67,7 @@ fn read_settings(cfg: &Config) -> ReadSettings {
         since: cfg.window.since,
         until: cfg.window.until,
         max_line: cfg.max_line_bytes,
+        max_input_bytes: cfg.max_input_bytes,
         captured_at: cfg.captured_at,
         only: None,
     }
@@ -248,10 +256,11 @@ fn output(cfg: &Config, a: &Analysis) -> Result<Outcome> {
     let breached = report.verdict.breached;
     match cfg.mode {
         Mode::Check => {
+            let line = terminal::check_line(&report);
             writeln!(
                 std::io::stdout().lock(),
                 "{}",
-                terminal::check_line(&report)
+                messages::escape_controls(&line, false)
             )?;
         }
         Mode::Analyze => {
@@ -262,6 +271,7 @@ fn output(cfg: &Config, a: &Analysis) -> Result<Outcome> {
             files.extend(cfg.export.as_ref().map(|(p, _)| p.clone()));
             if !cfg.quiet {
                 let summary = terminal::summary(&doc.report, &dir, &files);
+                let summary = messages::escape_controls(&summary, true);
                 std::io::stdout().lock().write_all(summary.as_bytes())?;
             }
         }

@@ -36,6 +36,7 @@ pub fn run(q: &QueryConfig) -> Result<String> {
         since: None,
         until: None,
         max_line: 1 << 20,
+        max_input_bytes: ingest::source::DEFAULT_MAX_INPUT_BYTES,
         captured_at: q.captured_at,
         only: None,
     };

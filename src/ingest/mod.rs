@@ -227,6 +227,47 @@ fn account_objects(
 /// Accounts for a metric dump: its lines used and skipped by reason, its problems with their
 /// lines, what was repaired and what the API warned about; every line skipped when the dump
 /// could not be read at all.
+/// Drops the samples of a dump dated far from the bulk of its samples (a sample at the epoch,
+/// a year 9999), which would otherwise size every evaluation grid to the whole span; says so.
+fn drop_far_off_samples(q: &mut FileQuality, d: &mut prom::Dump) {
+    let mut times: Vec<Millis> = d
+        .series
+        .iter()
+        .flat_map(|s| s.samples.iter().step_by((s.samples.len() / 64).max(1)))
+        .map(|x| x.t_ms)
+        .collect();
+    if times.is_empty() {
+        return;
+    }
+    let mid = times.len() / 2;
+    let median = *times.select_nth_unstable(mid).1;
+    let far = logs::scan::FAR_OFF_MS;
+    let (lo, hi) = (median.saturating_sub(far), median.saturating_add(far));
+    let mut dropped = 0u64;
+    let mut example = None;
+    for s in &mut d.series {
+        s.samples.retain(|x| {
+            let keep = (lo..=hi).contains(&x.t_ms);
+            if !keep {
+                dropped += 1;
+                example.get_or_insert(x.t_ms);
+            }
+            keep
+        });
+    }
+    d.series.retain(|s| !s.samples.is_empty());
+    if let Some(t) = example {
+        q.problem(
+            None,
+            format!(
+                "{dropped} sample(s) dated far from the rest of the dump (e.g. {}; the bulk is around {}): dropped",
+                crate::model::time::format_short(t),
+                crate::model::time::format_short(median)
+            ),
+        );
+    }
+}
+
 fn account_dump(
     q: &mut FileQuality,
     lines: u64,
@@ -236,7 +277,8 @@ fn account_dump(
     q.container = None;
     q.lines_read += lines;
     match parsed {
-        Ok(d) => {
+        Ok(mut d) => {
+            drop_far_off_samples(q, &mut d);
             // The parser counts the lines it saw; any difference (a final line without a
             // newline counted differently) is attributed to the lines used.
             let skipped: u64 = d.skipped.iter().map(|(_, n)| n).sum();

@@ -247,7 +247,10 @@ fn rule(r: &Value) -> Result<Rule, String> {
             alert: alert.to_owned(),
             for_ms: duration("for", alert)?,
             keep_firing_for_ms: duration("keep_firing_for", alert)?,
-            annotations: string_map(r.get("annotations")),
+            annotations: string_map(r.get("annotations"))
+                .into_iter()
+                .map(|(k, v)| (k, crate::redact::owned(&v)))
+                .collect(),
         }),
         (None, Some(record)) => RuleKind::Recording(record.to_owned()),
         (Some(_), Some(_)) => return Err("both `alert` and `record`".into()),

@@ -23,17 +23,30 @@ pub fn container(head: &[u8]) -> Container {
     }
 }
 
+/// Binary by proportion, not by one byte: a log with a stray NUL or a few Latin-1 bytes is
+/// text. Counts NULs and other control characters (not newline, tab, CR, form feed, ESC)
+/// and bytes that are not valid UTF-8; text has few, compressed or machine data has many
+/// (random bytes: about half).
+pub fn looks_binary(sample: &[u8]) -> bool {
+    if sample.is_empty() {
+        return false;
+    }
+    let control = sample
+        .iter()
+        .filter(|&&c| c < 0x20 && !matches!(c, b'\n' | b'\r' | b'\t' | 0x1b | 0x0c))
+        .count();
+    let invalid: usize = sample.utf8_chunks().map(|c| c.invalid().len()).sum();
+    // A chunk cut in the middle of a character is not evidence.
+    let invalid = invalid.saturating_sub(3);
+    (control + invalid) * 100 > sample.len() * 15 || control * 100 > sample.len() * 5
+}
+
 /// What a (decompressed) text input holds, judged from its first bytes.
 pub fn content(head: &[u8]) -> InputKind {
     if head.iter().all(u8::is_ascii_whitespace) {
         return InputKind::Empty;
     }
-    let sample = &head[..head.len().min(8192)];
-    let control = sample
-        .iter()
-        .filter(|&&c| c < 0x20 && !matches!(c, b'\n' | b'\r' | b'\t' | 0x1b | 0x0c))
-        .count();
-    if sample.contains(&0) || control * 20 > sample.len() {
+    if looks_binary(&head[..head.len().min(8192)]) {
         return InputKind::Binary;
     }
     let text = &head[head
@@ -108,6 +121,41 @@ fn is_rules(first_line: &[u8], window: &[u8]) -> bool {
             || first_line.starts_with(b"kind:")
             || first_line == b"---")
             && (has(b"kind: PrometheusRule") || has(b"kind: ConfigMap") && has(b"groups:"))
+}
+
+#[cfg(test)]
+mod binary_tests {
+    use super::*;
+
+    #[test]
+    fn one_nul_in_a_log_is_still_text() {
+        let mut log = b"2026-11-20T09:40:05.830Z ERROR Anthropic API call failed\n".repeat(100);
+        log[300] = 0;
+        assert!(!looks_binary(&log));
+        let latin1 = b"2026-11-20 ERROR Benutzer M\xfcller nicht gefunden\n".repeat(100);
+        assert!(!looks_binary(&latin1));
+    }
+
+    #[test]
+    fn compressed_and_machine_data_are_binary() {
+        let mut x: u32 = 12345;
+        let random: Vec<u8> = (0..8192)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            })
+            .collect();
+        assert!(looks_binary(&random));
+        assert!(looks_binary(&[0u8; 4096]));
+        let utf16: Vec<u8> = "error: connection refused\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect::<Vec<_>>()
+            .repeat(50);
+        assert!(looks_binary(&utf16));
+    }
 }
 
 #[cfg(test)]

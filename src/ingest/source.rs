@@ -28,6 +28,14 @@ const MAX_DUMP_BYTES: usize = 1 << 30;
 
 /// How far an input is read to decide what it is.
 const SNIFF_BYTES: usize = 64 * 1024;
+/// `--max-input-bytes` when not given: far above any export, far below a compression bomb.
+pub const DEFAULT_MAX_INPUT_BYTES: u64 = 16 << 30;
+/// Compression and archive layers read inside one another at most (a `.tar.gz` is two).
+const MAX_LAYERS: u8 = 8;
+/// Inputs one run reads at most (files, archive entries): each costs its accounting.
+pub const MAX_INPUTS: u32 = 50_000;
+/// A binary input is not read further than this: its lines mean nothing.
+const MAX_BINARY_BYTES: u64 = 64 << 20;
 
 /// What the reader tells the parsers, in order per input.
 pub enum Msg {
@@ -74,6 +82,8 @@ pub struct ReadSettings {
     pub since: Option<Millis>,
     pub until: Option<Millis>,
     pub max_line: usize,
+    /// Decompressed bytes read of one input at most (`--max-input-bytes`).
+    pub max_input_bytes: u64,
     /// When relative-age event tables were captured (else each file's modification time).
     pub captured_at: Option<Millis>,
     /// Read only these inputs (numbered as a full run numbers them); `None`: all.
@@ -94,6 +104,7 @@ pub fn read_all(
         next_input: 0,
         pool,
         mtime: None,
+        plausible: None,
     };
     for path in paths {
         if path.as_os_str() == "-" {
@@ -108,24 +119,83 @@ pub fn read_all(
         }
         if path.is_dir() {
             let mut files = 0;
-            for entry in walkdir::WalkDir::new(path).sort_by_file_name() {
+            // Symbolic links are followed (walkdir reports a loop as an error, named below);
+            // FIFOs, sockets and devices inside a folder are named and passed over: reading
+            // one could wait forever or never end.
+            let walk = || {
+                walkdir::WalkDir::new(path)
+                    .follow_links(true)
+                    .sort_by_file_name()
+            };
+            // A link to a file the folder also holds is that file: read once, under its own
+            // name (which may name the pod).
+            let real: std::collections::HashMap<FileId, PathBuf> = walk()
+                .into_iter()
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_file() && !e.path_is_symlink())
+                .filter_map(|e| Some((file_id(e.path())?, e.path().to_owned())))
+                .collect();
+            let mut linked: std::collections::HashSet<FileId> = Default::default();
+            for entry in walk() {
                 match entry {
+                    Ok(e) if e.file_type().is_file() && e.path_is_symlink() => {
+                        let id = file_id(e.path());
+                        let same = id.and_then(|i| real.get(&i).cloned());
+                        let again = id.is_some_and(|i| !linked.insert(i));
+                        if same.is_some() || again {
+                            let to = same.map_or_else(
+                                || "a file already read".to_owned(),
+                                |p| p.display().to_string(),
+                            );
+                            if reader
+                                .failed(
+                                    &e.path().display().to_string(),
+                                    InputKind::Empty,
+                                    format!("a symbolic link to {to}: read once, as that file"),
+                                )
+                                .is_err()
+                            {
+                                return;
+                            }
+                            continue;
+                        }
+                        files += 1;
+                        if reader.file(e.path()).is_err() {
+                            return;
+                        }
+                    }
                     Ok(e) if e.file_type().is_file() => {
                         files += 1;
                         if reader.file(e.path()).is_err() {
                             return;
                         }
                     }
-                    Ok(_) => {}
+                    Ok(e) if e.file_type().is_dir() => {}
+                    Ok(e) => {
+                        let name = e.path().display().to_string();
+                        let what = special_file(&e.file_type());
+                        if reader
+                            .failed(
+                                &name,
+                                InputKind::Unreadable,
+                                format!("{what}, not a regular file: passed over (name it on the command line to read it)"),
+                            )
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
                     Err(e) => {
                         let name = e.path().map_or_else(
                             || path.display().to_string(),
                             |p| p.display().to_string(),
                         );
-                        if reader
-                            .failed(&name, InputKind::Unreadable, format!("cannot read: {e}"))
-                            .is_err()
-                        {
+                        let why = if e.loop_ancestor().is_some() {
+                            "a symbolic link loop: passed over".to_owned()
+                        } else {
+                            format!("cannot read: {e}")
+                        };
+                        if reader.failed(&name, InputKind::Unreadable, why).is_err() {
                             return;
                         }
                     }
@@ -148,6 +218,64 @@ pub fn read_all(
     }
 }
 
+/// A file's identity on its device, whatever the name it is reached by.
+type FileId = (u64, u64);
+
+fn file_id(path: &Path) -> Option<FileId> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        Some((m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// What a folder entry that is not a file or folder is, in words.
+fn special_file(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+    }
+    let _ = t;
+    "a special file"
+}
+
+/// A reader that fails once more than `limit` bytes came through it.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+    limit: u64,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            return Err(io::Error::other(format!(
+                "more than {} bytes (--max-input-bytes): the rest was not read",
+                self.limit
+            )));
+        }
+        let want = buf.len().min(self.left.min(usize::MAX as u64) as usize);
+        let n = self.inner.read(&mut buf[..want])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
 struct Reader<'a> {
     settings: &'a ReadSettings,
     tx: SyncSender<Msg>,
@@ -155,6 +283,8 @@ struct Reader<'a> {
     pool: Arc<BufferPool>,
     /// Modification time of the file (or archive entry) being read, for event tables.
     mtime: Option<Millis>,
+    /// The times the log being read may have (from its first lines), for its context.
+    plausible: Option<(Millis, Millis)>,
 }
 
 /// The receiver hung up; stop reading.
@@ -221,6 +351,7 @@ impl Reader<'_> {
             since: self.settings.since,
             until: self.settings.until,
             max_line: self.settings.max_line,
+            plausible: None,
         })
     }
 
@@ -277,7 +408,22 @@ impl Reader<'_> {
         name: &str,
         hints: PathHints,
     ) -> Result<(), Hangup> {
-        self.input_inner(&mut reader, name, hints, false)
+        if self.next_input >= MAX_INPUTS {
+            return self.too_many(name);
+        }
+        self.input_inner(&mut reader, name, hints, false, 0)
+    }
+
+    /// Past [`MAX_INPUTS`]: the input is named once and not read.
+    fn too_many(&mut self, name: &str) -> Result<(), Hangup> {
+        if self.next_input > MAX_INPUTS {
+            return Ok(());
+        }
+        self.failed(
+            name,
+            InputKind::Unreadable,
+            format!("more than {MAX_INPUTS} inputs: this one and those after it were not read; analyze fewer files (one namespace, the pods involved)"),
+        )
     }
 
     fn input_inner(
@@ -286,22 +432,65 @@ impl Reader<'_> {
         name: &str,
         hints: PathHints,
         compressed: bool,
+        layers: u8,
     ) -> Result<(), Hangup> {
         let (head, err) = read_head(reader, SNIFF_BYTES);
-        match sniff::container(&head) {
+        let container = sniff::container(&head);
+        if container != Container::Plain && layers >= MAX_LAYERS {
+            return self.failed(
+                name,
+                InputKind::Unreadable,
+                format!("more than {MAX_LAYERS} layers of compression or archives inside one another: not read"),
+            );
+        }
+        match container {
             Container::Gzip => {
                 let joined = rejoin(head, &err, Box::new(reader));
-                let mut gz: Box<dyn Read> = Box::new(MultiGzDecoder::new(joined));
-                self.input_inner(&mut gz, name, hints, true)
+                let decoded = MultiGzDecoder::new(joined);
+                let mut gz: Box<dyn Read> = if layers == 0 {
+                    // The cap counts decompressed bytes, once, at the outermost layer.
+                    Box::new(Capped {
+                        inner: decoded,
+                        left: self.settings.max_input_bytes,
+                        limit: self.settings.max_input_bytes,
+                    })
+                } else {
+                    Box::new(decoded)
+                };
+                self.input_inner(&mut gz, name, hints, true, layers + 1)
             }
             Container::Tar => {
                 let joined = rejoin(head, &err, Box::new(reader));
-                self.tar(joined, name, compressed)
+                let capped: Box<dyn Read> = if layers == 0 {
+                    Box::new(Capped {
+                        inner: joined,
+                        left: self.settings.max_input_bytes,
+                        limit: self.settings.max_input_bytes,
+                    })
+                } else {
+                    joined
+                };
+                self.tar(capped, name, compressed, layers + 1)
             }
             Container::Plain => {
                 let kind = sniff::content(&head);
+                let plausible = if kind == InputKind::Logs {
+                    super::logs::scan::bulk_window(&head, self.settings.zone)
+                } else {
+                    None
+                };
                 let joined = rejoin(head, &err, Box::new(reader));
-                self.text(joined, name, hints, kind, err, compressed)
+                let capped: Box<dyn Read> = if layers == 0 {
+                    Box::new(Capped {
+                        inner: joined,
+                        left: self.settings.max_input_bytes,
+                        limit: self.settings.max_input_bytes,
+                    })
+                } else {
+                    joined
+                };
+                self.plausible = plausible;
+                self.text(capped, name, hints, kind, err, compressed)
             }
         }
     }
@@ -311,6 +500,7 @@ impl Reader<'_> {
         reader: Box<dyn Read + '_>,
         name: &str,
         compressed: bool,
+        layers: u8,
     ) -> Result<(), Hangup> {
         let mut archive = tar::Archive::new(reader);
         let entries = match archive.entries() {
@@ -337,13 +527,39 @@ impl Reader<'_> {
                     return self.failed(name, InputKind::Unreadable, format!("corrupt tar archive after entry {last_entry}: {why}; the entries before it were analysed"));
                 }
             };
-            if !entry.header().entry_type().is_file() {
-                continue;
-            }
             let path = entry
                 .path()
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|_| "?".into());
+            let kind = entry.header().entry_type();
+            if kind.is_hard_link() || kind.is_symlink() {
+                // A link's lines are those of the entry it names, read as that entry.
+                let target = entry
+                    .link_name()
+                    .ok()
+                    .flatten()
+                    .map_or_else(|| "?".to_owned(), |p| p.display().to_string());
+                count += 1;
+                self.failed(
+                    &format!("{name}:{path}"),
+                    InputKind::Empty,
+                    format!(
+                        "a {} link to {target}: its lines are read as that entry",
+                        if kind.is_hard_link() {
+                            "hard"
+                        } else {
+                            "symbolic"
+                        }
+                    ),
+                )?;
+                continue;
+            }
+            if !kind.is_file() {
+                continue;
+            }
+            if self.next_input >= MAX_INPUTS {
+                return self.too_many(&format!("{name}:{path}"));
+            }
             last_entry = path.clone();
             count += 1;
             let entry_name = format!("{name}:{path}");
@@ -354,8 +570,13 @@ impl Reader<'_> {
                 .ok()
                 .filter(|&m| m > 0)
                 .map(|m| m as Millis * 1000);
-            let done =
-                self.input_inner(&mut entry, &entry_name, hints::from_path(&path), compressed);
+            let done = self.input_inner(
+                &mut entry,
+                &entry_name,
+                hints::from_path(&path),
+                compressed,
+                layers,
+            );
             self.mtime = outer_mtime;
             done?;
         }
@@ -454,11 +675,13 @@ impl Reader<'_> {
         sniff_err: Option<io::Error>,
         compressed: bool,
     ) -> Result<(), Hangup> {
+        let plausible = self.plausible.take();
         let input = self.new_input();
         if !self.reads(input) {
             return Ok(());
         }
-        let ctx = self.ctx(hints);
+        let mut ctx = self.ctx(hints);
+        Arc::get_mut(&mut ctx).expect("a new context").plausible = plausible;
         self.send(Msg::Begin {
             input,
             name: name.to_owned(),
@@ -476,7 +699,14 @@ impl Reader<'_> {
             let mut lines = 0u64;
             let mut last = b'\n';
             let mut error = sniff_err.map(|e| describe_read_error(&e, compressed));
-            let mut reader = reader;
+            // Binary content is counted up to a bound: its lines mean nothing, and an endless
+            // device (`/dev/zero`) must end.
+            let bound = if kind == InputKind::Binary {
+                MAX_BINARY_BYTES
+            } else {
+                u64::MAX
+            };
+            let mut reader = reader.take(bound);
             let mut buf = vec![0u8; 64 * 1024];
             loop {
                 match reader.read(&mut buf) {
@@ -493,6 +723,14 @@ impl Reader<'_> {
                 }
             }
             lines += u64::from(last != b'\n');
+            if kind == InputKind::Binary && reader.limit() == 0 {
+                error.get_or_insert_with(|| {
+                    format!(
+                        "binary content: not read past its first {} MiB",
+                        MAX_BINARY_BYTES >> 20
+                    )
+                });
+            }
             return self.send(Msg::End {
                 input,
                 lines,

@@ -134,7 +134,8 @@ impl ClusterObjects {
 
     /// Adds another input's objects; events in time order, pods by namespace and name (the
     /// later export of a pod replaces an earlier one).
-    pub fn absorb(&mut self, other: ClusterObjects) {
+    pub fn absorb(&mut self, mut other: ClusterObjects) {
+        other.redact();
         self.events.extend(other.events);
         self.events.sort_by(|a, b| {
             (a.time, &a.object, &a.reason, &a.message)
@@ -153,6 +154,27 @@ impl ClusterObjects {
         }
         self.pods
             .sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    }
+
+    /// Replaces the secrets in the text the objects carry (messages, reasons, names).
+    fn redact(&mut self) {
+        use crate::redact::owned;
+        for e in &mut self.events {
+            e.message = owned(&e.message);
+            e.reason = owned(&e.reason);
+            e.object.name = owned(&e.object.name);
+        }
+        for p in &mut self.pods {
+            for c in &mut p.containers {
+                for s in [&mut c.state, &mut c.last_state].into_iter().flatten() {
+                    if let ContainerState::Waiting { message, .. }
+                    | ContainerState::Terminated { message, .. } = s
+                    {
+                        *message = owned(message);
+                    }
+                }
+            }
+        }
     }
 
     /// Keeps the events that overlap the window (an aggregated event from its first to its

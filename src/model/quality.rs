@@ -51,6 +51,9 @@ pub enum SkipReason {
     NoTimestamp,
     /// Outside `--since` / `--until`.
     OutsideWindow,
+    /// Dated far (a month or more) from the bulk of its input: a clock gone wrong (1970) or a
+    /// hostile line (year 9999) that would otherwise stretch the evaluation over decades.
+    FarOffTime,
     /// The same record already read from another (overlapping) export.
     Duplicate,
     /// kubectl's own error text (e.g. "previous terminated container ... not found").
@@ -90,6 +93,7 @@ impl SkipReason {
             SkipReason::BadTimestamp => "unreadable timestamp",
             SkipReason::NoTimestamp => "no timestamp before it in the file",
             SkipReason::OutsideWindow => "outside --since/--until",
+            SkipReason::FarOffTime => "dated far from the rest of its input",
             SkipReason::Duplicate => "duplicate of a line in an overlapping export",
             SkipReason::KubectlMessage => "kubectl error message, not application output",
             SkipReason::Binary => "binary content",
@@ -189,9 +193,10 @@ impl FileQuality {
     pub fn problem(&mut self, line: Option<u64>, message: impl Into<String>) {
         self.problem_count += 1;
         if self.problems.len() < MAX_PROBLEMS_PER_INPUT {
+            let message: String = message.into();
             self.problems.push(Problem {
                 line,
-                message: message.into(),
+                message: crate::redact::owned(&message),
             });
         }
     }

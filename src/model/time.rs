@@ -56,6 +56,17 @@ fn digits(b: &[u8], n: usize) -> Option<i64> {
     Some(v)
 }
 
+/// Days in `month` (1-12) of `year`, leap years counted: `2026-02-30` is no date.
+#[inline]
+pub fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
 /// Days since the epoch of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
 #[inline]
 pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
@@ -85,7 +96,12 @@ pub fn parse_timestamp_prefix(b: &[u8]) -> Option<ParsedTs> {
     let hour = digits(&b[11..], 2)?;
     let minute = digits(&b[14..], 2)?;
     let second = digits(&b[17..], 2)?;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+    {
         return None;
     }
     if second > 60 {
@@ -325,6 +341,18 @@ pub fn parse_flag_duration(text: &str) -> Result<Millis, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn impossible_dates_are_no_timestamps() {
+        assert!(parse_timestamp_prefix(b"2026-02-30T10:00:00Z").is_none());
+        assert!(parse_timestamp_prefix(b"2026-04-31T10:00:00Z").is_none());
+        assert!(parse_timestamp_prefix(b"2025-02-29T10:00:00Z").is_none());
+        assert!(parse_timestamp_prefix(b"2024-02-29T10:00:00Z").is_some());
+        assert!(parse_timestamp_prefix(b"2000-02-29T10:00:00Z").is_some());
+        assert!(parse_timestamp_prefix(b"2100-02-29T10:00:00Z").is_none());
+        let mut cache = MinuteCache::default();
+        assert!(parse_kubelet_timestamp(b"2026-02-30T10:00:00.000000000Z x", &mut cache).is_none());
+    }
 
     #[test]
     fn the_kubelet_fast_path_agrees_with_the_general_parser() {

@@ -167,15 +167,25 @@ impl Exporter {
                 .unwrap_or(&self.unclassified),
         );
         b.level.append_value(r.level.as_str());
-        b.pod.append_value(syms.get(r.pod));
-        b.container.append_value(syms.get(r.container));
-        b.namespace.append_value(syms.get(r.namespace));
+        let csv = matches!(self.writer, Writer::Csv(_));
+        fn pick(csv: bool, s: &str) -> std::borrow::Cow<'_, str> {
+            if csv {
+                csv_safe(s)
+            } else {
+                std::borrow::Cow::Borrowed(s)
+            }
+        }
+        let cell = |s| pick(csv, s);
+        b.pod.append_value(cell(syms.get(r.pod)));
+        b.container.append_value(cell(syms.get(r.container)));
+        b.namespace.append_value(cell(syms.get(r.namespace)));
         b.counted.push(r.counted);
         b.outcome
             .append_option(r.outcome.and_then(|o| self.outcomes.get(o as usize)));
-        b.signature.append_value(syms.get(r.signature));
-        b.input
-            .append_value(self.inputs.get(r.input as usize).map_or("", String::as_str));
+        b.signature.append_value(cell(syms.get(r.signature)));
+        b.input.append_value(cell(
+            self.inputs.get(r.input as usize).map_or("", String::as_str),
+        ));
         b.line.push(r.line);
         b.rows += 1;
         self.rows += 1;
@@ -206,6 +216,18 @@ impl Exporter {
         }
         .with_context(|| format!("writing {}", self.path.display()))?;
         Ok((self.path, self.rows))
+    }
+}
+
+/// A CSV cell a spreadsheet will not run as a formula: one starting with `=`, `+`, `-`, `@`,
+/// a tab or a carriage return gets a leading `'` (OWASP's advice for CSV injection).
+pub fn csv_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    // Control characters written as escapes (`\x1b`): `cat events.csv` must not drive the
+    // terminal.
+    let s = crate::messages::escape_controls(s, false);
+    match s.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => std::borrow::Cow::Owned(format!("'{s}")),
+        _ => s,
     }
 }
 

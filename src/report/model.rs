@@ -316,6 +316,10 @@ pub struct Inputs {
     pub error_records: u64,
     pub skipped: BTreeMap<SkipReason, u64>,
     pub assumptions: BTreeMap<String, u64>,
+    /// Whether secrets were redacted (`false` with `--no-redact`), and how many were, by kind
+    /// (each distinct text they were found in counted once).
+    pub redaction: bool,
+    pub redacted: BTreeMap<String, u64>,
 }
 
 /// One Kubernetes event, normalized (both event APIs give this shape).

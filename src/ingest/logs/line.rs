@@ -27,15 +27,36 @@ pub fn split_prefix(line: &[u8]) -> (Option<Prefix<'_>>, &[u8]) {
     let Ok(inner) = std::str::from_utf8(&line[1..end]) else {
         return (None, line);
     };
-    let inner = inner.strip_prefix("pod/").unwrap_or(inner);
+    let (explicit, inner) = match inner.strip_prefix("pod/") {
+        Some(rest) => (true, rest),
+        None => (false, inner),
+    };
     let mut parts = inner.split('/');
     let (Some(pod), Some(container), None) = (parts.next(), parts.next(), parts.next()) else {
         return (None, line);
     };
-    if !super::hints::looks_like_pod(pod) || container.is_empty() || container.contains(' ') {
+    // After `pod/` any valid pod name (`pod/nginx`); without it, one shaped like a
+    // controller's pod, so that a bracketed `[a/b] ` in a message is not taken for a prefix.
+    let pod_ok = if explicit {
+        is_dns_subdomain(pod)
+    } else {
+        super::hints::looks_like_pod(pod)
+    };
+    if !pod_ok || container.is_empty() || container.contains(' ') {
         return (None, line);
     }
     (Some(Prefix { pod, container }), &line[end + 2..])
+}
+
+/// A DNS-1123 subdomain: what Kubernetes accepts as a pod's name.
+fn is_dns_subdomain(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 253
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-' || *c == b'.')
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
 }
 
 /// Splits off the kubelet's `--timestamps` time (which is followed by one space).
@@ -176,6 +197,24 @@ pub fn starts_record(prev: &[u8], line: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn any_pod_name_after_pod_slash() {
+        let (p, rest) = split_prefix(b"[pod/nginx/nginx] 2026-11-20T09:41:02.123456789Z GET /");
+        assert_eq!(
+            p,
+            Some(Prefix {
+                pod: "nginx",
+                container: "nginx"
+            })
+        );
+        assert!(rest.starts_with(b"2026-11-20T09:41:02"));
+        let (p, _) = split_prefix(b"[pod/web.v2-0/app] x");
+        assert_eq!(p.map(|p| p.pod), Some("web.v2-0"));
+        // Not a pod name: upper case, or a bracketed word pair in a message.
+        assert_eq!(split_prefix(b"[pod/Nginx/app] x").0, None);
+        assert_eq!(split_prefix(b"[GET/POST] x").0, None);
+    }
 
     #[test]
     fn prefix_then_timestamp_then_content() {

@@ -28,6 +28,33 @@ pub struct FileCtx {
     pub since: Option<Millis>,
     pub until: Option<Millis>,
     pub max_line: usize,
+    /// Times a record of this input may have: around the bulk of its first lines (see
+    /// [`bulk_window`]); a record outside is skipped as far off, so that one line dated 1970
+    /// or 9999 can never stretch the evaluation over decades.
+    pub plausible: Option<(Millis, Millis)>,
+}
+
+/// How far from the bulk of an input's first lines a record's time may be.
+pub const FAR_OFF_MS: Millis = 31 * 86_400_000;
+
+/// The times an input's records may have, from the times of its first lines: their median,
+/// give or take [`FAR_OFF_MS`]. `None` when no line in `head` carries a time.
+pub fn bulk_window(head: &[u8], zone: Zone) -> Option<(Millis, Millis)> {
+    let mut times: Vec<Millis> = head
+        .split(|&c| c == b'\n')
+        .take(10_000)
+        .filter_map(|l| line_time(l, zone))
+        .collect();
+    if times.is_empty() {
+        return None;
+    }
+    let mid = times.len() / 2;
+    let (_, median, _) = times.select_nth_unstable(mid);
+    let median = *median;
+    Some((
+        median.saturating_sub(FAR_OFF_MS),
+        median.saturating_add(FAR_OFF_MS),
+    ))
 }
 
 /// Assumption labels, as the data-quality section prints them.
@@ -323,13 +350,26 @@ impl<'a, S: RecordSink> Scanner<'a, '_, S> {
             st.skip(SkipReason::NoTimestamp, p.lines as u64);
             return;
         };
+        let ctx = self.ctx;
+        if let Some((lo, hi)) = ctx.plausible.filter(|(lo, hi)| ts < *lo || ts > *hi) {
+            st.skip(SkipReason::FarOffTime, p.lines as u64);
+            st.problem(
+                p.line,
+                format!(
+                    "dated {}, more than {} days from the rest of this input (around {}): skipped",
+                    crate::model::time::format_short(ts),
+                    FAR_OFF_MS / 86_400_000,
+                    crate::model::time::format_short(lo / 2 + hi / 2)
+                ),
+            );
+            return;
+        }
         if p.ts.is_none() {
             st.assume(INHERITED_TIME);
         }
         self.last_ts = Some(ts);
         st.input_first_ts = Some(st.input_first_ts.map_or(ts, |f| f.min(ts)));
         st.input_last_ts = Some(st.input_last_ts.map_or(ts, |l| l.max(ts)));
-        let ctx = self.ctx;
         if ctx.since.is_some_and(|s| ts < s) || ctx.until.is_some_and(|u| ts > u) {
             st.skip(SkipReason::OutsideWindow, p.lines as u64);
             return;
@@ -799,6 +839,7 @@ mod tests {
             zone: Zone::Utc,
             since: None,
             until: None,
+            plausible: None,
             max_line: 1 << 20,
         };
         let mut sink = Keep::default();

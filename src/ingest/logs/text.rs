@@ -102,7 +102,8 @@ pub fn parse_nest(b: &[u8]) -> Option<TextRecord> {
         i += 2;
     }
     if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
+        || day < 1
+        || day > crate::model::time::days_in_month(year, month)
         || hour > 23
         || minute > 59
         || second > 60

@@ -65,8 +65,14 @@ pub fn merge(dumps: Vec<Dump>) -> (Vec<MetricSeries>, MergeNotes) {
     let mut notes = MergeNotes::default();
     let mut by_labels: BTreeMap<Labels, Vec<(usize, MetricSeries)>> = BTreeMap::new();
     for (i, d) in dumps.into_iter().enumerate() {
-        for s in d.series {
+        for mut s in d.series {
             notes.series_in += 1;
+            // Label values come from the exporters' input; a secret in one leaves with it.
+            for v in s.labels.values_mut() {
+                if let std::borrow::Cow::Owned(r) = crate::redact::text(v) {
+                    *v = r;
+                }
+            }
             by_labels.entry(s.labels.clone()).or_default().push((i, s));
         }
     }

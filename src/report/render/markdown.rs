@@ -28,19 +28,70 @@ impl Renderer for Markdown {
 /// Where a chart's image is, by its key (`None`: no image to show).
 pub type ChartLink<'a> = dyn Fn(&str) -> Option<String> + 'a;
 
-/// A table cell: one line, pipes escaped.
+/// Input text as Markdown prose or a table cell: one line, and every character that could
+/// start a link, an image, HTML, a code span or a table column is escaped, so text from the
+/// input shows as itself and cannot change the document's structure.
 fn cell(s: &str) -> String {
-    s.replace('\n', " ").replace('|', "\\|")
+    let mut out = String::with_capacity(s.len() + 8);
+    for (i, c) in s.chars().enumerate() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            '\\' | '`' | '[' | ']' | '<' | '>' | '|' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '#' if i == 0 => out.push_str("\\#"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
-/// Inline code that survives backticks and table pipes.
+/// Input text as prose (the same escaping as a cell).
+fn text(s: &str) -> String {
+    cell(s)
+}
+
+/// Inline code that shows any input as itself: fenced by one more backtick than the longest
+/// run inside, padded when it starts or ends with one, one line, table pipes escaped.
 fn code(s: &str) -> String {
-    let s = cell(s);
-    if s.contains('`') {
-        format!("`` {s} ``")
+    let one_line: String = s
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
+    let s = crate::messages::escape_controls(&one_line, false).replace('|', "\\|");
+    let fence = "`".repeat(longest_run(&s, '`') + 1);
+    if s.starts_with('`') || s.ends_with('`') || s.starts_with(' ') || s.is_empty() {
+        format!("{fence} {s} {fence}")
     } else {
-        format!("`{s}`")
+        format!("{fence}{s}{fence}")
     }
+}
+
+/// The longest run of `c` in `s`.
+fn longest_run(s: &str, c: char) -> usize {
+    let (mut best, mut run) = (0, 0);
+    for x in s.chars() {
+        run = if x == c { run + 1 } else { 0 };
+        best = best.max(run);
+    }
+    best
+}
+
+/// A fenced `bash` block, indented for a list item, its fence longer than any backtick run
+/// in the command.
+fn bash_block(command: &str, indent: &str) -> String {
+    let fence = "`".repeat(longest_run(command, '`').max(2) + 1);
+    let mut out = format!("{indent}{fence}bash\n");
+    for line in command.lines() {
+        out.push_str(indent);
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push_str(indent);
+    out.push_str(&fence);
+    out
 }
 
 fn opt(s: &Option<String>) -> String {
@@ -93,8 +144,8 @@ fn header(r: &Report, o: &mut String) {
         Outcome::TotalOnly => "not breached per series (total crossed)",
         Outcome::NotBreached => "not breached",
     };
-    let _ = writeln!(o, "# Incident report: {} {}\n", s.alertname, word);
-    let _ = writeln!(o, "> {}\n", v.summary);
+    let _ = writeln!(o, "# Incident report: {} {}\n", text(&s.alertname), word);
+    let _ = writeln!(o, "> {}\n", text(&v.summary));
     let _ = writeln!(o, "| | |\n|---|---|");
     let _ = writeln!(o, "| Alert rule | `rate(mcp_generation_errors_total[{}]) > {}` for {} (per series, not summed) |", s.window, s.threshold, s.for_);
     let _ = writeln!(o, "| Rate mode | {} |", cell(&s.rate_mode_description));
@@ -145,6 +196,25 @@ fn header(r: &Report, o: &mut String) {
             opt(&s.until)
         );
     }
+    let red = &r.inputs;
+    let _ = writeln!(
+        o,
+        "| Secrets | {} |",
+        if !red.redaction {
+            "**NOT redacted (--no-redact): this report may hold passwords, tokens and keys; do not share it**".to_owned()
+        } else if red.redacted.is_empty() {
+            "redacted (none found)".to_owned()
+        } else {
+            format!(
+                "redacted: {}",
+                red.redacted
+                    .iter()
+                    .map(|(k, n)| format!("{} {n}", text(k)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
     let _ = writeln!(
         o,
         "| Tool | {} {}, report schema {} |\n",
@@ -173,7 +243,7 @@ fn verdict(r: &Report, o: &mut String) {
         let _ = writeln!(
             o,
             "- **Peak series rate:** {p:.3}/s at {at} ({})",
-            labels(l)
+            text(&labels(l))
         );
     }
     if let (Some(p), Some(at)) = (&v.peak_total_rate, &v.peak_total_at) {
@@ -199,9 +269,9 @@ fn verdict(r: &Report, o: &mut String) {
     if let Some(c) = r.causes.first() {
         let _ = writeln!(
             o,
-            "- **Top cause:** `{}` ({}), {} of counted failures",
-            c.id,
-            c.title,
+            "- **Top cause:** {} ({}), {} of counted failures",
+            code(&c.id),
+            text(&c.title),
             pct(c.share)
         );
     }
@@ -234,7 +304,7 @@ fn alert_timeline(r: &Report, link: &ChartLink<'_>, o: &mut String) {
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {} | {} | {:.3}/s | {} |",
-                a.scope,
+                cell(&a.scope),
                 cell(&labels(&a.labels)),
                 opt(&a.pending_at),
                 firing_cell(a),
@@ -259,8 +329,8 @@ fn timeline(r: &Report, o: &mut String) {
                 o,
                 "| {} | {} | {} | {} |",
                 e.time,
-                e.kind,
-                e.source,
+                cell(&e.kind),
+                cell(&e.source),
                 cell(&e.summary)
             );
         }
@@ -273,7 +343,13 @@ fn timeline(r: &Report, o: &mut String) {
             "**What changed first.** From half an hour before the first firing (of a series, else of the total) went pending until it fired:\n"
         );
         for e in &r.infrastructure.before_first_firing {
-            let _ = writeln!(o, "- {} ({}): {}", e.time, e.source, e.summary);
+            let _ = writeln!(
+                o,
+                "- {} ({}): {}",
+                e.time,
+                text(&e.source),
+                text(&e.summary)
+            );
         }
         o.push('\n');
     }
@@ -297,8 +373,8 @@ fn errors_by_type(r: &Report, link: &ChartLink<'_>, o: &mut String) {
                 .collect();
             let _ = writeln!(
                 o,
-                "| `{}` | {} | {} | {} | {} | {} | {} | {} |",
-                c.id,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                code(&c.id),
                 cell(&c.title),
                 c.events,
                 c.count,
@@ -314,7 +390,7 @@ fn errors_by_type(r: &Report, link: &ChartLink<'_>, o: &mut String) {
         });
         let _ = writeln!(o, "### Top messages per cause\n");
         for c in &r.causes {
-            let _ = writeln!(o, "**`{}`** ({})\n", c.id, c.title);
+            let _ = writeln!(o, "**{}** ({})\n", code(&c.id), text(&c.title));
             let _ = writeln!(
                 o,
                 "| Records | Message (numbers, ids, hosts masked) | Example |\n|---:|---|---|"
@@ -343,12 +419,16 @@ fn remediation(r: &Report, o: &mut String) {
     }
     let _ = writeln!(
         o,
-        "Commands use namespace `{}` and deployment `{}` ({}).\n",
-        s.namespace, s.deployment, s.target_from
+        "Commands use namespace {} and deployment {} ({}).\n",
+        code(&s.namespace),
+        code(&s.deployment),
+        text(&s.target_from)
     );
     for (i, m) in r.remediation.iter().enumerate() {
-        let _ = writeln!(o, "### {}. {} (`{}`)\n", i + 1, m.title, m.cause);
-        let _ = writeln!(o, "*Why:* {}.  ", m.because);
+        // Titles, symptoms, solutions and action titles are the cause table's own Markdown (its
+        // author's words, not the input's); raw HTML in them still shows as text in the page.
+        let _ = writeln!(o, "### {}. {} ({})\n", i + 1, m.title, code(&m.cause));
+        let _ = writeln!(o, "*Why:* {}.  ", text(&m.because));
         if !m.symptoms.is_empty() {
             let _ = writeln!(
                 o,
@@ -374,7 +454,7 @@ fn remediation(r: &Report, o: &mut String) {
         for (j, a) in m.actions.iter().enumerate() {
             let _ = writeln!(o, "{}. {}", j + 1, a.title);
             if let Some(c) = &a.command {
-                let _ = writeln!(o, "   ```bash\n   {c}\n   ```");
+                let _ = writeln!(o, "{}", bash_block(c, "   "));
             }
         }
         o.push('\n');
@@ -427,6 +507,17 @@ fn data_quality(r: &Report, o: &mut String) {
         "Every input line is accounted for: **{} lines read = {} used + {} skipped**.\n",
         i.lines_read, i.lines_used, skipped
     );
+    if !i.redacted.is_empty() {
+        let _ = writeln!(
+            o,
+            "Secrets replaced by `«redacted:KIND#hash»` (the same secret, the same hash): {}.\n",
+            i.redacted
+                .iter()
+                .map(|(k, n)| format!("{} {n}", text(k)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     if !i.skipped.is_empty() {
         let _ = writeln!(o, "| Skipped because | Lines |\n|---|---:|");
         for (reason, n) in &i.skipped {
@@ -471,7 +562,7 @@ fn data_quality(r: &Report, o: &mut String) {
             cell(&f.name),
             kind,
             if f.previous { " (previous)" } else { "" },
-            pod,
+            cell(pod),
             f.lines_read,
             f.lines_used,
             f.records,
@@ -489,9 +580,9 @@ fn data_quality(r: &Report, o: &mut String) {
             let of: Vec<String> = f
                 .repeats
                 .iter()
-                .map(|(other, n)| format!("{} lines of `{}`", thousands(*n), cell(other)))
+                .map(|(other, n)| format!("{} lines of {}", thousands(*n), code(other)))
                 .collect();
-            format!("- `{}` repeats {}", cell(&f.name), of.join(" and "))
+            format!("- {} repeats {}", code(&f.name), of.join(" and "))
         })
         .collect();
     if !repeats.is_empty() {
@@ -504,7 +595,7 @@ fn data_quality(r: &Report, o: &mut String) {
     if !i.assumptions.is_empty() {
         let _ = writeln!(o, "**Assumptions made** (records affected):\n");
         for (a, n) in &i.assumptions {
-            let _ = writeln!(o, "- {a}: {n}");
+            let _ = writeln!(o, "- {}: {n}", text(a));
         }
         o.push('\n');
     }
@@ -516,13 +607,17 @@ fn data_quality(r: &Report, o: &mut String) {
             f.problems
                 .iter()
                 .map(move |p| match p.line {
-                    Some(l) => format!("- `{}:{l}`: {}", cell(&f.name), p.message),
-                    None => format!("- `{}`: {}", cell(&f.name), p.message),
+                    Some(l) => format!(
+                        "- {}: {}",
+                        code(&format!("{}:{l}", f.name)),
+                        text(&p.message)
+                    ),
+                    None => format!("- {}: {}", code(&f.name), text(&p.message)),
                 })
                 .chain((more > 0).then(|| {
                     format!(
-                        "- `{}`: {more} more problems of the kinds above",
-                        cell(&f.name)
+                        "- {}: {more} more problems of the kinds above",
+                        code(&f.name)
                     )
                 }))
         })
@@ -564,11 +659,16 @@ fn metric_rules(r: &Report, link: &ChartLink<'_>, o: &mut String) {
         o.push('\n');
     }
     for rule in &r.rules {
-        let _ = writeln!(o, "### {} (group {})\n", rule.alertname, cell(&rule.group));
         let _ = writeln!(
             o,
-            "`{}` for {}{}, evaluated every {}{} with {} semantics.\n",
-            rule.expr.replace('`', "'"),
+            "### {} (group {})\n",
+            text(&rule.alertname),
+            cell(&rule.group)
+        );
+        let _ = writeln!(
+            o,
+            "{} for {}{}, evaluated every {}{} with {} semantics.\n",
+            code(&rule.expr),
             rule.for_,
             if rule.keep_firing_for == "0s" {
                 String::new()
@@ -594,12 +694,12 @@ fn metric_rules(r: &Report, link: &ChartLink<'_>, o: &mut String) {
             );
             continue;
         }
-        let _ = writeln!(o, "*Basis:* {}\n", rule.basis);
+        let _ = writeln!(o, "*Basis:* {}\n", text(&rule.basis));
         if let Some(p) = link(&format!("rule:{}", rule.alertname)) {
             let _ = writeln!(
                 o,
                 "![{}: the expression against its threshold, pending and firing shaded]({p})\n",
-                rule.alertname
+                text(&rule.alertname)
             );
         }
         let alerts: Vec<&Alert> = r
@@ -660,7 +760,7 @@ fn metric_rules(r: &Report, link: &ChartLink<'_>, o: &mut String) {
             }
         }
         if let Some(a) = &rule.logs_agreement {
-            let _ = writeln!(o, "*Metrics vs logs:* {a}.\n");
+            let _ = writeln!(o, "*Metrics vs logs:* {}.\n", text(a));
         }
     }
 }
@@ -698,7 +798,7 @@ fn infrastructure(r: &Report, link: &ChartLink<'_>, o: &mut String) {
                 o,
                 "| {} | {} | {:.0} MiB | {} | {} | {} |",
                 cell(&m.pod),
-                m.metric,
+                cell(&m.metric),
                 m.peak_bytes as f64 / MIB,
                 m.peak_at,
                 m.limit_bytes.map_or("–".into(), |l| format!(
@@ -716,7 +816,7 @@ fn infrastructure(r: &Report, link: &ChartLink<'_>, o: &mut String) {
                 let _ = writeln!(
                     o,
                     "![{}: memory against its limit, container terminations marked]({p})\n",
-                    m.pod
+                    text(&m.pod)
                 );
             }
         }
@@ -744,12 +844,16 @@ fn infrastructure(r: &Report, link: &ChartLink<'_>, o: &mut String) {
                     cell(&p.name),
                     cell(&c.name),
                     if c.init { " (init)" } else { "" },
-                    if p.phase.is_empty() { "–" } else { &p.phase },
+                    if p.phase.is_empty() {
+                        "–".to_owned()
+                    } else {
+                        cell(&p.phase)
+                    },
                     cell(&c.state),
                     if c.ready { "yes" } else { "no" },
                     c.restarts,
-                    c.memory_limit.as_deref().unwrap_or("–"),
-                    c.cpu_limit.as_deref().unwrap_or("–"),
+                    cell(c.memory_limit.as_deref().unwrap_or("–")),
+                    cell(c.cpu_limit.as_deref().unwrap_or("–")),
                 );
             }
         }
@@ -780,9 +884,9 @@ fn infrastructure(r: &Report, link: &ChartLink<'_>, o: &mut String) {
                 cell(&x.reason),
                 x.exit_code,
                 opt(&x.started_at),
-                x.cause.as_deref().unwrap_or("–"),
-                tally(&x.errors_before),
-                tally(&x.errors_after),
+                cell(x.cause.as_deref().unwrap_or("–")),
+                cell(&tally(&x.errors_before)),
+                cell(&tally(&x.errors_after)),
             );
         }
         o.push('\n');
@@ -805,7 +909,7 @@ fn infrastructure(r: &Report, link: &ChartLink<'_>, o: &mut String) {
                 cell(&e.reason),
                 cell(&e.object),
                 cell(&e.message),
-                e.cause.as_deref().unwrap_or("–"),
+                cell(e.cause.as_deref().unwrap_or("–")),
             );
         }
         o.push('\n');
