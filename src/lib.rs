@@ -12,8 +12,10 @@
 
 pub mod classify;
 pub mod cli;
+#[cfg(feature = "report")]
 pub mod commands;
 pub mod config;
+#[cfg(feature = "report")]
 pub mod correlate;
 pub mod detect;
 pub mod ingest;
@@ -21,4 +23,5 @@ pub mod messages;
 pub mod model;
 pub mod promql;
 pub mod redact;
+#[cfg(feature = "report")]
 pub mod report;
