@@ -128,20 +128,25 @@ fn optional_time(flag: &str, text: Option<&str>, zone: Zone) -> Result<Option<Mi
 /// The largest cause table or rules file read (each pattern is compiled, each rule evaluated).
 const MAX_CONFIG_BYTES: u64 = 8 << 20;
 
+/// Refuses a configuration file over [`MAX_CONFIG_BYTES`] before reading it.
+fn not_too_big(path: &Path, flag: &str, what: &str) -> Result<()> {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if size > MAX_CONFIG_BYTES {
+        bail!(
+            "{flag} {}: {size} bytes; {what} is at most {} MiB: is this the right file?",
+            path.display(),
+            MAX_CONFIG_BYTES >> 20
+        );
+    }
+    Ok(())
+}
+
 /// The cause table: the built-in one, or `--causes FILE` (validated).
 pub fn load_causes(path: Option<&Path>) -> Result<CauseTable> {
     match path {
         None => Ok(CauseTable::builtin()),
         Some(p) => {
-            let size = std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
-            if size > MAX_CONFIG_BYTES {
-                bail!(
-                    "--causes {}: {} bytes; a cause table is at most {} MiB: is this the right file?",
-                    p.display(),
-                    size,
-                    MAX_CONFIG_BYTES >> 20
-                );
-            }
+            not_too_big(p, "--causes", "a cause table")?;
             let text = std::fs::read_to_string(p).with_context(|| {
                 format!("--causes {}: cannot read the cause table", p.display())
             })?;
@@ -153,15 +158,7 @@ pub fn load_causes(path: Option<&Path>) -> Result<CauseTable> {
 /// The rules file of `--rules`. A file that cannot be read at all is an error; rules in it
 /// that cannot be used are named in the report and the rest evaluated.
 fn load_rules(path: &Path) -> Result<(RuleSet, RulesSource)> {
-    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    if size > MAX_CONFIG_BYTES {
-        bail!(
-            "--rules {}: {} bytes; a rules file is at most {} MiB: is this the right file?",
-            path.display(),
-            size,
-            MAX_CONFIG_BYTES >> 20
-        );
-    }
+    not_too_big(path, "--rules", "a rules file")?;
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("--rules {}: cannot read the rules file", path.display()))?;
     let set = rules::parse(&text).map_err(|e| {

@@ -76,6 +76,13 @@ pub fn rule_not_evaluated(rules_from: &str, why: &str) {
     emit(format_args!("{rules_from}: {why}"));
 }
 
+/// More distinct pods than the collector keeps: the rest were counted together.
+pub fn pods_folded(n: u64, kept: usize, under: &str) {
+    emit(format_args!(
+        "{n} more distinct pods than the {kept} kept: their records are counted under {under:?} (is the input really one incident's pods?)"
+    ));
+}
+
 /// The temporary directory could not take the error records beyond the memory budget.
 pub fn spill_failed(why: &str) {
     emit(format_args!(

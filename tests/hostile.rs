@@ -113,6 +113,15 @@ fn hostile_incident(dir: &Path) -> PathBuf {
         }]
     });
     std::fs::write(root.join("events.json"), events.to_string()).unwrap();
+    // A file of one line dated 9999: it must not size the evaluation either.
+    std::fs::write(
+        root.join("lone.log"),
+        line(
+            "9999-12-31T23:59:59.000000000Z",
+            "Anthropic API call failed: alone",
+        ),
+    )
+    .unwrap();
     // A file name that is HTML.
     std::fs::write(
         root.join("<img src=x onerror=alert(5)>.log"),
@@ -310,12 +319,68 @@ fn a_hostile_incident_is_reported_safely() {
     assert!(said("link.log", "read once, as that file"), "{stderr}");
     assert!(said("pipe", "FIFO"), "{stderr}");
     assert!(said("deep.log.gz", "more than 8 layers"), "{stderr}");
+    assert!(
+        said("lone.log", "left out of every alert evaluation"),
+        "{stderr}"
+    );
     let nginx = files
         .iter()
         .find(|f| f["name"].as_str().unwrap().ends_with("nginx.log"))
         .unwrap();
     assert_eq!(nginx["kind"], "logs", "{nginx}");
     assert_eq!(nginx["lines_used"], 30, "{nginx}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_million_pod_names_are_folded_not_kept() {
+    let dir = std::env::temp_dir().join(format!("postmortem-pods-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for i in 0..12_000 {
+        writeln!(
+            gz,
+            "[pod/p{i:07}-abcde/c] 2026-11-20T09:{:02}:{:02}.000000000Z {{\"level\":\"error\",\"message\":\"connect ECONNREFUSED 10.0.0.1:5432\"}}",
+            40 + i % 20,
+            i % 60
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.join("pods.log.gz"), gz.finish().unwrap()).unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_postmortem"))
+        .arg("analyze")
+        .arg(dir.join("pods.log.gz"))
+        .args([
+            "--as-of",
+            "2026-11-20T10:30:00Z",
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(dir.join("out"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("7000 more distinct pods than the 5000 kept"),
+        "{stderr}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("out/report.json")).unwrap())
+            .unwrap();
+    // Every record still counted, under at most 5000 pods and the one that stands for the rest.
+    let db = json["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "database_error")
+        .unwrap();
+    assert_eq!(db["count"], 12_000, "{}", db["count"]);
+    let pods = db["by_pod"].as_object().unwrap();
+    assert_eq!(pods.len(), 5_001);
+    assert!(pods.keys().any(|p| p.starts_with("(other pods")));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

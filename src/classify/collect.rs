@@ -171,6 +171,8 @@ pub struct EventSink<'t> {
     examples: HashMap<Sym, (u64, String)>,
     /// Per origin (pod, container, namespace): when it was seen and how often.
     seen: Vec<OriginSeen>,
+    /// Each origin's index in `seen` (a chunk may hold thousands of pods).
+    seen_index: foldhash::HashMap<(Sym, Sym, Sym), usize>,
     /// The last origin seen, the scanner's run number for it, and its index in `seen`:
     /// records come in runs.
     last_origin: Option<(Origin, u32, usize)>,
@@ -197,6 +199,7 @@ impl<'t> SinkFactory for Classifier<'t> {
             syms: Interner::new(),
             examples: HashMap::new(),
             seen: Vec::new(),
+            seen_index: foldhash::HashMap::default(),
             last_origin: None,
             cache: foldhash::HashMap::default(),
         }
@@ -207,6 +210,12 @@ impl<'t> SinkFactory for Classifier<'t> {
 pub const MAX_SIGNATURES: usize = 50_000;
 /// The signature that stands for messages beyond [`MAX_SIGNATURES`].
 pub const OTHER_MESSAGES: &str = "(other messages: more distinct messages than postmortem keeps)";
+
+/// Most distinct pods kept; the records of later ones are counted under [`OTHER_PODS`], so a
+/// hostile input with a million pod names cannot make a million series.
+pub const MAX_PODS: usize = 5_000;
+/// The pod that stands for pods beyond [`MAX_PODS`].
+pub const OTHER_PODS: &str = "(other pods: more distinct pods than postmortem keeps)";
 
 /// Where every chunk's records go as its chunk finishes: names in one interner, records in a
 /// buffer that is sorted and spilled to disk as a run whenever it reaches the budget.
@@ -219,6 +228,9 @@ pub struct Collector {
 struct Shared {
     syms: Interner,
     signatures: usize,
+    pods: usize,
+    /// Distinct pods beyond [`MAX_PODS`], counted under [`OTHER_PODS`].
+    folded_pods: u64,
     /// An example per signature, from the earliest (input, line) that showed it, so the choice
     /// does not depend on which thread finished first.
     examples: HashMap<Sym, ((u32, u64), String)>,
@@ -268,16 +280,30 @@ impl Collector {
             }
             v
         };
+        let mut is_pod = vec![false; sink.syms.len()];
+        for p in sink
+            .seen
+            .iter()
+            .map(|o| o.syms.0)
+            .chain(sink.rows.iter().map(|r| r.pod))
+        {
+            is_pod[p as usize] = true;
+        }
         let map: Vec<Sym> = sink
             .syms
             .strings()
             .iter()
-            .zip(&is_signature)
-            .map(|(s, &is_sig)| match sh.syms.lookup(s) {
+            .zip(is_signature.iter().zip(&is_pod))
+            .map(|(s, (&is_sig, &is_pod))| match sh.syms.lookup(s) {
                 Some(sym) => sym,
                 None if is_sig && sh.signatures >= MAX_SIGNATURES => sh.syms.intern(OTHER_MESSAGES),
+                None if is_pod && sh.pods >= MAX_PODS => {
+                    sh.folded_pods += 1;
+                    sh.syms.intern(OTHER_PODS)
+                }
                 None => {
                     sh.signatures += is_sig as usize;
+                    sh.pods += is_pod as usize;
                     sh.syms.intern(s)
                 }
             })
@@ -292,13 +318,18 @@ impl Collector {
                 *e = (pos, example);
             }
         }
+        let other_pods = sh.syms.lookup(OTHER_PODS);
+        sink.seen_index.clear();
         for o in sink.seen.drain(..) {
             let (p, c, n) = o.syms;
-            let container = (sink.syms.get(p).to_owned(), sink.syms.get(c).to_owned());
-            sh.spans
-                .entry((sink.input, container))
-                .or_default()
-                .absorb(o.span);
+            // Pods beyond the limit have no span of their own (nor overlap detection).
+            if other_pods != Some(map[p as usize]) {
+                let container = (sink.syms.get(p).to_owned(), sink.syms.get(c).to_owned());
+                sh.spans
+                    .entry((sink.input, container))
+                    .or_default()
+                    .absorb(o.span);
+            }
             sh.seen
                 .entry((map[p as usize], map[c as usize], map[n as usize]))
                 .or_default()
@@ -348,9 +379,10 @@ impl EventSink<'_> {
             self.syms.intern(rec.container),
             self.syms.intern(rec.namespace),
         );
-        let idx = match self.seen.iter().position(|s| s.syms == syms) {
-            Some(i) => i,
+        let idx = match self.seen_index.get(&syms) {
+            Some(&i) => i,
             None => {
+                self.seen_index.insert(syms, self.seen.len());
                 self.seen.push(OriginSeen {
                     syms,
                     seen: Seen {
@@ -486,6 +518,8 @@ pub struct EventTable {
     pub counted_by_rule: Vec<u64>,
     /// The first error record's time.
     pub first_ts: Option<Millis>,
+    /// Distinct pods beyond [`MAX_PODS`], whose records count under [`OTHER_PODS`].
+    pub folded_pods: u64,
     /// How many sorted runs went to disk because the records exceeded the memory budget.
     pub spilled_runs: usize,
     /// Why the temporary directory could not take them (every record was kept in memory).
@@ -617,6 +651,7 @@ pub fn merge(
             .map(|(sig, (_, example))| (sig, example))
             .collect(),
         spilled_runs: sh.spill.runs(),
+        folded_pods: sh.folded_pods,
         spill_error: sh.spill_error.as_ref().map(ToString::to_string),
         basis,
         ..EventTable::default()

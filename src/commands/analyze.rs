@@ -13,14 +13,15 @@ use crate::config::{Config, Mode};
 use crate::correlate::events::EventsBuilder;
 use crate::correlate::{self, Analysis, Stages};
 use crate::detect::logs::{self, SeriesBuilder};
-use crate::detect::plan::{EvalPlan, PlanSettings};
+use crate::detect::plan::{self, EvalPlan, PlanSettings};
 use crate::detect::rules::{self as rule_eval, RulesDetection};
 use crate::ingest::{self, prom, rules, ReadSettings};
 use crate::messages;
 use crate::model::cluster::ClusterObjects;
+use crate::model::metrics::MetricSeries;
 use crate::model::rules::RuleSet;
 use crate::model::time::{format_duration, format_rfc3339, format_short};
-use crate::model::{ErrorEvent, FileQuality, InputKind, Interner, SkipReason};
+use crate::model::{ErrorEvent, FileQuality, InputKind, Interner, Millis, SkipReason};
 use crate::promql::Storage;
 use crate::redact::{self, Redactor};
 use crate::report::charts;
@@ -138,9 +139,17 @@ fn analyze(cfg: &Config) -> Result<Analysis> {
         table: &cfg.causes,
         collector: &collector,
     };
-    let read = read(cfg, &classifier);
-    let (metric_series, merge) = prom::merge(read.dumps);
-    let chosen = rules::choose(cfg.rules.clone(), read.found_rules);
+    let mut read = read(cfg, &classifier);
+    let (metric_series, merge) = prom::merge(std::mem::take(&mut read.dumps));
+    let bounds = evaluation_bounds(&mut read.files, &metric_series);
+    let (since, until) = match bounds {
+        Some((lo, hi)) => (
+            Some(cfg.window.since.map_or(lo, |s| s.max(lo))),
+            Some(cfg.window.until.map_or(hi, |u| u.min(hi))),
+        ),
+        None => (cfg.window.since, cfg.window.until),
+    };
+    let chosen = rules::choose(cfg.rules.clone(), std::mem::take(&mut read.found_rules));
     let storage = (!metric_series.is_empty()).then(|| Storage::new(metric_series));
     let plan = EvalPlan::new(
         &PlanSettings {
@@ -148,8 +157,8 @@ fn analyze(cfg: &Config) -> Result<Analysis> {
             alertname: cfg.alert.name.clone(),
             interval: cfg.alert.eval_interval,
             offset: cfg.alert.eval_offset,
-            since: cfg.window.since,
-            until: cfg.window.until,
+            since,
+            until,
         },
         &chosen.set,
         storage.as_ref(),
@@ -163,7 +172,9 @@ fn analyze(cfg: &Config) -> Result<Analysis> {
     let mut series = SeriesBuilder::new(&cfg.alert, &plan.logs);
     let mut events = EventsBuilder::default();
     let mut consume = |r: &ErrorEvent, syms: &Interner| -> Result<()> {
-        series.add(r);
+        if bounds.is_none_or(|(lo, hi)| (lo..=hi).contains(&r.ts)) {
+            series.add(r);
+        }
         events.add(r);
         if let Some(e) = exporter.as_mut() {
             e.row(r, syms)?;
@@ -183,6 +194,13 @@ fn analyze(cfg: &Config) -> Result<Analysis> {
     if let Some(why) = &table.spill_error {
         messages::spill_failed(why);
     }
+    if table.folded_pods > 0 {
+        messages::pods_folded(
+            table.folded_pods,
+            classify::collect::MAX_PODS,
+            classify::collect::OTHER_PODS,
+        );
+    }
     messages::input_problems(&files);
     // Logs that yield nothing are an error even beside Kubernetes objects; objects alone (no
     // logs given) still make an infrastructure report.
@@ -193,14 +211,7 @@ fn analyze(cfg: &Config) -> Result<Analysis> {
         ensure_usable(cfg, &files)?;
     }
 
-    let logs = logs::detect(
-        series,
-        &table,
-        &cfg.causes,
-        &cfg.alert,
-        &plan.logs,
-        cfg.window.until,
-    );
+    let logs = logs::detect(series, &table, &cfg.causes, &cfg.alert, &plan.logs, until);
     let rules = match storage {
         Some(st) => rule_eval::evaluate(&chosen.set, st, &plan, &memory_limits(&read.cluster)),
         None => RulesDetection::default(),
@@ -228,6 +239,43 @@ fn analyze(cfg: &Config) -> Result<Analysis> {
         cluster: read.cluster,
         findings,
     })
+}
+
+/// The range every evaluation stays within (see [`plan::bulk_bounds`]), from the log inputs'
+/// spans and the metric series'; an input wholly outside it is told so (its records are
+/// counted, but not evaluated).
+fn evaluation_bounds(
+    files: &mut [FileQuality],
+    series: &[MetricSeries],
+) -> Option<(Millis, Millis)> {
+    let spans: Vec<(Millis, Millis, u64)> = files
+        .iter()
+        .filter_map(|f| Some((f.first_ts?, f.last_ts?, f.records)))
+        .chain(series.iter().filter_map(|s| {
+            Some((
+                s.samples.first()?.t_ms,
+                s.samples.last()?.t_ms,
+                s.samples.len() as u64,
+            ))
+        }))
+        .collect();
+    let (lo, hi) = plan::bulk_bounds(&spans)?;
+    for f in files.iter_mut() {
+        if let (Some(a), Some(b)) = (f.first_ts, f.last_ts) {
+            if b < lo || a > hi {
+                f.problem(
+                    None,
+                    format!(
+                        "its records ({} .. {}) are months away from the rest of the inputs (around {}): counted, but left out of every alert evaluation",
+                        format_short(a),
+                        format_short(b),
+                        format_short(lo / 2 + hi / 2)
+                    ),
+                );
+            }
+        }
+    }
+    Some((lo, hi))
 }
 
 /// Each pod's memory limit (the largest of its containers'), from the pod exports.

@@ -65,6 +65,31 @@ pub struct PlanSettings {
     pub until: Option<Millis>,
 }
 
+/// How far every evaluation reaches either side of the bulk of the inputs' times.
+pub const MAX_REACH_MS: Millis = 62 * 86_400_000;
+
+/// The range every grid is kept within: the median of the inputs' spans' midpoints, weighted
+/// by what each holds, give or take [`MAX_REACH_MS`]. So an input dated 9999 (or 1970) among
+/// 2026's never sizes a grid, however few lines it has. `spans`: (first, last, weight) per
+/// input. `None` without any.
+pub fn bulk_bounds(spans: &[(Millis, Millis, u64)]) -> Option<(Millis, Millis)> {
+    let mut mids: Vec<(Millis, u64)> = spans
+        .iter()
+        .map(|&(a, b, w)| (a / 2 + b / 2, w.max(1)))
+        .collect();
+    mids.sort_unstable();
+    let total: u64 = mids.iter().map(|m| m.1).sum();
+    let mut seen = 0;
+    let (median, _) = *mids.iter().find(|(_, w)| {
+        seen += w;
+        seen * 2 >= total
+    })?;
+    Some((
+        median.saturating_sub(MAX_REACH_MS),
+        median.saturating_add(MAX_REACH_MS),
+    ))
+}
+
 /// A group's interval when neither `--eval-interval` nor the group sets one.
 pub const DEFAULT_INTERVAL: Millis = 15_000;
 
@@ -154,6 +179,27 @@ pub fn alerts_phase(
         .into_iter()
         .max_by_key(|&(phase, n)| (n, std::cmp::Reverse(phase)))
         .map(|(phase, _)| phase)
+}
+
+#[cfg(test)]
+mod bounds_tests {
+    use super::*;
+
+    #[test]
+    fn a_lone_far_input_does_not_move_the_bounds() {
+        let day = 86_400_000;
+        let now = 1_763_630_000_000;
+        let spans = [
+            (now, now + 3_600_000, 5_000),
+            (now + 600_000, now + 4_000_000, 3_000),
+            (253_402_300_799_000, 253_402_300_799_000, 1),
+            (0, 0, 1),
+        ];
+        let (lo, hi) = bulk_bounds(&spans).unwrap();
+        assert!(lo <= now && hi >= now + 4_000_000);
+        assert!(hi - lo <= 2 * MAX_REACH_MS + day);
+        assert_eq!(bulk_bounds(&[]), None);
+    }
 }
 
 #[cfg(test)]

@@ -414,6 +414,19 @@ impl Reader<'_> {
         self.input_inner(&mut reader, name, hints, false, 0)
     }
 
+    /// `reader` capped at `--max-input-bytes` when it is the outermost layer (the cap counts
+    /// decompressed bytes once, where they come out).
+    fn capped<'r>(&self, reader: Box<dyn Read + 'r>, layers: u8) -> Box<dyn Read + 'r> {
+        if layers > 0 {
+            return reader;
+        }
+        Box::new(Capped {
+            inner: reader,
+            left: self.settings.max_input_bytes,
+            limit: self.settings.max_input_bytes,
+        })
+    }
+
     /// Past [`MAX_INPUTS`]: the input is named once and not read.
     fn too_many(&mut self, name: &str) -> Result<(), Hangup> {
         if self.next_input > MAX_INPUTS {
@@ -446,30 +459,12 @@ impl Reader<'_> {
         match container {
             Container::Gzip => {
                 let joined = rejoin(head, &err, Box::new(reader));
-                let decoded = MultiGzDecoder::new(joined);
-                let mut gz: Box<dyn Read> = if layers == 0 {
-                    // The cap counts decompressed bytes, once, at the outermost layer.
-                    Box::new(Capped {
-                        inner: decoded,
-                        left: self.settings.max_input_bytes,
-                        limit: self.settings.max_input_bytes,
-                    })
-                } else {
-                    Box::new(decoded)
-                };
+                let mut gz = self.capped(Box::new(MultiGzDecoder::new(joined)), layers);
                 self.input_inner(&mut gz, name, hints, true, layers + 1)
             }
             Container::Tar => {
                 let joined = rejoin(head, &err, Box::new(reader));
-                let capped: Box<dyn Read> = if layers == 0 {
-                    Box::new(Capped {
-                        inner: joined,
-                        left: self.settings.max_input_bytes,
-                        limit: self.settings.max_input_bytes,
-                    })
-                } else {
-                    joined
-                };
+                let capped = self.capped(joined, layers);
                 self.tar(capped, name, compressed, layers + 1)
             }
             Container::Plain => {
@@ -480,15 +475,7 @@ impl Reader<'_> {
                     None
                 };
                 let joined = rejoin(head, &err, Box::new(reader));
-                let capped: Box<dyn Read> = if layers == 0 {
-                    Box::new(Capped {
-                        inner: joined,
-                        left: self.settings.max_input_bytes,
-                        limit: self.settings.max_input_bytes,
-                    })
-                } else {
-                    joined
-                };
+                let capped = self.capped(joined, layers);
                 self.plausible = plausible;
                 self.text(capped, name, hints, kind, err, compressed)
             }

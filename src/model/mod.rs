@@ -16,3 +16,15 @@ pub use event::{ErrorEvent, Interner};
 pub use level::Level;
 pub use quality::{FileQuality, InputKind, Problem, SkipReason};
 pub use time::Millis;
+
+/// A DNS-1123 subdomain: what Kubernetes accepts as the name of a pod, a Deployment, a
+/// namespace or a container (the last two are the stricter label: no dots, 63 characters).
+pub fn is_kubernetes_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 253
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-' || *c == b'.')
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+}

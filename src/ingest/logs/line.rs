@@ -38,7 +38,7 @@ pub fn split_prefix(line: &[u8]) -> (Option<Prefix<'_>>, &[u8]) {
     // After `pod/` any valid pod name (`pod/nginx`); without it, one shaped like a
     // controller's pod, so that a bracketed `[a/b] ` in a message is not taken for a prefix.
     let pod_ok = if explicit {
-        is_dns_subdomain(pod)
+        crate::model::is_kubernetes_name(pod)
     } else {
         super::hints::looks_like_pod(pod)
     };
@@ -46,17 +46,6 @@ pub fn split_prefix(line: &[u8]) -> (Option<Prefix<'_>>, &[u8]) {
         return (None, line);
     }
     (Some(Prefix { pod, container }), &line[end + 2..])
-}
-
-/// A DNS-1123 subdomain: what Kubernetes accepts as a pod's name.
-fn is_dns_subdomain(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty()
-        && b.len() <= 253
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-' || *c == b'.')
-        && b[0].is_ascii_alphanumeric()
-        && b[b.len() - 1].is_ascii_alphanumeric()
 }
 
 /// Splits off the kubelet's `--timestamps` time (which is followed by one space).

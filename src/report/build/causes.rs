@@ -103,7 +103,7 @@ fn fill(command: &str, target: &Target, pod: Option<&str>) -> String {
             odd.push("POD: the records name no pod, put one in".to_owned());
             continue;
         }
-        if !is_kubernetes_name(value) {
+        if !crate::model::is_kubernetes_name(value) {
             odd.push(format!(
                 "{name} {} is not a Kubernetes name",
                 shell_quote(value)
@@ -137,18 +137,6 @@ pub fn shell_quote(value: &str) -> String {
             .collect();
         format!("'{}'", one_line.replace('\'', r"'\''"))
     }
-}
-
-/// A DNS-1123 subdomain, which namespaces, Deployments, pods and containers' names all are
-/// (namespaces and containers are the stricter label: no dots, 63 characters).
-fn is_kubernetes_name(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty()
-        && b.len() <= 253
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-' || *c == b'.')
-        && b[0].is_ascii_alphanumeric()
-        && b[b.len() - 1].is_ascii_alphanumeric()
 }
 
 /// A cause's entry, its commands filled in for the target and `pod`.
