@@ -122,19 +122,65 @@ pub fn document(mut report: Report, charts: Vec<Chart>, formats: &[Format]) -> R
     })
 }
 
+/// The list of the files a run wrote into its output folder, kept there (one relative path
+/// per line), so that the next run into the same folder removes what it no longer writes,
+/// and nothing it did not write.
+pub const MANIFEST: &str = ".postmortem-files";
+
 /// Renders every output `formats` asks for and writes it under `dir`; returns the files
-/// written, in order.
+/// written, in order. Files an earlier run wrote there (its manifest says which) that this
+/// run does not write are removed, and folders they leave empty; nothing else is touched.
 pub fn write_all(doc: &Document, formats: &[Format], dir: &Path) -> Result<Vec<PathBuf>> {
+    let before = read_manifest(dir);
     let mut files = Vec::new();
+    let mut names = std::collections::BTreeSet::new();
     for r in renderers(doc, formats) {
         let bytes = r.render(doc)?;
-        let path = dir.join(r.file());
+        let name = r.file();
+        let path = dir.join(&name);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating the output folder {}", parent.display()))?;
         }
         std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
         files.push(path);
+        names.insert(name);
     }
+    for stale in before.difference(&names) {
+        remove_stale(dir, stale);
+    }
+    let manifest: String = names.iter().map(|n| format!("{n}\n")).collect();
+    std::fs::write(dir.join(MANIFEST), manifest)
+        .with_context(|| format!("writing {}", dir.join(MANIFEST).display()))?;
     Ok(files)
+}
+
+/// The files the last run wrote into `dir`, as its manifest lists them (none without one).
+fn read_manifest(dir: &Path) -> std::collections::BTreeSet<String> {
+    std::fs::read_to_string(dir.join(MANIFEST))
+        .map(|t| t.lines().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// Removes `name` from `dir` if it is a plain relative path to a regular file (a manifest
+/// edited to name `../x` or `/etc/x` removes nothing), then its folders left empty.
+fn remove_stale(dir: &Path, name: &str) {
+    use std::path::Component;
+    let rel = Path::new(name);
+    if name.is_empty() || !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+        return;
+    }
+    let path = dir.join(rel);
+    let is_file = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
+    if !is_file || std::fs::remove_file(&path).is_err() {
+        return;
+    }
+    let mut parent = path.parent();
+    while let Some(p) = parent.filter(|p| *p != dir && p.starts_with(dir)) {
+        // Fails (and stops) unless empty.
+        if std::fs::remove_dir(p).is_err() {
+            break;
+        }
+        parent = p.parent();
+    }
 }
