@@ -93,9 +93,9 @@ pub enum Command {
 
 #[derive(Args, Debug, Clone)]
 pub struct AnalyzeArgs {
-    /// Files, folders (read recursively), .gz, .tar.gz/.tgz archives, or - for stdin.
-    /// Each file's format is detected from its content.
-    #[arg(value_name = "PATH", default_value = "-")]
+    /// Files, folders (read recursively), .gz, .tar.gz/.tgz archives, or - for stdin (the
+    /// default when stdin is a pipe). Each file's format is detected from its content.
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
     /// Only records newer than this, relative to --as-of (e.g. 2h, 90m, 1d).
@@ -298,4 +298,6 @@ pub enum FormatArg {
     Html,
     Svg,
     Png,
+    /// `report.junit.xml`: one test case per alert rule, failed when it fired.
+    Junit,
 }

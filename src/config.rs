@@ -53,6 +53,8 @@ pub enum Format {
     Html,
     Svg,
     Png,
+    /// `report.junit.xml`: one test case per alert rule.
+    Junit,
 }
 
 /// What to do with the results.
@@ -89,6 +91,8 @@ pub struct Window {
 pub struct Config {
     pub mode: Mode,
     pub inputs: Vec<PathBuf>,
+    /// `GITHUB_STEP_SUMMARY`: the file a CI job's summary is appended to.
+    pub step_summary: Option<PathBuf>,
     pub window: Window,
     /// When relative-age event tables were captured (`--captured-at`).
     pub captured_at: Option<Millis>,
@@ -123,6 +127,19 @@ fn time_flag(flag: &str, text: &str, zone: Zone) -> Result<Millis> {
 
 fn optional_time(flag: &str, text: Option<&str>, zone: Zone) -> Result<Option<Millis>> {
     text.map(|t| time_flag(flag, t, zone)).transpose()
+}
+
+/// The inputs: the paths given, else stdin when it is a pipe or a file; with no path and a
+/// terminal on stdin, nothing would ever arrive, so say what to pass instead of waiting.
+fn inputs(paths: Vec<PathBuf>) -> Result<Vec<PathBuf>> {
+    use std::io::IsTerminal;
+    if !paths.is_empty() {
+        return Ok(paths);
+    }
+    if std::io::stdin().is_terminal() {
+        bail!("no input: pass the files or folders to analyze (e.g. postmortem analyze ./incident), or - to read logs piped on stdin");
+    }
+    Ok(vec![PathBuf::from("-")])
 }
 
 /// The largest cause table or rules file read (each pattern is compiled, each rule evaluated).
@@ -181,6 +198,7 @@ fn formats(args: &[FormatArg]) -> Vec<Format> {
             FormatArg::Html => Format::Html,
             FormatArg::Svg => Format::Svg,
             FormatArg::Png => Format::Png,
+            FormatArg::Junit => Format::Junit,
         })
         .collect();
     formats.sort();
@@ -277,7 +295,10 @@ impl Config {
             causes: load_causes(a.causes.as_deref())?,
             formats: formats(&a.format),
             export: export(a.export.as_ref())?,
-            inputs: a.paths,
+            inputs: inputs(a.paths)?,
+            step_summary: std::env::var_os("GITHUB_STEP_SUMMARY")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
             namespace: a.namespace,
             deployment: a.deployment,
             out: a.out,

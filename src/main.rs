@@ -34,19 +34,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Analyze(args) => {
-            commands::analyze::run(&Config::from_args(Mode::Analyze, args, wall_clock)?)?;
-            Ok(ExitCode::SUCCESS)
+            let outcome =
+                commands::analyze::run(&Config::from_args(Mode::Analyze, args, wall_clock)?)?;
+            Ok(exit_code(&outcome, 0))
         }
         Command::Check(args) => {
             let outcome =
                 commands::analyze::run(&Config::from_args(Mode::Check, args, wall_clock)?)?;
-            Ok(ExitCode::from(if outcome.breached { 1 } else { 0 }))
+            Ok(exit_code(&outcome, if outcome.breached { 1 } else { 0 }))
         }
         Command::Query(args) => {
             let text = commands::query::run(&QueryConfig::from_args(args)?)?;
             std::io::stdout().lock().write_all(text.as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// `code`, unless a named path could not be read: then 2 (as grep and ripgrep do), after
+/// the report on the rest, even when the alert breached.
+fn exit_code(outcome: &commands::analyze::Outcome, code: u8) -> ExitCode {
+    if outcome.unreadable.is_empty() {
+        ExitCode::from(code)
+    } else {
+        messages::unreadable_paths(&outcome.unreadable);
+        ExitCode::from(2)
     }
 }
 

@@ -9,8 +9,22 @@ use std::io::Write;
 
 use crate::model::FileQuality;
 
-/// Writes one line, `postmortem: ` and `text` (redacted, control characters escaped).
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `-q`: from now on only errors are written (notes and input problems go to the report only).
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Writes one line unless `-q` is in effect.
 fn emit(text: std::fmt::Arguments<'_>) {
+    if !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        emit_always(text);
+    }
+}
+
+/// Writes one line, `postmortem: ` and `text` (redacted, control characters escaped).
+fn emit_always(text: std::fmt::Arguments<'_>) {
     let text = text.to_string();
     let text = crate::redact::text(&text);
     let mut err = std::io::stderr().lock();
@@ -43,7 +57,22 @@ pub fn escape_controls(s: &str, keep_newlines: bool) -> Cow<'_, str> {
 
 /// The error that ends the run (exit code 2), with its chain of causes.
 pub fn error(err: &anyhow::Error) {
-    emit(format_args!("error: {err:#}"));
+    emit_always(format_args!("error: {err:#}"));
+}
+
+/// Named paths that could not be read: the run reported on the rest, and exits 2.
+pub fn unreadable_paths(paths: &[String]) {
+    emit_always(format_args!(
+        "error: {} named path{} could not be read: {} (the report covers the rest)",
+        paths.len(),
+        if paths.len() == 1 { "" } else { "s" },
+        paths.join(", ")
+    ));
+}
+
+/// A warning shown even with `-q` (the run's output is not what the user may assume).
+pub fn warning(text: &str) {
+    emit_always(format_args!("warning: {text}"));
 }
 
 /// A note about how the run went (what it assumed, which semantics it used).
@@ -85,7 +114,8 @@ pub fn pods_folded(n: u64, kept: usize, under: &str) {
 
 /// The temporary directory could not take the error records beyond the memory budget.
 pub fn spill_failed(why: &str) {
-    emit(format_args!(
+    // About the machine, not the input: shown even with -q.
+    emit_always(format_args!(
         "could not write to the temporary directory ({why}); kept every error record in memory instead (set TMPDIR to a writable place with room)"
     ));
 }

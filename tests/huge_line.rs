@@ -23,7 +23,7 @@ fn a_ten_megabyte_line_is_skipped_and_reported() {
 
     let out = dir.join("report");
     let output = Command::new(env!("CARGO_BIN_EXE_postmortem"))
-        .args(["analyze", "--quiet", "--format", "json", "--out"])
+        .args(["analyze", "--format", "json", "--out"])
         .arg(&out)
         .arg(&log)
         .output()

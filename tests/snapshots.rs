@@ -29,7 +29,6 @@ fn bad_input_messages_name_the_file_and_line() {
         "2026-11-20T10:30:00Z",
         "--format",
         "json",
-        "--quiet",
         "--out",
         out.to_str().unwrap(),
     ]);

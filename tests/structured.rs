@@ -1,8 +1,10 @@
 //! End-to-end tests as data (after angle-grinder's structured tests): each folder under
 //! `tests/structured/` is one test, named after the folder, holding `cmd.json` (the
 //! arguments, an array of strings, paths relative to the repo root) and `expect.json` (exit
-//! code, text stdout/stderr must contain, and JSON-pointer values the written `report.json`
-//! must have). Every case runs the real binary. For every report the data-quality invariant is
+//! code, text stdout/stderr must contain (`stdout_contains`, `stderr_contains`) or must not
+//! (`stderr_lacks`), environment for the run (`env`, `{out}` standing for the output
+//! folder), text files in the output folder must contain (`files_contain`), and JSON-pointer
+//! values the written `report.json` must have (`report`)). Every case runs the real binary. For every report the data-quality invariant is
 //! checked too: lines read = used + skipped. Run one case with
 //! `cargo test --test structured -- <case>`.
 
@@ -85,6 +87,16 @@ fn run_case(dir: &Path) -> Result<(), String> {
     if args.first().map(String::as_str) == Some("analyze") {
         cmd.arg("--out").arg(&out_dir);
     }
+    // Environment for the run; `{out}` stands for the case's output folder.
+    for (k, v) in expect
+        .get("env")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let v = v.as_str().unwrap_or_default();
+        cmd.env(k, v.replace("{out}", &out_dir.display().to_string()));
+    }
     let output = cmd.output().map_err(|e| e.to_string())?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -108,6 +120,33 @@ fn run_case(dir: &Path) -> Result<(), String> {
             let want = want.as_str().unwrap_or_default();
             if !text.contains(want) {
                 return Err(format!("{key}: {want:?} not found{}", ctx()));
+            }
+        }
+    }
+    for want in expect
+        .get("stderr_lacks")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let want = want.as_str().unwrap_or_default();
+        if stderr.contains(want) {
+            return Err(format!("stderr_lacks: {want:?} was printed{}", ctx()));
+        }
+    }
+    // Files in the output folder and the text each must contain.
+    for (file, wants) in expect
+        .get("files_contain")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let text = std::fs::read_to_string(out_dir.join(file))
+            .map_err(|e| format!("files_contain: {file}: {e}{}", ctx()))?;
+        for want in wants.as_array().into_iter().flatten() {
+            let want = want.as_str().unwrap_or_default();
+            if !text.contains(want) {
+                return Err(format!("{file}: {want:?} not found in\n{text}"));
             }
         }
     }

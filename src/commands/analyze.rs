@@ -33,15 +33,19 @@ use crate::report::{build, model::Report};
 #[derive(Debug)]
 pub struct Outcome {
     pub breached: bool,
+    /// Paths named on the command line that could not be read (the run reported on the
+    /// rest; the exit code says so).
+    pub unreadable: Vec<String>,
 }
 
 /// Runs the whole analysis on a pool of `--threads` workers.
 pub fn run(cfg: &Config) -> Result<Outcome> {
+    messages::set_quiet(cfg.quiet);
     if cfg.redact {
         redact::install(Redactor::new(&cfg.causes.redact_rules)?);
     } else {
         redact::install(Redactor::disabled());
-        messages::note("--no-redact: secrets in the input are copied into every output as they are; do not share this report");
+        messages::warning("--no-redact: secrets in the input are copied into every output as they are; do not share this report");
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads.unwrap_or(0))
@@ -302,6 +306,10 @@ fn output(cfg: &Config, a: &Analysis) -> Result<Outcome> {
         messages::rule_not_evaluated(&report.settings.rules, e);
     }
     let breached = report.verdict.breached;
+    let step = cfg
+        .step_summary
+        .as_ref()
+        .map(|p| (p, terminal::step_summary(&report)));
     match cfg.mode {
         Mode::Check => {
             let line = terminal::check_line(&report);
@@ -324,7 +332,43 @@ fn output(cfg: &Config, a: &Analysis) -> Result<Outcome> {
             }
         }
     }
-    Ok(Outcome { breached })
+    if let Some((path, text)) = step {
+        append_step_summary(path, &text)?;
+    }
+    Ok(Outcome {
+        breached,
+        unreadable: unreadable(&cfg.inputs),
+    })
+}
+
+/// Appends the CI step summary (`GITHUB_STEP_SUMMARY`).
+fn append_step_summary(path: &std::path::Path, text: &str) -> Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| {
+            format!(
+                "GITHUB_STEP_SUMMARY {}: cannot open it to append",
+                path.display()
+            )
+        })?;
+    f.write_all(text.as_bytes())
+        .with_context(|| format!("GITHUB_STEP_SUMMARY {}: cannot write", path.display()))
+}
+
+/// The named paths that do not exist or cannot be opened (folders: listed).
+pub fn unreadable(paths: &[PathBuf]) -> Vec<String> {
+    paths
+        .iter()
+        .filter(|p| p.as_os_str() != "-")
+        .filter(|p| match std::fs::metadata(p) {
+            Err(_) => true,
+            Ok(m) if m.is_dir() => std::fs::read_dir(p).is_err(),
+            Ok(_) => std::fs::File::open(p).is_err(),
+        })
+        .map(|p| p.display().to_string())
+        .collect()
 }
 
 /// `reports/<start-of-incident>/`, with a file-system-safe time.

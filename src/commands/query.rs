@@ -31,6 +31,13 @@ impl SinkFactory for NoRecords {
 /// one instant (`--at`, else the last sample's time) or over a range, and returns the result
 /// as `promtool query` prints it, or as the Prometheus API's JSON.
 pub fn run(q: &QueryConfig) -> Result<String> {
+    let missing = super::analyze::unreadable(&q.inputs);
+    if !missing.is_empty() {
+        bail!(
+            "cannot read {}: no such file or folder, or no permission to read it",
+            missing.join(", ")
+        );
+    }
     let settings = ReadSettings {
         zone: q.zone,
         since: None,

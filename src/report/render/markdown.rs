@@ -31,7 +31,7 @@ pub type ChartLink<'a> = dyn Fn(&str) -> Option<String> + 'a;
 /// Input text as Markdown prose or a table cell: one line, and every character that could
 /// start a link, an image, HTML, a code span or a table column is escaped, so text from the
 /// input shows as itself and cannot change the document's structure.
-fn cell(s: &str) -> String {
+pub(crate) fn cell(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for (i, c) in s.chars().enumerate() {
         match c {

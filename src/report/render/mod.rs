@@ -5,6 +5,7 @@
 
 pub mod html;
 pub mod json;
+pub mod junit;
 pub mod markdown;
 pub mod terminal;
 
@@ -89,6 +90,7 @@ fn renderers(doc: &Document, formats: &[Format]) -> Vec<Box<dyn Renderer>> {
             Format::Markdown => out.push(Box::new(markdown::Markdown)),
             Format::Json => out.push(Box::new(json::Json)),
             Format::Html => out.push(Box::new(html::Html)),
+            Format::Junit => out.push(Box::new(junit::Junit)),
             Format::Svg | Format::Png => {}
         }
     }

@@ -91,3 +91,50 @@ pub fn summary(r: &Report, dir: &Path, files: &[PathBuf]) -> String {
     s.push_str(&format!("report: {}\n", shown.join(", ")));
     s
 }
+
+/// The Markdown a CI job's step summary gets (`GITHUB_STEP_SUMMARY`): the verdict, when it
+/// fired, the top causes, what was read.
+pub fn step_summary(r: &Report) -> String {
+    use super::markdown::cell;
+    let v = &r.verdict;
+    let word = match v.outcome() {
+        Outcome::Breached => "BREACHED",
+        Outcome::TotalOnly => "not breached per series (the total crossed)",
+        Outcome::NotBreached => "not breached",
+    };
+    let mut s = format!(
+        "### postmortem: {} {word}\n\n{}\n\n| | |\n|---|---|\n",
+        cell(&r.settings.alertname),
+        cell(&v.summary)
+    );
+    let firing = match (&v.firing_from, &v.firing_until) {
+        (Some(f), Some(u)) => format!("{f} .. {u}"),
+        (Some(f), None) => format!("from {f}, still firing at the end of the data"),
+        _ => "never".into(),
+    };
+    s.push_str(&format!("| Firing | {firing} |\n"));
+    let top: Vec<String> = r
+        .causes
+        .iter()
+        .take(4)
+        .map(|c| format!("{} {:.0}% ({} counted)", c.id, c.share * 100.0, c.events))
+        .collect();
+    s.push_str(&format!(
+        "| Top causes | {} |\n",
+        if top.is_empty() {
+            "none".to_owned()
+        } else {
+            cell(&top.join(", "))
+        }
+    ));
+    let i = &r.inputs;
+    let skipped: u64 = i.skipped.values().sum();
+    s.push_str(&format!(
+        "| Read | {} inputs, {} lines ({} used, {} skipped) |\n\n",
+        i.files.len(),
+        i.lines_read,
+        i.lines_used,
+        skipped
+    ));
+    s
+}
