@@ -89,6 +89,10 @@ pub struct Cause {
     /// (`OOMKilled`, `BackOff`, ...), matched exactly.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<String>,
+    /// Errors the requests cause (invalid input, 4xx), not the service: ranked below the
+    /// service's own failures among root causes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub client: bool,
     #[serde(default)]
     pub symptoms: String,
     #[serde(default)]

@@ -36,9 +36,31 @@ pub struct LogEvidence {
     pub fired_pods: Vec<String>,
 }
 
+/// How grave a cause's evidence is: root causes are ranked by this first, then by how many
+/// failures they made. Most grave first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// A container was terminated (OOMKilled, a crash) or is crash-looping: the service
+    /// itself went down.
+    ContainerDown,
+    /// Its errors alone made a series of the alert fire.
+    Fired,
+    /// The service's own failures, counted by the alert, without firing on their own.
+    Counted,
+    /// Errors the requests caused (invalid input, 4xx), however many.
+    ClientErrors,
+    /// Error records the alert does not count, errors matching no cause, or cluster events
+    /// without a failure.
+    Uncounted,
+}
+
+/// Event reasons that say a container went down or keeps failing to start.
+const DOWN_REASONS: &[&str] = &["OOMKilling", "BackOff", "CrashLoopBackOff", "Evicted"];
+
 /// One cause to remediate.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Remedy {
+    pub severity: Severity,
     /// A cause of the table, or [`UNCLASSIFIED`].
     pub cause: CauseIdx,
     /// `None`: seen only in the cluster.
@@ -64,6 +86,7 @@ pub fn remedies(
         .iter()
         .filter(|c| c.cause == UNCLASSIFIED || causes.get(c.cause).is_some())
         .map(|c| Remedy {
+            severity: Severity::Uncounted,
             cause: c.cause,
             logs: Some(LogEvidence {
                 counts: c.counts,
@@ -114,6 +137,7 @@ pub fn remedies(
         match out.iter_mut().find(|r| r.cause == cause) {
             Some(r) => r.sightings = sightings,
             None => out.push(Remedy {
+                severity: Severity::Uncounted,
                 cause,
                 logs: None,
                 sightings,
@@ -127,7 +151,29 @@ pub fn remedies(
     for r in out.iter_mut().filter(|r| Some(r.cause) == memory) {
         r.memory_limits = limits.clone();
     }
+    for r in &mut out {
+        r.severity = severity(causes, r);
+    }
+    // Stable: within a severity, the logs' rank (failures made) stays.
+    out.sort_by_key(|r| r.severity);
     out
+}
+
+/// How grave the evidence for `r` is.
+fn severity(causes: &CauseTable, r: &Remedy) -> Severity {
+    let down = r.sightings.iter().any(|s| match s {
+        Sighting::Termination { .. } => true,
+        Sighting::Event(e) => DOWN_REASONS.contains(&e.reason.as_str()),
+    });
+    let client = causes.get(r.cause).is_some_and(|c| c.client);
+    match &r.logs {
+        _ if down => Severity::ContainerDown,
+        _ if r.cause == UNCLASSIFIED => Severity::Uncounted,
+        Some(l) if client && l.counts.events > 0 => Severity::ClientErrors,
+        Some(l) if !l.fired_pods.is_empty() => Severity::Fired,
+        Some(l) if l.counts.events > 0 => Severity::Counted,
+        _ => Severity::Uncounted,
+    }
 }
 
 /// The memory limits in the pod export: each limit as written with the container's name, and
@@ -194,7 +240,7 @@ mod tests {
     }
 
     #[test]
-    fn logs_causes_first_then_what_only_the_cluster_shows() {
+    fn gravest_first_then_the_logs_rank_then_what_only_the_cluster_shows() {
         let causes = CauseTable::builtin();
         let db = causes.index("database_error").unwrap();
         let memory = causes.index("memory_exhaustion").unwrap();
@@ -246,19 +292,56 @@ mod tests {
             &[heap],
         );
         let order: Vec<CauseIdx> = r.iter().map(|x| x.cause).collect();
-        // The logs' causes as ranked; then the cluster's own, by id (memory before probe).
-        assert_eq!(order, [db, UNCLASSIFIED, memory, probe]);
+        // The container killed by its heap first (the cluster alone shows it), then the
+        // logs' causes as ranked, then the cluster's own events (a probe failing is no
+        // container down).
+        assert_eq!(order, [memory, db, UNCLASSIFIED, probe]);
+        let severities: Vec<Severity> = r.iter().map(|x| x.severity).collect();
+        assert_eq!(
+            severities,
+            [
+                Severity::ContainerDown,
+                Severity::Counted,
+                Severity::Uncounted,
+                Severity::Uncounted
+            ]
+        );
         // Ties between pods go to the first name.
-        assert_eq!(r[0].pod, "a");
-        assert!(r[0].logs.as_ref().unwrap().fired_pods.is_empty());
-        assert!(r[2].logs.is_none());
-        assert_eq!(r[2].pod, "web-1");
+        assert_eq!(r[1].pod, "a");
+        assert!(r[1].logs.as_ref().unwrap().fired_pods.is_empty());
+        assert!(r[0].logs.is_none());
+        assert_eq!(r[0].pod, "web-1");
         assert!(matches!(
-            r[2].sightings[0],
+            r[0].sightings[0],
             Sighting::Termination { exit_code: 134, .. }
         ));
-        assert_eq!(r[2].memory_limits, [("512Mi".into(), "app".into(), 1)]);
+        assert_eq!(r[0].memory_limits, [("512Mi".into(), "app".into(), 1)]);
         assert!(matches!(&r[3].sightings[0], Sighting::Event(e) if e.reason == "Unhealthy"));
         assert!(r[3].memory_limits.is_empty());
+    }
+
+    #[test]
+    fn client_errors_rank_below_the_services_own_failures_however_many() {
+        let causes = CauseTable::builtin();
+        let db = causes.index("database_error").unwrap();
+        let validation = causes.index("validation_error").unwrap();
+        let mut many = stats(validation, &[("a", 500)]);
+        many.counts.events = 500;
+        let ranked = [many, stats(db, &[("a", 3)])];
+        let r = remedies(
+            &causes,
+            &ranked,
+            &LogDetection::default(),
+            &ClusterObjects::default(),
+            &[],
+        );
+        let order: Vec<(CauseIdx, Severity)> = r.iter().map(|x| (x.cause, x.severity)).collect();
+        assert_eq!(
+            order,
+            [
+                (db, Severity::Counted),
+                (validation, Severity::ClientErrors)
+            ]
+        );
     }
 }

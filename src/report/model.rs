@@ -18,6 +18,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub struct Report {
     pub schema_version: u32,
     pub tool: Tool,
+    /// The story in a few sentences, and the root causes ranked.
+    pub summary: Summary,
     pub settings: Settings,
     pub verdict: Verdict,
     /// What the log-derived alert counts, and how many records each count stands for.
@@ -38,6 +40,29 @@ pub struct Report {
     pub inputs: Inputs,
     /// Chart files written next to the report (relative paths), by chart.
     pub charts: BTreeMap<String, Vec<String>>,
+}
+
+/// What a reviewer reads first.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    /// What happened, when, how big, why: plain sentences.
+    pub sentences: Vec<String>,
+    /// Every cause with evidence, gravest first.
+    pub root_causes: Vec<RootCause>,
+}
+
+/// One root cause and why it ranks where it does.
+#[derive(Clone, Debug, Serialize)]
+pub struct RootCause {
+    pub rank: usize,
+    pub cause: String,
+    pub title: String,
+    /// `container_down`, `fired`, `counted`, `client_errors` or `uncounted`.
+    pub severity: String,
+    /// The pod the evidence is about (the one its commands name).
+    pub pod: Option<String>,
+    /// Why it ranks here, in one line.
+    pub why: String,
 }
 
 #[derive(Clone, Debug, Serialize)]

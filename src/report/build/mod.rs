@@ -2,6 +2,7 @@
 //! words and times become text (RFC 3339, each formatted once). Every renderer reads the
 //! document this returns.
 //!
+//! - `summary`: the story in a few sentences, and the root causes ranked;
 //! - `verdict`: the verdict and its one-sentence summary, the settings;
 //! - `causes`: the causes with their top messages, per-minute counts, the remediation;
 //! - `rules`: the alerts, series and rules over the metric dumps, with their checks;
@@ -11,6 +12,7 @@
 mod causes;
 mod infra;
 mod rules;
+mod summary;
 mod timeline;
 mod verdict;
 
@@ -42,8 +44,19 @@ pub fn build(cfg: &Config, a: &Analysis) -> Report {
     let (timeline, before_first_firing) = timeline::timeline(cfg, a);
     let mut infrastructure = infra::infrastructure(cfg, a);
     infrastructure.before_first_firing = before_first_firing;
+    let summary = summary::summary(
+        cfg,
+        a,
+        &summary::Parts {
+            verdict: &verdict,
+            causes: &causes,
+            alerts: &alerts,
+            infrastructure: &infrastructure,
+        },
+    );
     Report {
         schema_version: SCHEMA_VERSION,
+        summary,
         tool: Tool {
             name: "postmortem".into(),
             version: env!("CARGO_PKG_VERSION").into(),

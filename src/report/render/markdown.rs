@@ -122,7 +122,8 @@ fn pct(x: f64) -> String {
 /// The Markdown report; `link` says where each chart's image is (by key).
 pub fn render(r: &Report, link: &ChartLink<'_>) -> Vec<u8> {
     let mut o = String::new();
-    header(r, &mut o);
+    title(r, &mut o);
+    summary(r, link, &mut o);
     verdict(r, &mut o);
     alert_timeline(r, link, &mut o);
     metric_rules(r, link, &mut o);
@@ -132,20 +133,70 @@ pub fn render(r: &Report, link: &ChartLink<'_>) -> Vec<u8> {
     remediation(r, &mut o);
     series(r, &mut o);
     data_quality(r, &mut o);
+    settings(r, &mut o);
     o.into_bytes()
 }
 
-/// The title, the summary and the settings table.
-fn header(r: &Report, o: &mut String) {
-    let v = &r.verdict;
-    let s = &r.settings;
-    let word = match v.outcome() {
+/// The title.
+fn title(r: &Report, o: &mut String) {
+    let word = match r.verdict.outcome() {
         Outcome::Breached => "BREACHED",
         Outcome::TotalOnly => "not breached per series (total crossed)",
         Outcome::NotBreached => "not breached",
     };
-    let _ = writeln!(o, "# Incident report: {} {}\n", text(&s.alertname), word);
-    let _ = writeln!(o, "> {}\n", text(&v.summary));
+    let _ = writeln!(
+        o,
+        "# Incident report: {} {}\n",
+        text(&r.settings.alertname),
+        word
+    );
+    if !r.inputs.redaction {
+        let _ = writeln!(o, "**Secrets NOT redacted (--no-redact): this report may hold passwords, tokens and keys; do not share it.**\n");
+    }
+}
+
+/// The story in a few sentences, then the root causes, gravest first, each with why (and the
+/// memory chart of a container killed for memory).
+fn summary(r: &Report, link: &ChartLink<'_>, o: &mut String) {
+    let _ = writeln!(o, "## Summary\n");
+    let sentences: Vec<String> = r.summary.sentences.iter().map(|x| text(x)).collect();
+    let _ = writeln!(o, "{}\n", sentences.join(" "));
+    if r.summary.root_causes.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "### Root causes, gravest first\n");
+    for c in &r.summary.root_causes {
+        let _ = writeln!(
+            o,
+            "{}. **{}** ({}): {}.",
+            c.rank,
+            text(&c.title),
+            code(&c.cause),
+            text(&c.why)
+        );
+    }
+    o.push('\n');
+    for c in r
+        .summary
+        .root_causes
+        .iter()
+        .filter(|c| c.severity == "container_down")
+    {
+        if let Some(p) = c.pod.as_ref().and_then(|p| link(&format!("memory:{p}"))) {
+            let _ = writeln!(
+                o,
+                "![{}: memory against its limit, container terminations marked]({p})\n",
+                text(c.pod.as_deref().unwrap_or(""))
+            );
+        }
+    }
+}
+
+/// The method and settings every number depends on (an appendix).
+fn settings(r: &Report, o: &mut String) {
+    let v = &r.verdict;
+    let s = &r.settings;
+    let _ = writeln!(o, "## Appendix: method and settings\n");
     let _ = writeln!(o, "| | |\n|---|---|");
     let _ = writeln!(o, "| Alert rule | `rate(mcp_generation_errors_total[{}]) > {}` for {} (per series, not summed) |", s.window, s.threshold, s.for_);
     let _ = writeln!(o, "| Rate mode | {} |", cell(&s.rate_mode_description));
@@ -413,7 +464,8 @@ fn errors_by_type(r: &Report, link: &ChartLink<'_>, o: &mut String) {
 /// Each cause's remediation with its commands.
 fn remediation(r: &Report, o: &mut String) {
     let s = &r.settings;
-    let _ = writeln!(o, "## Recommended remediation\n");
+    let _ = writeln!(o, "## Action items\n");
+    let _ = writeln!(o, "The runbook's remediation for each root cause, in the same order (gravest first), its commands filled in for this incident.\n");
     if r.remediation.is_empty() {
         let _ = writeln!(o, "No errors, nothing to remediate.\n");
     }

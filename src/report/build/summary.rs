@@ -1,0 +1,281 @@
+//! The story, first: a few plain sentences from the findings (what happened, when, how big,
+//! why) and the root causes ranked by the gravity of their evidence (a container killed or
+//! crash-looping before a stream of client errors), each with its reason in one line.
+
+use chrono::DateTime;
+
+use crate::config::Config;
+use crate::correlate::remediation::{Remedy, Severity, Sighting};
+use crate::correlate::Analysis;
+use crate::model::time::format_duration;
+use crate::model::{AlertSource, Millis};
+use crate::report::model::{Alert, CauseSummary, Infrastructure, RootCause, Summary, Verdict};
+
+/// Milliseconds of an RFC 3339 time the report wrote.
+fn ms(t: &str) -> Option<Millis> {
+    DateTime::parse_from_rfc3339(t)
+        .ok()
+        .map(|d| d.timestamp_millis())
+}
+
+/// `b - a`, humanized to the second (`38m36s`), when both are times.
+fn between(a: Option<&String>, b: Option<&String>) -> Option<String> {
+    let (a, b) = (ms(a?)?, ms(b?)?);
+    (b >= a).then(|| format_duration((b - a + 500) / 1000 * 1000))
+}
+
+/// `2026-11-20T09:48:34.287Z` as `09:48:34` (the date is said once).
+fn clock(t: &str) -> String {
+    t.get(11..19).unwrap_or(t).to_owned()
+}
+
+pub struct Parts<'a> {
+    pub verdict: &'a Verdict,
+    pub causes: &'a [CauseSummary],
+    pub alerts: &'a [Alert],
+    pub infrastructure: &'a Infrastructure,
+}
+
+pub fn summary(cfg: &Config, a: &Analysis, p: &Parts<'_>) -> Summary {
+    let root_causes: Vec<RootCause> = a
+        .findings
+        .remedies
+        .iter()
+        .enumerate()
+        .map(|(i, r)| root_cause(cfg, r, i + 1, p))
+        .collect();
+    Summary {
+        sentences: sentences(cfg, p, &root_causes),
+        root_causes,
+    }
+}
+
+fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::ContainerDown => "container_down",
+        Severity::Fired => "fired",
+        Severity::Counted => "counted",
+        Severity::ClientErrors => "client_errors",
+        Severity::Uncounted => "uncounted",
+    }
+}
+
+fn root_cause(cfg: &Config, r: &Remedy, rank: usize, p: &Parts<'_>) -> RootCause {
+    let id = cfg.causes.id(r.cause).to_owned();
+    let doc = p.causes.iter().find(|c| c.id == id);
+    let share = doc.map_or(0.0, |d| d.share * 100.0);
+    let (counted, records) = r
+        .logs
+        .as_ref()
+        .map_or((0, 0), |l| (l.counts.events, l.counts.records));
+    let why = match r.severity {
+        Severity::ContainerDown => down(r, p),
+        Severity::Fired => format!(
+            "{share:.0}% of the failures ({counted}); its errors alone made the alert fire on {}",
+            r.logs
+                .as_ref()
+                .map(|l| l.fired_pods.join(", "))
+                .unwrap_or_default()
+        ),
+        Severity::Counted => format!(
+            "{share:.0}% of the failures ({counted}), none of its series firing on its own"
+        ),
+        Severity::ClientErrors => format!(
+            "{counted} failed requests ({share:.0}%) were invalid input: the clients' errors, not the service's"
+        ),
+        Severity::Uncounted if records > 0 && r.cause == crate::model::event::UNCLASSIFIED => {
+            format!("{records} error records match no cause of the table")
+        }
+        Severity::Uncounted if records > 0 => {
+            format!("{records} error records, none of them a failure the alert counts")
+        }
+        Severity::Uncounted => "seen only in the cluster's events".to_owned(),
+    };
+    RootCause {
+        rank,
+        cause: id,
+        title: if r.cause == crate::model::event::UNCLASSIFIED {
+            "Errors matching no known cause".to_owned()
+        } else {
+            cfg.causes.title(r.cause).to_owned()
+        },
+        severity: severity_name(r.severity).to_owned(),
+        pod: (!r.pod.is_empty()).then(|| r.pod.clone()),
+        why,
+    }
+}
+
+/// Why a container-down cause ranks first: its termination (or event), and the memory it
+/// reached against its limit when the dumps say.
+fn down(r: &Remedy, p: &Parts<'_>) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for s in r.sightings.iter().take(2) {
+        match s {
+            Sighting::Termination {
+                container,
+                pod,
+                reason,
+                exit_code,
+                finished_at,
+            } => {
+                let mut t = format!("container {container} of {pod} was terminated ({reason}, exit code {exit_code})");
+                if let Some(f) = finished_at {
+                    t.push_str(&format!(
+                        " at {}",
+                        clock(&crate::model::time::format_rfc3339(*f))
+                    ));
+                }
+                if let Some(m) = p.infrastructure.memory.iter().find(|m| &m.pod == pod) {
+                    if let Some(share) = m.peak_share_of_limit {
+                        t.push_str(&format!(
+                            ", its memory at {:.0}% of its limit at {}",
+                            share * 100.0,
+                            clock(&m.peak_at)
+                        ));
+                    }
+                }
+                parts.push(t);
+            }
+            Sighting::Event(e) => parts.push(format!(
+                "{} {} on {} ({}x)",
+                e.kind,
+                e.reason,
+                e.object.display(),
+                e.count
+            )),
+        }
+    }
+    if parts.is_empty() {
+        "a container went down".to_owned()
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// What happened, when, how big, why: four sentences or fewer.
+fn sentences(cfg: &Config, p: &Parts<'_>, roots: &[RootCause]) -> Vec<String> {
+    let v = p.verdict;
+    let name = &cfg.alert.name;
+    let source = if v.basis == "metrics" {
+        AlertSource::Metrics
+    } else {
+        AlertSource::Logs
+    };
+    let fired: Vec<&Alert> = p
+        .alerts
+        .iter()
+        .filter(|a| a.source == source && a.scope == "series" && a.alertname == *name)
+        .filter(|a| a.firing_at.is_some())
+        .collect();
+    let mut out = Vec::new();
+    let day = v
+        .incident_start
+        .as_deref()
+        .and_then(|t| t.get(..10))
+        .unwrap_or("");
+    if fired.is_empty() {
+        out.push(format!(
+            "{name} did not fire{}: the highest series rate was {:.3}/s against a threshold of {}/s.",
+            if v.total_only {
+                " (the total over all series crossed the threshold, but the rule is per series)"
+            } else {
+                ""
+            },
+            v.peak_rate.unwrap_or(0.0),
+            cfg.alert.threshold
+        ));
+    } else {
+        let series: Vec<String> = fired
+            .iter()
+            .map(|a| {
+                let what = a.labels.get("error_type").map_or("", String::as_str);
+                let pod = a.labels.get("pod").map_or("", String::as_str);
+                format!("{what} on {pod}").trim().to_owned()
+            })
+            .collect();
+        let lasted = between(v.firing_from.as_ref(), v.firing_until.as_ref());
+        out.push(format!(
+            "{name} fired on {day} for {} series ({}) from {} to {}{}.",
+            fired.len(),
+            series.join("; "),
+            v.firing_from.as_deref().map_or(String::new(), clock),
+            v.firing_until
+                .as_deref()
+                .map_or("the end of the data".to_owned(), clock),
+            lasted.map_or(String::new(), |d| format!(" UTC, {d}"))
+        ));
+    }
+    let first_error = p.causes.iter().map(|c| &c.first_seen).min();
+    let pending = p
+        .alerts
+        .iter()
+        .filter(|a| a.source == source && a.scope == "series" && a.alertname == *name)
+        .filter_map(|a| a.pending_at.as_ref())
+        .min();
+    let firing = v.firing_from.as_ref();
+    let mut when = Vec::new();
+    if let Some(f) = first_error {
+        when.push(format!("The first error was logged at {}", clock(f)));
+    }
+    if let Some(pd) = pending {
+        when.push(format!(
+            "the alert went pending at {}{}",
+            clock(pd),
+            between(first_error, Some(pd)).map_or(String::new(), |d| format!(" ({d} later)"))
+        ));
+    }
+    if let (Some(pd), Some(f)) = (pending, firing) {
+        when.push(format!(
+            "fired at {}{}",
+            clock(f),
+            between(Some(pd), Some(f)).map_or(String::new(), |d| format!(" ({d} after pending)"))
+        ));
+    }
+    if !when.is_empty() {
+        out.push(when.join(", ") + ".");
+    }
+    if v.error_events > 0 && fired.is_empty() {
+        out.push(format!(
+            "{} operations failed ({} error records){}.",
+            v.error_events,
+            v.error_records,
+            v.peak_total_rate.map_or(String::new(), |t| format!(
+                "; all series together peaked at {t:.3}/s"
+            ))
+        ));
+    } else if v.error_events > 0 {
+        let peak = v.peak_rate.unwrap_or(0.0);
+        out.push(format!(
+            "{} operations failed ({} error records); the highest series rate was {peak:.3}/s{}.",
+            v.error_events,
+            v.error_records,
+            if cfg.alert.threshold > 0.0 {
+                format!(
+                    ", {:.1}x the {}/s threshold",
+                    peak / cfg.alert.threshold,
+                    cfg.alert.threshold
+                )
+            } else {
+                String::new()
+            }
+        ));
+    }
+    let top: Vec<String> = roots
+        .iter()
+        .filter(|r| r.severity != "uncounted")
+        .take(3)
+        .map(|r| format!("{} ({})", r.title, short(&r.why)))
+        .collect();
+    if !top.is_empty() {
+        out.push(format!("Root causes, gravest first: {}.", top.join("; ")));
+    }
+    out
+}
+
+/// The first clause of a reason.
+fn short(why: &str) -> &str {
+    why.split(['(', ';'])
+        .next()
+        .unwrap_or(why)
+        .trim_end_matches([',', ' '])
+}
