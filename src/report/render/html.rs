@@ -13,7 +13,10 @@ const STYLE: &str = "body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,s
 h1,h2,h3,blockquote,li{overflow-wrap:anywhere}\
 table{border-collapse:collapse;margin:1em 0;font-size:14px;display:block;overflow-x:auto;max-width:100%}td{overflow-wrap:anywhere}td:first-child{overflow-wrap:normal}th,td{border:1px solid #d0d7de;padding:4px 8px;vertical-align:top}\
 th{background:#f6f8fa}code{background:#f6f8fa;padding:1px 4px;border-radius:4px;font-size:90%}pre{background:#f6f8fa;padding:8px;overflow-x:auto}\
-blockquote{border-left:4px solid #cf222e;margin:0;padding:4px 12px;background:#fff5f5}figure{margin:1em 0}svg{max-width:100%;height:auto}";
+blockquote{border-left:4px solid #cf222e;margin:0;padding:4px 12px;background:#fff5f5}figure{margin:1em 0}svg{max-width:100%;height:auto}\
+pre code{white-space:pre-wrap;overflow-wrap:anywhere}a{color:#0969da}\
+@media (prefers-color-scheme:dark){body{background:#0d1117;color:#e6edf3}th,code,pre{background:#161b22}th,td{border-color:#30363d}a{color:#4493f8}blockquote{background:#2d1215}figure svg{background:#fff;border-radius:4px}}\
+@media print{body{max-width:none;margin:0;font-size:11pt}table{display:table;overflow:visible;font-size:9pt}figure,tr,pre{break-inside:avoid}h2{break-after:avoid}a{color:inherit;text-decoration:none}}";
 
 /// How the Markdown links a chart for the page.
 const CHART_LINK: &str = "chart:";
@@ -65,8 +68,30 @@ pub fn render(doc: &Document) -> Vec<u8> {
             continue;
         }
         // Only the report's own charts are HTML; anything else is shown as text, only web
-        // links stay links, and no image is loaded from anywhere.
+        // links (and the report's own anchors) stay links, and no image is loaded from
+        // anywhere. Headings get the anchors the contents link to.
         match &events[i] {
+            Event::Start(Tag::Heading {
+                level,
+                id: None,
+                classes,
+                attrs,
+            }) => {
+                let text: String = events[i + 1..]
+                    .iter()
+                    .take_while(|e| !matches!(e, Event::End(TagEnd::Heading(_))))
+                    .filter_map(|e| match e {
+                        Event::Text(t) | Event::Code(t) => Some(t.as_ref()),
+                        _ => None,
+                    })
+                    .collect();
+                page.push(Event::Start(Tag::Heading {
+                    level: *level,
+                    id: Some(markdown::anchor(&text).into()),
+                    classes: classes.clone(),
+                    attrs: attrs.clone(),
+                }));
+            }
             Event::Html(s) | Event::InlineHtml(s) => page.push(Event::Text(s.clone())),
             Event::Start(Tag::Link { dest_url, .. }) if !is_web_link(dest_url) => {
                 dropped_links += 1;
@@ -100,10 +125,10 @@ pub fn render(doc: &Document) -> Vec<u8> {
     .into_bytes()
 }
 
-/// A link the page may keep: `http(s)://` only.
+/// A link the page may keep: `http(s)://`, or an anchor of the page itself.
 fn is_web_link(url: &str) -> bool {
     let u = url.trim_start().to_ascii_lowercase();
-    u.starts_with("https://") || u.starts_with("http://")
+    u.starts_with("https://") || u.starts_with("http://") || u.starts_with('#')
 }
 
 fn html_escape(s: &str) -> String {

@@ -123,6 +123,7 @@ fn pct(x: f64) -> String {
 pub fn render(r: &Report, link: &ChartLink<'_>) -> Vec<u8> {
     let mut o = String::new();
     title(r, &mut o);
+    contents(r, &mut o);
     summary(r, link, &mut o);
     verdict(r, &mut o);
     alert_timeline(r, link, &mut o);
@@ -153,6 +154,41 @@ fn title(r: &Report, o: &mut String) {
     if !r.inputs.redaction {
         let _ = writeln!(o, "**Secrets NOT redacted (--no-redact): this report may hold passwords, tokens and keys; do not share it.**\n");
     }
+}
+
+/// A heading's anchor as GitHub and the HTML page make it: lower case, letters, digits,
+/// `-` and `_` kept, spaces to `-`, the rest dropped.
+pub(crate) fn anchor(heading: &str) -> String {
+    heading
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The sections, linked.
+fn contents(r: &Report, o: &mut String) {
+    let mut sections = vec!["Summary", "Verdict", "Alert timeline"];
+    if !(r.rules.is_empty() && r.metrics.series == 0) {
+        sections.push("Alert rules over metrics");
+    }
+    sections.extend([
+        "Timeline",
+        "Errors by type",
+        "Infrastructure",
+        "Action items",
+        "All series",
+        "Data quality",
+        "Appendix: method and settings",
+    ]);
+    let links: Vec<String> = sections
+        .iter()
+        .map(|s| format!("[{s}](#{})", anchor(s)))
+        .collect();
+    let _ = writeln!(o, "**Contents:** {}\n", links.join(" · "));
 }
 
 /// The story in a few sentences, then the root causes, gravest first, each with why (and the
