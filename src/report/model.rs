@@ -319,7 +319,8 @@ pub struct TimelineEntry {
     /// `error_onset`, `alert_pending`, `alert_firing`, `alert_resolved`, `pod_first_seen`,
     /// `container_ended`.
     pub kind: String,
-    /// `logs` or `metrics`.
+    /// `logs`, `pods`, `events`, `metrics`, or `metrics+logs` (one transition both show;
+    /// the summary notes how far apart the logs' was).
     pub source: String,
     pub summary: String,
 }

@@ -94,6 +94,15 @@ fn bash_block(command: &str, indent: &str) -> String {
     out
 }
 
+/// An RFC 3339 time as the timeline shows it: `09:48:34` on `day`, else with its date.
+fn short_time(t: &str, day: &str) -> String {
+    match (t.get(..10), t.get(11..19)) {
+        (Some(d), Some(clock)) if d == day => clock.to_owned(),
+        (Some(d), Some(clock)) => format!("{d} {clock}"),
+        _ => t.to_owned(),
+    }
+}
+
 fn opt(s: &Option<String>) -> String {
     s.clone().unwrap_or_else(|| "–".into())
 }
@@ -410,12 +419,17 @@ fn timeline(r: &Report, o: &mut String) {
     if r.timeline.is_empty() {
         let _ = writeln!(o, "Nothing to place on a timeline.\n");
     } else {
+        let day = r.timeline[0].time.get(..10).unwrap_or("");
+        let _ = writeln!(
+            o,
+            "Times are UTC on {day} unless a date is given (to the millisecond in report.json).\n"
+        );
         let _ = writeln!(o, "| Time | Event | Source | What |\n|---|---|---|---|");
         for e in &r.timeline {
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {} |",
-                e.time,
+                short_time(&e.time, day),
                 cell(&e.kind),
                 cell(&e.source),
                 cell(&e.summary)
@@ -429,11 +443,16 @@ fn timeline(r: &Report, o: &mut String) {
             o,
             "**What changed first.** From half an hour before the first firing (of a series, else of the total) went pending until it fired:\n"
         );
+        let day = r
+            .timeline
+            .first()
+            .and_then(|e| e.time.get(..10))
+            .unwrap_or("");
         for e in &r.infrastructure.before_first_firing {
             let _ = writeln!(
                 o,
                 "- {} ({}): {}",
-                e.time,
+                short_time(&e.time, day),
                 text(&e.source),
                 text(&e.summary)
             );
