@@ -69,5 +69,5 @@ fn fits_a_phone_has_a_dark_scheme_and_prints() {
     assert!(html.contains(
         "table{border-collapse:collapse;margin:1em 0;font-size:14px;display:block;overflow-x:auto"
     ));
-    assert!(html.contains("pre code{white-space:pre-wrap"));
+    assert!(html.contains("code,pre code{overflow-wrap:anywhere}pre code{white-space:pre-wrap}"));
 }

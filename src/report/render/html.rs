@@ -14,7 +14,7 @@ h1,h2,h3,blockquote,li{overflow-wrap:anywhere}\
 table{border-collapse:collapse;margin:1em 0;font-size:14px;display:block;overflow-x:auto;max-width:100%}td{overflow-wrap:anywhere}td:first-child{overflow-wrap:normal}th,td{border:1px solid #d0d7de;padding:4px 8px;vertical-align:top}\
 th{background:#f6f8fa}code{background:#f6f8fa;padding:1px 4px;border-radius:4px;font-size:90%}pre{background:#f6f8fa;padding:8px;overflow-x:auto}\
 blockquote{border-left:4px solid #cf222e;margin:0;padding:4px 12px;background:#fff5f5}figure{margin:1em 0}svg{max-width:100%;height:auto}\
-pre code{white-space:pre-wrap;overflow-wrap:anywhere}a{color:#0969da}\
+code,pre code{overflow-wrap:anywhere}pre code{white-space:pre-wrap}a{color:#0969da}\
 @media (prefers-color-scheme:dark){body{background:#0d1117;color:#e6edf3}th,code,pre{background:#161b22}th,td{border-color:#30363d}a{color:#4493f8}blockquote{background:#2d1215}figure svg{background:#fff;border-radius:4px}}\
 @media print{body{max-width:none;margin:0;font-size:11pt}table{display:table;overflow:visible;font-size:9pt}figure,tr,pre{break-inside:avoid}h2{break-after:avoid}a{color:inherit;text-decoration:none}}";
 
