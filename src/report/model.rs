@@ -47,6 +47,10 @@ pub struct Report {
 pub struct Summary {
     /// What happened, when, how big, why: plain sentences.
     pub sentences: Vec<String>,
+    /// How the alert caught it (time to detect, per series against summed, other rules).
+    pub detection: Vec<String>,
+    /// What to learn beyond this incident (rules that cannot fire, client errors counted).
+    pub lessons: Vec<String>,
     /// Every cause with evidence, gravest first.
     pub root_causes: Vec<RootCause>,
 }

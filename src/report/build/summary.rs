@@ -46,8 +46,98 @@ pub fn summary(cfg: &Config, a: &Analysis, p: &Parts<'_>) -> Summary {
         .collect();
     Summary {
         sentences: sentences(cfg, p, &root_causes),
+        detection: detection(cfg, p),
+        lessons: lessons(cfg, p),
         root_causes,
     }
+}
+
+/// How the alert caught it: from the errors that fired it to firing, per series against the
+/// sum, and what the other rules said.
+fn detection(cfg: &Config, p: &Parts<'_>) -> Vec<String> {
+    let v = p.verdict;
+    let name = &cfg.alert.name;
+    let mut out = Vec::new();
+    // The cause whose series fired first, and when its errors began.
+    let firing_cause = p
+        .alerts
+        .iter()
+        .filter(|a| a.alertname == *name && a.scope == "series" && a.firing_at.is_some())
+        .min_by(|a, b| a.firing_at.cmp(&b.firing_at))
+        .and_then(|a| a.labels.get("error_type"))
+        .and_then(|c| p.causes.iter().find(|x| &x.id == c));
+    if let (Some(c), Some(f)) = (firing_cause, v.firing_from.as_ref()) {
+        out.push(format!(
+            "The errors that fired it ({}) began at {}; the alert fired {} later, {} of it the rule's for duration.",
+            c.id,
+            clock(&c.first_seen),
+            between(Some(&c.first_seen), Some(f)).unwrap_or_else(|| "?".into()),
+            format_duration(cfg.alert.for_ms)
+        ));
+    }
+    let total = p
+        .alerts
+        .iter()
+        .filter(|a| a.alertname == *name && a.scope == "total" && a.source == AlertSource::Logs)
+        .filter_map(|a| a.firing_at.as_ref())
+        .min();
+    match (total, v.firing_from.as_ref()) {
+        (Some(t), Some(f)) if ms(t) < ms(f) => out.push(format!(
+            "Summed over all series the rate would have fired at {} ({} earlier); the rule is per series.",
+            clock(t),
+            between(Some(t), Some(f)).unwrap_or_default()
+        )),
+        (Some(t), None) => out.push(format!(
+            "Summed over all series the rate would have fired at {}; the rule is per series, so it did not page.",
+            clock(t)
+        )),
+        _ => {}
+    }
+    let others: Vec<String> = p
+        .alerts
+        .iter()
+        .filter(|a| a.alertname != *name && a.source == AlertSource::Metrics)
+        .filter_map(|a| Some((a.firing_at.as_ref()?, a)))
+        .map(|(f, a)| {
+            format!(
+                "{} at {}{}",
+                a.alertname,
+                clock(f),
+                a.labels
+                    .get("pod")
+                    .map_or(String::new(), |pod| format!(" ({pod})"))
+            )
+        })
+        .collect();
+    if !others.is_empty() {
+        out.push(format!("Other rules that fired: {}.", others.join(", ")));
+    }
+    out
+}
+
+/// What to learn beyond this incident: rules that cannot fire as configured, and client
+/// errors the alert counts as the service's.
+fn lessons(cfg: &Config, p: &Parts<'_>) -> Vec<String> {
+    let mut out: Vec<String> = p
+        .infrastructure
+        .findings
+        .iter()
+        .map(|f| format!("{f}."))
+        .collect();
+    let client: Vec<&CauseSummary> = p
+        .causes
+        .iter()
+        .filter(|c| c.events > 0)
+        .filter(|c| cfg.causes.causes.iter().any(|x| x.id == c.id && x.client))
+        .collect();
+    let counted: u64 = p.verdict.error_events;
+    for c in client {
+        out.push(format!(
+            "{} of the {counted} failures the alert counted were the clients' errors ({}): a rule on the service's health could leave them out (count 4xx apart from 5xx).",
+            c.events, c.id
+        ));
+    }
+    out
 }
 
 fn severity_name(s: Severity) -> &'static str {

@@ -235,6 +235,18 @@ fn summary(r: &Report, link: &ChartLink<'_>, o: &mut String) {
             );
         }
     }
+    for (title, lines) in [
+        ("Detection", &r.summary.detection),
+        ("Lessons learned", &r.summary.lessons),
+    ] {
+        if !lines.is_empty() {
+            let _ = writeln!(o, "### {title}\n");
+            for l in lines.iter() {
+                let _ = writeln!(o, "- {}", text(l));
+            }
+            o.push('\n');
+        }
+    }
 }
 
 /// The method and settings every number depends on (an appendix).
