@@ -104,7 +104,109 @@ pub fn specs(a: &Analysis, report: &Report) -> Vec<Chart> {
             });
         }
     }
+    same_time_range(&mut out);
     out
+}
+
+/// Every time chart of a report over one range (the union of theirs), so a reader can line
+/// one up against another.
+fn same_time_range(charts: &mut [Chart]) {
+    let rates = || {
+        charts.iter().filter_map(|c| match &c.spec {
+            ChartSpec::Rate(r) if r.start <= r.end => Some((r.start, r.end)),
+            _ => None,
+        })
+    };
+    let Some((start, end)) = rates().reduce(|a, b| (a.0.min(b.0), a.1.max(b.1))) else {
+        return;
+    };
+    for c in charts.iter_mut() {
+        if let ChartSpec::Rate(r) = &mut c.spec {
+            if r.start <= r.end {
+                r.start = start;
+                r.end = end;
+            }
+        }
+    }
+}
+
+/// A metric's short name for a legend (the full name is in the chart's title).
+fn memory_name(metric: &str) -> String {
+    match metric {
+        m if m.ends_with("working_set_bytes") => "working set".into(),
+        m if m.ends_with("resident_memory_bytes") => "resident (RSS)".into(),
+        m if m.ends_with("rss") => "RSS".into(),
+        m if m.ends_with("usage_bytes") => "usage".into(),
+        m => m.trim_end_matches("_bytes").into(),
+    }
+}
+
+/// The unit of a rule's expression, from its shape: a quantile of durations is seconds, a
+/// division of two series a ratio, bytes scaled by 1024s GiB or MiB, a rate per second.
+fn expr_unit(expr: &str) -> &'static str {
+    let e = expr.replace(' ', "");
+    let divides_series = e.match_indices('/').any(|(i, _)| {
+        e[i + 1..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '(')
+    });
+    if e.contains("histogram_quantile(") {
+        if e.contains("_seconds_bucket") {
+            "seconds"
+        } else {
+            "value"
+        }
+    } else if divides_series {
+        "ratio"
+    } else if e.contains("_bytes") && e.contains("/1024/1024/1024") {
+        "GiB"
+    } else if e.contains("_bytes") && e.contains("/1024/1024") {
+        "MiB"
+    } else if e.contains("changes(") || e.contains("resets(") {
+        "changes"
+    } else if e.contains("rate(") && e.contains("_seconds_total") {
+        "seconds per second"
+    } else if e.contains("rate(") {
+        "per second"
+    } else if e.contains("_bytes") {
+        "bytes"
+    } else {
+        "value"
+    }
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::expr_unit;
+
+    #[test]
+    fn units_from_the_shape_of_the_expression() {
+        assert_eq!(
+            expr_unit("rate(mcp_generation_errors_total[5m]) > 0.1"),
+            "per second"
+        );
+        assert_eq!(
+            expr_unit("mcp_process_resident_memory_bytes / 1024 / 1024 / 1024 > 1.5"),
+            "GiB"
+        );
+        assert_eq!(
+            expr_unit("sum(rate(x{status_code=~\"5..\"}[5m])) / sum(rate(x[5m])) > 0.05"),
+            "ratio"
+        );
+        assert_eq!(
+            expr_unit("histogram_quantile(0.95, sum(rate(d_seconds_bucket[5m])) by (le)) > 2"),
+            "seconds"
+        );
+        assert_eq!(
+            expr_unit("rate(mcp_process_cpu_seconds_total[5m]) > 0.8"),
+            "seconds per second"
+        );
+        assert_eq!(
+            expr_unit("changes(mcp_process_start_time_seconds[15m]) > 0"),
+            "changes"
+        );
+    }
 }
 
 /// Each alert's pending period (to its firing, or to the evaluation after the last one it
@@ -216,7 +318,12 @@ fn rule_chart(a: &Analysis, report: &Report, r: &RuleOutcome) -> Option<RateChar
                 .find(|d| d.alertname == r.alertname)
                 .map_or("", |d| d.mode.as_str())
         ),
-        y_label: "value".into(),
+        y_label: report
+            .rules
+            .iter()
+            .find(|d| d.alertname == r.alertname)
+            .map_or("value", |d| expr_unit(&d.expr))
+            .into(),
         threshold: curve.threshold,
         threshold_name: "threshold".into(),
         lines,
@@ -300,7 +407,7 @@ fn memory_chart(a: &Analysis, m: &MemoryUse) -> Option<RateChart> {
         threshold: limit,
         threshold_name: "limit".into(),
         lines: vec![Line {
-            label: m.metric.clone(),
+            label: memory_name(&m.metric),
             points: m
                 .samples
                 .iter()
