@@ -221,25 +221,44 @@ fn render<C: Paint>(
             Ok(svg.into_bytes())
         }
         ImageFormat::Png => {
-            let mut rgb = vec![255u8; w as usize * h as usize * 3];
-            {
-                let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-                chart.paint(&root).map_err(|e| draw_err(e.to_string()))?;
-                root.present().map_err(|e| draw_err(e.to_string()))?;
-            }
-            encode_png(&rgb, w, h).map_err(|e| ChartError::Encode {
+            // The SVG, rasterized: the same drawing, text shaped properly.
+            let svg = render(chart, name, (w, h), ImageFormat::Svg)?;
+            rasterize(&svg, (w, h)).map_err(|message| ChartError::Encode {
                 chart: name,
-                message: e.to_string(),
+                message,
             })
         }
     }
 }
 
-fn encode_png(rgb: &[u8], w: u32, h: u32) -> image::ImageResult<Vec<u8>> {
-    use image::ImageEncoder;
-    let mut out = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut out).write_image(rgb, w, h, image::ColorType::Rgb8)?;
-    Ok(out)
+/// An SVG chart as PNG, drawn by resvg with the embedded font as every family.
+fn rasterize(svg: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>, String> {
+    use resvg::{tiny_skia, usvg};
+    static FONTS: std::sync::OnceLock<std::sync::Arc<usvg::fontdb::Database>> =
+        std::sync::OnceLock::new();
+    let fontdb = FONTS.get_or_init(|| {
+        let mut db = usvg::fontdb::Database::new();
+        db.load_font_data(FONT_BYTES.to_vec());
+        let family = db
+            .faces()
+            .next()
+            .and_then(|f| f.families.first().map(|(name, _)| name.clone()))
+            .unwrap_or_else(|| "DejaVu Sans".to_owned());
+        db.set_sans_serif_family(family.clone());
+        db.set_serif_family(family.clone());
+        db.set_monospace_family(family);
+        std::sync::Arc::new(db)
+    });
+    let options = usvg::Options {
+        fontdb: fontdb.clone(),
+        font_family: "sans-serif".to_owned(),
+        ..usvg::Options::default()
+    };
+    let tree = usvg::Tree::from_data(svg, &options).map_err(|e| e.to_string())?;
+    let mut pixmap = tiny_skia::Pixmap::new(w, h).ok_or("a chart of no size")?;
+    pixmap.fill(tiny_skia::Color::WHITE);
+    resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
+    pixmap.encode_png().map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -375,8 +394,7 @@ mod tests {
 
     fn assert_png(bytes: &[u8], (w, h): (u32, u32)) {
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
-        let img = image::load_from_memory_with_format(bytes, image::ImageFormat::Png)
-            .expect("PNG decodes");
+        let img = resvg::tiny_skia::Pixmap::decode_png(bytes).expect("PNG decodes");
         assert_eq!((img.width(), img.height()), (w, h));
     }
 
