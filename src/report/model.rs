@@ -47,8 +47,12 @@ pub struct Report {
 pub struct Summary {
     /// What happened, when, how big, why: plain sentences.
     pub sentences: Vec<String>,
+    /// What the incident cost: failed operations, pods hit, containers lost.
+    pub impact: Vec<String>,
     /// How the alert caught it (time to detect, per series against summed, other rules).
     pub detection: Vec<String>,
+    /// How it ended: the alert resolving, restarts, new pods, scaling.
+    pub resolution: Vec<String>,
     /// What to learn beyond this incident (rules that cannot fire, client errors counted).
     pub lessons: Vec<String>,
     /// Every cause with evidence, gravest first.

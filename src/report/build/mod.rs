@@ -44,10 +44,12 @@ pub fn build(cfg: &Config, a: &Analysis) -> Report {
     let (timeline, before_first_firing) = timeline::timeline(cfg, a);
     let mut infrastructure = infra::infrastructure(cfg, a);
     infrastructure.before_first_firing = before_first_firing;
+    let events = infra::events(cfg, a);
     let summary = summary::summary(
         cfg,
         a,
         &summary::Parts {
+            events: &events,
             verdict: &verdict,
             causes: &causes,
             alerts: &alerts,
@@ -72,7 +74,7 @@ pub fn build(cfg: &Config, a: &Analysis) -> Report {
         remediation,
         timeline,
         per_minute,
-        events: infra::events(cfg, a),
+        events,
         infrastructure,
         inputs: inputs(&a.inputs),
         charts: BTreeMap::new(),

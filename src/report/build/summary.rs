@@ -9,7 +9,9 @@ use crate::correlate::remediation::{Remedy, Severity, Sighting};
 use crate::correlate::Analysis;
 use crate::model::time::format_duration;
 use crate::model::{AlertSource, Millis};
-use crate::report::model::{Alert, CauseSummary, Infrastructure, RootCause, Summary, Verdict};
+use crate::report::model::{
+    Alert, CauseSummary, EventDoc, Infrastructure, RootCause, Summary, Verdict,
+};
 
 /// Milliseconds of an RFC 3339 time the report wrote.
 fn ms(t: &str) -> Option<Millis> {
@@ -30,6 +32,7 @@ fn clock(t: &str) -> String {
 }
 
 pub struct Parts<'a> {
+    pub events: &'a [EventDoc],
     pub verdict: &'a Verdict,
     pub causes: &'a [CauseSummary],
     pub alerts: &'a [Alert],
@@ -46,10 +49,123 @@ pub fn summary(cfg: &Config, a: &Analysis, p: &Parts<'_>) -> Summary {
         .collect();
     Summary {
         sentences: sentences(cfg, p, &root_causes),
+        impact: impact(p),
         detection: detection(cfg, p),
+        resolution: resolution(p),
         lessons: lessons(cfg, p),
         root_causes,
     }
+}
+
+/// What the incident cost: failed operations and when, pods hit, containers lost.
+fn impact(p: &Parts<'_>) -> Vec<String> {
+    let v = p.verdict;
+    let mut out = Vec::new();
+    if v.error_events == 0 && v.error_records == 0 {
+        return out;
+    }
+    let first = p.causes.iter().map(|c| &c.first_seen).min();
+    let last = p.causes.iter().map(|c| &c.last_seen).max();
+    let mut pods: Vec<&str> = p
+        .causes
+        .iter()
+        .flat_map(|c| c.by_pod.iter())
+        .filter(|(_, n)| n.events > 0)
+        .map(|(pod, _)| pod.as_str())
+        .collect();
+    pods.sort_unstable();
+    pods.dedup();
+    out.push(format!(
+        "{} operations failed ({} error records) between {} and {}{}.",
+        v.error_events,
+        v.error_records,
+        first.map_or("?".into(), |f| clock(f)),
+        last.map_or("?".into(), |l| clock(l)),
+        if pods.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", on {} pod{}: {}",
+                pods.len(),
+                if pods.len() == 1 { "" } else { "s" },
+                pods.join(", ")
+            )
+        }
+    ));
+    let lost: Vec<String> = p
+        .infrastructure
+        .terminations
+        .iter()
+        .map(|t| {
+            format!(
+                "{} of {} ({}, exit code {}{})",
+                t.container,
+                t.pod,
+                t.reason,
+                t.exit_code,
+                t.finished_at
+                    .as_deref()
+                    .map_or(String::new(), |f| format!(", at {}", clock(f)))
+            )
+        })
+        .collect();
+    if !lost.is_empty() {
+        out.push(format!(
+            "{} container{} terminated: {}.",
+            lost.len(),
+            if lost.len() == 1 { "" } else { "s" },
+            lost.join("; ")
+        ));
+    }
+    out
+}
+
+/// How it ended: when the alert resolved, and what changed after it fired (restarts, new
+/// pods, scaling) that the inputs show.
+fn resolution(p: &Parts<'_>) -> Vec<String> {
+    let v = p.verdict;
+    let mut out = Vec::new();
+    let Some(from) = v.firing_from.as_ref() else {
+        return out;
+    };
+    match v.firing_until.as_ref() {
+        Some(u) => out.push(format!(
+            "The alert resolved at {} after firing {}.",
+            clock(u),
+            between(Some(from), Some(u)).unwrap_or_default()
+        )),
+        None => out.push("The alert was still firing where the data ends.".to_owned()),
+    }
+    let after = |t: &str| ms(t) >= ms(from);
+    let mut changes: Vec<(String, String)> = p
+        .infrastructure
+        .seen_in_logs
+        .iter()
+        .filter(|s| s.kind == "process_started" && after(&s.time))
+        .map(|s| {
+            (
+                s.time.clone(),
+                format!("{} started at {}", s.pod, clock(&s.time)),
+            )
+        })
+        .chain(
+            p.events
+                .iter()
+                .filter(|e| e.reason == "ScalingReplicaSet" && after(&e.time))
+                .map(|e| {
+                    (
+                        e.time.clone(),
+                        format!("{} at {}", e.message, clock(&e.time)),
+                    )
+                }),
+        )
+        .collect();
+    changes.sort();
+    if !changes.is_empty() {
+        let said: Vec<String> = changes.into_iter().map(|(_, s)| s).collect();
+        out.push(format!("After it fired: {}.", said.join("; ")));
+    }
+    out
 }
 
 /// How the alert caught it: from the errors that fired it to firing, per series against the

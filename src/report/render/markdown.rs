@@ -236,7 +236,9 @@ fn summary(r: &Report, link: &ChartLink<'_>, o: &mut String) {
         }
     }
     for (title, lines) in [
+        ("Impact", &r.summary.impact),
         ("Detection", &r.summary.detection),
+        ("Resolution", &r.summary.resolution),
         ("Lessons learned", &r.summary.lessons),
     ] {
         if !lines.is_empty() {
