@@ -59,6 +59,24 @@ impl MarkKind {
         }
     }
 
+    /// Which marks get their word first where words would overlap (lowest first).
+    pub(super) fn priority(self) -> u8 {
+        match self {
+            MarkKind::Termination => 0,
+            MarkKind::LogRestart => 1,
+            MarkKind::Warning => 2,
+        }
+    }
+
+    /// The word written at the top of the mark's line.
+    pub(super) fn short(self) -> &'static str {
+        match self {
+            MarkKind::Termination => "terminated",
+            MarkKind::Warning => "warning",
+            MarkKind::LogRestart => "restart",
+        }
+    }
+
     pub(super) fn label(self) -> &'static str {
         match self {
             MarkKind::Termination => "container terminated",

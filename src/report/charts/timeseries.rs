@@ -93,11 +93,25 @@ fn draw_backdrop<DB: DrawingBackend>(
     });
     chart.draw_series(bands)?;
 
-    // Marks over the bands, under the lines.
-    for m in &c.marks {
+    // Marks over the bands, under the lines, each with a word at the top of the plot: the
+    // gravest kinds first, a word left out where it would overlap one already written.
+    let mut taken: Vec<(i32, i32)> = Vec::new();
+    let mut marks: Vec<&super::Mark> = c.marks.iter().collect();
+    marks.sort_by_key(|m| (m.kind.priority(), m.at));
+    for m in marks {
         let x = m.at as f64;
         if x < x0 || x > x1 {
             continue;
+        }
+        let word = m.kind.short();
+        let style = text_style(font(11), &m.kind.color(), HPos::Left, VPos::Top);
+        let left = chart.backend_coord(&(x, y_top)).0 + 3;
+        let right = left + 6 * word.len() as i32;
+        if taken.iter().all(|&(l, r)| right + 3 < l || left > r + 3) {
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((x, y_top)) + Text::new(word, (3, 2), style),
+            ))?;
+            taken.push((left, right));
         }
         let style = m.kind.color().stroke_width(2);
         match m.kind.dashes() {
