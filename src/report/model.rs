@@ -55,6 +55,8 @@ pub struct Summary {
     pub resolution: Vec<String>,
     /// What to learn beyond this incident (rules that cannot fire, client errors counted).
     pub lessons: Vec<String>,
+    /// What set it off: the first errors of the cause whose series fired first.
+    pub trigger: Option<String>,
     /// Every cause with evidence, gravest first.
     pub root_causes: Vec<RootCause>,
 }

@@ -171,11 +171,11 @@ fn unclassified(because: String) -> Remediation {
         title: "Errors matching no known cause".into(),
         source: "added".into(),
         symptoms: "error records whose message and trace match no pattern of the cause table".into(),
-        solution: "Read the top messages above; add a cause (or patterns) for them so the next report classifies them".into(),
+        solution: "Read its top messages (under Errors by type); add a cause (or patterns) for them so the next report classifies them".into(),
         because,
         actions: vec![
             Action { title: "Start from the table in effect".into(), command: Some("postmortem causes --toml > causes.toml".into()) },
-            Action { title: "Add a [[cause]] whose patterns match the top messages above, then re-run with it".into(), command: Some("postmortem analyze --causes causes.toml <inputs>".into()) },
+            Action { title: "Add a [[cause]] whose patterns match those messages, then re-run with it".into(), command: Some("postmortem analyze --causes causes.toml <inputs>".into()) },
         ],
     }
 }

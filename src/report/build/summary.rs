@@ -49,12 +49,39 @@ pub fn summary(cfg: &Config, a: &Analysis, p: &Parts<'_>) -> Summary {
         .collect();
     Summary {
         sentences: sentences(cfg, p, &root_causes),
+        trigger: trigger(cfg, p),
         impact: impact(p),
         detection: detection(cfg, p),
         resolution: resolution(p),
         lessons: lessons(cfg, p),
         root_causes,
     }
+}
+
+/// The first errors of the cause whose series fired first (else of the top cause).
+fn trigger(cfg: &Config, p: &Parts<'_>) -> Option<String> {
+    let name = &cfg.alert.name;
+    let fired = p
+        .alerts
+        .iter()
+        .filter(|a| a.alertname == *name && a.scope == "series" && a.firing_at.is_some())
+        .min_by(|a, b| a.firing_at.cmp(&b.firing_at))
+        .and_then(|a| a.labels.get("error_type"));
+    let cause = match fired {
+        Some(id) => p.causes.iter().find(|c| &c.id == id)?,
+        None => p.causes.first()?,
+    };
+    Some(format!(
+        "{} ({}) from {}{}",
+        cause.title,
+        cause.id,
+        clock(&cause.first_seen),
+        if fired.is_some() {
+            ", whose errors made the alert fire"
+        } else {
+            ", the most failures"
+        }
+    ))
 }
 
 /// What the incident cost: failed operations and when, pods hit, containers lost.

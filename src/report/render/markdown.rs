@@ -133,14 +133,16 @@ pub fn render(r: &Report, link: &ChartLink<'_>) -> Vec<u8> {
     let mut o = String::new();
     title(r, &mut o);
     contents(r, &mut o);
+    // The postmortem (a blameless template's sections), then the evidence, then the method.
     summary(r, link, &mut o);
+    remediation(r, &mut o);
+    timeline(r, &mut o);
+    lessons(r, &mut o);
     verdict(r, &mut o);
     alert_timeline(r, link, &mut o);
     metric_rules(r, link, &mut o);
-    timeline(r, &mut o);
     errors_by_type(r, link, &mut o);
     infrastructure(r, link, &mut o);
-    remediation(r, &mut o);
     series(r, &mut o);
     data_quality(r, &mut o);
     settings(r, &mut o);
@@ -180,15 +182,17 @@ pub(crate) fn anchor(heading: &str) -> String {
 
 /// The sections, linked.
 fn contents(r: &Report, o: &mut String) {
-    let mut sections = vec!["Summary", "Verdict", "Alert timeline"];
+    let mut sections = vec!["Summary", "Action items", "Timeline"];
+    if !r.summary.lessons.is_empty() {
+        sections.push("Lessons learned");
+    }
+    sections.extend(["Verdict", "Alert timeline"]);
     if !(r.rules.is_empty() && r.metrics.series == 0) {
         sections.push("Alert rules over metrics");
     }
     sections.extend([
-        "Timeline",
         "Errors by type",
         "Infrastructure",
-        "Action items",
         "All series",
         "Data quality",
         "Appendix: method and settings",
@@ -209,7 +213,11 @@ fn summary(r: &Report, link: &ChartLink<'_>, o: &mut String) {
     if r.summary.root_causes.is_empty() {
         return;
     }
-    let _ = writeln!(o, "### Root causes, gravest first\n");
+    let _ = writeln!(o, "### Root causes and trigger\n");
+    if let Some(t) = &r.summary.trigger {
+        let _ = writeln!(o, "*Trigger:* {}.\n", text(t));
+    }
+    let _ = writeln!(o, "Gravest first:\n");
     for c in &r.summary.root_causes {
         let _ = writeln!(
             o,
@@ -239,7 +247,6 @@ fn summary(r: &Report, link: &ChartLink<'_>, o: &mut String) {
         ("Impact", &r.summary.impact),
         ("Detection", &r.summary.detection),
         ("Resolution", &r.summary.resolution),
-        ("Lessons learned", &r.summary.lessons),
     ] {
         if !lines.is_empty() {
             let _ = writeln!(o, "### {title}\n");
@@ -249,6 +256,18 @@ fn summary(r: &Report, link: &ChartLink<'_>, o: &mut String) {
             o.push('\n');
         }
     }
+}
+
+/// What to learn beyond this incident.
+fn lessons(r: &Report, o: &mut String) {
+    if r.summary.lessons.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "## Lessons learned\n");
+    for l in &r.summary.lessons {
+        let _ = writeln!(o, "- {}", text(l));
+    }
+    o.push('\n');
 }
 
 /// The method and settings every number depends on (an appendix).
