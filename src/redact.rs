@@ -441,6 +441,17 @@ mod tests {
     }
 
     #[test]
+    fn a_key_glued_inside_a_longer_word_is_no_key() {
+        // Found by the redact fuzz target: the planted key (standing alone) was redacted, the
+        // same characters inside a longer token were not, rightly.
+        let text = "{5.000ZF  mOAKIAIOSFODNN7EXAMPLE95167663.5 AKIAIOSFODNN7EXAMPLE x";
+        let out = r().redact(text).into_owned();
+        assert!(out.contains("mOAKIAIOSFODNN7EXAMPLE95167663"), "{out}");
+        assert_eq!(out.matches("AKIAIOSFODNN7EXAMPLE").count(), 1, "{out}");
+        assert!(out.contains("«redacted:aws-access-key#"), "{out}");
+    }
+
+    #[test]
     fn aws_keys_with_the_secret_beside_them() {
         let out = gone(
             "credentials AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY rejected",

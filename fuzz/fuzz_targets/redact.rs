@@ -32,7 +32,15 @@ fuzz_target!(|data: &[u8]| {
     let secret = SECRETS[pick as usize % SECRETS.len()];
     let planted = format!("{} {secret} {}", &text[..cut], &text[cut..]);
     let out = redactor().redact(&planted);
-    assert!(!out.contains(secret), "{secret} survived in {out:?}");
+    // The planted copy must go. The surroundings may hold the same characters glued inside a
+    // longer word (`mOAKIA...95167663`), which is no key and is left as it is: compare with
+    // the surroundings redacted alone (found by this target: artifacts/redact/crash-5113538e).
+    let around = redactor().redact(&text[..cut]).matches(secret).count()
+        + redactor().redact(&text[cut..]).matches(secret).count();
+    assert!(
+        out.matches(secret).count() <= around,
+        "{secret} survived in {out:?}"
+    );
     // Text without a secret in it keeps its length order of magnitude (no blow-up).
     let plain = redactor().redact(&text);
     assert!(plain.len() <= text.len() * 8 + 64);
