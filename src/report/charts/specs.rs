@@ -306,24 +306,17 @@ fn rule_chart(a: &Analysis, report: &Report, r: &RuleOutcome) -> Option<RateChar
             points: r.grid.iter().copied().zip(values.iter().copied()).collect(),
         })
         .collect();
+    let doc = report.rules.iter().find(|d| d.alertname == r.alertname);
+    let unit = doc.map_or("value", |d| expr_unit(&d.expr));
     Some(RateChart {
         title: format!(
-            "{}: value against {} {} ({})",
+            "{}: the expression ({unit}) against {} {} ({})",
             r.alertname,
             curve.op,
             curve.threshold,
-            report
-                .rules
-                .iter()
-                .find(|d| d.alertname == r.alertname)
-                .map_or("", |d| d.mode.as_str())
+            doc.map_or("", |d| d.mode.as_str())
         ),
-        y_label: report
-            .rules
-            .iter()
-            .find(|d| d.alertname == r.alertname)
-            .map_or("value", |d| expr_unit(&d.expr))
-            .into(),
+        y_label: unit.into(),
         threshold: curve.threshold,
         threshold_name: "threshold".into(),
         lines,
