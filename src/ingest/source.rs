@@ -122,50 +122,24 @@ pub fn read_all(
             // Symbolic links are followed (walkdir reports a loop as an error, named below);
             // FIFOs, sockets and devices inside a folder are named and passed over: reading
             // one could wait forever or never end.
-            let walk = || {
-                walkdir::WalkDir::new(path)
-                    .follow_links(true)
-                    .sort_by_file_name()
-            };
-            // A link to a file the folder also holds is that file: read once, under its own
-            // name (which may name the pod).
-            let real: std::collections::HashMap<FileId, PathBuf> = walk()
-                .into_iter()
-                .filter_map(Result::ok)
-                .filter(|e| e.file_type().is_file() && !e.path_is_symlink())
-                .filter_map(|e| Some((file_id(e.path())?, e.path().to_owned())))
-                .collect();
-            let mut linked: std::collections::HashSet<FileId> = Default::default();
-            for entry in walk() {
+            // One walk: regular files are read as found; symbolic links to files wait until
+            // the end, and a link to a file the folder also holds is that file, read once
+            // under its own name (which may name the pod).
+            let mut real: std::collections::HashSet<PathBuf> = Default::default();
+            let mut links: Vec<PathBuf> = Vec::new();
+            let walk = walkdir::WalkDir::new(path)
+                .follow_links(true)
+                .sort_by_file_name();
+            for entry in walk {
                 match entry {
                     Ok(e) if e.file_type().is_file() && e.path_is_symlink() => {
-                        let id = file_id(e.path());
-                        let same = id.and_then(|i| real.get(&i).cloned());
-                        let again = id.is_some_and(|i| !linked.insert(i));
-                        if same.is_some() || again {
-                            let to = same.map_or_else(
-                                || "a file already read".to_owned(),
-                                |p| p.display().to_string(),
-                            );
-                            if reader
-                                .failed(
-                                    &e.path().display().to_string(),
-                                    InputKind::Empty,
-                                    format!("a symbolic link to {to}: read once, as that file"),
-                                )
-                                .is_err()
-                            {
-                                return;
-                            }
-                            continue;
-                        }
-                        files += 1;
-                        if reader.file(e.path()).is_err() {
-                            return;
-                        }
+                        links.push(e.into_path());
                     }
                     Ok(e) if e.file_type().is_file() => {
                         files += 1;
+                        if let Ok(rel) = e.path().strip_prefix(path) {
+                            real.insert(rel.to_owned());
+                        }
                         if reader.file(e.path()).is_err() {
                             return;
                         }
@@ -201,6 +175,37 @@ pub fn read_all(
                     }
                 }
             }
+            let root = std::fs::canonicalize(path).ok();
+            let mut targets: std::collections::HashSet<PathBuf> = Default::default();
+            for link in links {
+                let target = std::fs::canonicalize(&link).ok();
+                let same = target
+                    .as_ref()
+                    .zip(root.as_ref())
+                    .and_then(|(t, r)| t.strip_prefix(r).ok())
+                    .filter(|rel| real.contains(*rel))
+                    .map(|rel| path.join(rel));
+                let again = target.is_some_and(|t| !targets.insert(t));
+                if same.is_some() || again {
+                    let to = same.map_or_else(
+                        || "a file already read".to_owned(),
+                        |p| p.display().to_string(),
+                    );
+                    let said = reader.failed(
+                        &link.display().to_string(),
+                        InputKind::Empty,
+                        format!("a symbolic link to {to}: read once, as that file"),
+                    );
+                    if said.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                files += 1;
+                if reader.file(&link).is_err() {
+                    return;
+                }
+            }
             if files == 0 {
                 let name = path.display().to_string();
                 if reader
@@ -215,23 +220,6 @@ pub fn read_all(
         if reader.file(path).is_err() {
             return;
         }
-    }
-}
-
-/// A file's identity on its device, whatever the name it is reached by.
-type FileId = (u64, u64);
-
-fn file_id(path: &Path) -> Option<FileId> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let m = std::fs::metadata(path).ok()?;
-        Some((m.dev(), m.ino()))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = path;
-        None
     }
 }
 
@@ -264,6 +252,10 @@ struct Capped<R> {
 impl<R: Read> Read for Capped<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.left == 0 {
+            // Exactly at the limit is fine if the input ends there.
+            if self.inner.read(&mut [0u8; 1])? == 0 {
+                return Ok(0);
+            }
             return Err(io::Error::other(format!(
                 "more than {} bytes (--max-input-bytes): the rest was not read",
                 self.limit
@@ -792,4 +784,28 @@ fn in_zone(mut d: super::prom::Dump, zone: Zone) -> super::prom::Dump {
         }
     ));
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_capped(data: &[u8], limit: u64) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        Capped {
+            inner: data,
+            left: limit,
+            limit,
+        }
+        .read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn the_input_cap_stops_past_the_limit_not_at_it() {
+        assert_eq!(read_capped(b"12345", 5).unwrap(), b"12345");
+        assert_eq!(read_capped(b"1234", 5).unwrap(), b"1234");
+        let err = read_capped(b"123456", 5).unwrap_err();
+        assert!(err.to_string().contains("--max-input-bytes"), "{err}");
+    }
 }
