@@ -89,6 +89,93 @@ pub enum Command {
     /// Evaluate a PromQL expression over exported metric dumps and print the result as
     /// `promtool query` does (or as the Prometheus API's JSON with -o json).
     Query(QueryArgs),
+    /// Only collect: export the deployment's pods, logs, events and Prometheus' rules and
+    /// samples from the current cluster into a bundle folder (to attach to the ticket;
+    /// `postmortem analyze DIR` reads it later).
+    Collect(CollectArgs),
+}
+
+/// A request header for Prometheus: `Name: value`.
+fn header(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or("write it as 'Name: value', e.g. 'Authorization: Bearer TOKEN'")?;
+    let name = name.trim();
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c))
+    {
+        return Err(format!("{name:?} is not a header name"));
+    }
+    if value.bytes().any(|c| c == b'\r' || c == b'\n') {
+        return Err("the value must be one line".into());
+    }
+    Ok((name.to_owned(), value.trim().to_owned()))
+}
+
+/// How a live collection reaches the cluster and Prometheus.
+#[derive(Args, Debug, Clone)]
+pub struct LiveArgs {
+    /// The kube context to collect from (default: kubectl's current context).
+    #[arg(long, value_name = "NAME", help_heading = "Live collection")]
+    pub context: Option<String>,
+    /// Collect the pods matching this label selector instead of --deployment's.
+    #[arg(
+        short = 'l',
+        long,
+        value_name = "SELECTOR",
+        help_heading = "Live collection"
+    )]
+    pub selector: Option<String>,
+    /// Requests to kubectl and Prometheus in flight at once.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 5,
+        help_heading = "Live collection"
+    )]
+    pub max_requests: usize,
+    /// Prometheus' base URL (e.g. http://localhost:9090). Default: a Service in the cluster
+    /// that looks like Prometheus, reached through the API server's proxy.
+    #[arg(long, value_name = "URL", help_heading = "Live collection")]
+    pub prometheus: Option<String>,
+    /// A header sent to Prometheus with every request ('Authorization: Bearer ...'); never
+    /// written to the bundle or the report. Repeatable.
+    #[arg(long = "prometheus-header", value_name = "'NAME: VALUE'", value_parser = header, help_heading = "Live collection")]
+    pub prometheus_headers: Vec<(String, String)>,
+}
+
+#[derive(Args, Debug)]
+pub struct CollectArgs {
+    /// The bundle folder to write (replaced if it holds an earlier bundle).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// How far back to collect, from --as-of.
+    #[arg(long, value_name = "DURATION", default_value = "2h", value_parser = positive_duration)]
+    pub since: Millis,
+    /// The end of the window (RFC 3339). Default: now.
+    #[arg(long, value_name = "TIME")]
+    pub as_of: Option<String>,
+    /// Namespace of the deployment.
+    #[arg(
+        short = 'n',
+        long,
+        value_name = "NAME",
+        default_value = "mcp-everything"
+    )]
+    pub namespace: String,
+    /// The deployment whose pods to collect (default mcp-backend, unless -l is given).
+    #[arg(long, value_name = "NAME")]
+    pub deployment: Option<String>,
+    /// Prometheus version whose semantics the bundle's analysis follows. Default: the server's.
+    #[arg(long, value_name = "2|3", value_parser = prom_compat)]
+    pub prom_compat: Option<PromCompat>,
+    /// Print nothing on the terminal but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub live: LiveArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -97,8 +184,16 @@ pub struct AnalyzeArgs {
     /// default when stdin is a pipe). Each file's format is detected from its content.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Collect from the current cluster (see "Live collection") instead of reading files:
+    /// the default when no PATH is given and stdin is a terminal. The bundle is saved as
+    /// bundle/ in the report folder.
+    #[arg(long, help_heading = "Live collection")]
+    pub live: bool,
+    #[command(flatten)]
+    pub live_args: LiveArgs,
 
-    /// Only records newer than this, relative to --as-of (e.g. 2h, 90m, 1d).
+    /// Only records newer than this, relative to --as-of (e.g. 2h, 90m, 1d). Live
+    /// collection: how far back to collect (default 2h).
     #[arg(long, value_name = "DURATION", value_parser = duration, help_heading = "Time")]
     pub since: Option<Millis>,
     /// Only records up to this time (RFC 3339, e.g. 2026-11-20T10:30:00Z).
@@ -168,9 +263,10 @@ pub struct AnalyzeArgs {
     /// HighGenerationErrorRate.
     #[arg(long, value_name = "FILE", help_heading = "Alert")]
     pub rules: Option<PathBuf>,
-    /// Prometheus version whose rate() semantics to follow (the service runs 2.47).
-    #[arg(long, value_name = "2|3", default_value = "2", value_parser = prom_compat, help_heading = "Alert")]
-    pub prom_compat: PromCompat,
+    /// Prometheus version whose rate() semantics to follow. Default: 2 (the service runs
+    /// 2.47), or the version of the Prometheus a live collection read.
+    #[arg(long, value_name = "2|3", value_parser = prom_compat, help_heading = "Alert")]
+    pub prom_compat: Option<PromCompat>,
     /// An outcome record wrapping one counted this recently on the same pod is the same
     /// failure (the pipeline reporting the graph's failure again around it).
     #[arg(
@@ -185,10 +281,17 @@ pub struct AnalyzeArgs {
     /// Replace the cause table with this TOML file (see `postmortem causes`).
     #[arg(long, value_name = "FILE", help_heading = "Classification")]
     pub causes: Option<PathBuf>,
-    /// Namespace for the remediation commands when the input does not name one.
-    #[arg(long, value_name = "NAME", help_heading = "Classification")]
+    /// Namespace for the remediation commands when the input does not name one; live
+    /// collection: the namespace to collect from (default mcp-everything).
+    #[arg(
+        short = 'n',
+        long,
+        value_name = "NAME",
+        help_heading = "Classification"
+    )]
     pub namespace: Option<String>,
-    /// Deployment for the remediation commands when it cannot be derived from pod names.
+    /// Deployment for the remediation commands when it cannot be derived from pod names;
+    /// live collection: the deployment whose pods to collect (default mcp-backend).
     #[arg(long, value_name = "NAME", help_heading = "Classification")]
     pub deployment: Option<String>,
 

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use crate::classify::CauseTable;
-use crate::cli::{AnalyzeArgs, FormatArg, QueryArgs, QueryOutput, RateModeArg};
+use crate::cli::{
+    AnalyzeArgs, CollectArgs, FormatArg, LiveArgs, QueryArgs, QueryOutput, RateModeArg,
+};
 use crate::ingest::rules;
 use crate::model::alert::RateMode;
 use crate::model::rules::{RuleSet, RulesSource};
@@ -91,6 +93,11 @@ pub struct Window {
 pub struct Config {
     pub mode: Mode,
     pub inputs: Vec<PathBuf>,
+    /// Collect from the cluster first (`--live`, or no path with a terminal on stdin); the
+    /// inputs are then the bundle collected.
+    pub live: Option<LiveSettings>,
+    /// `--prom-compat` was given (else a collection record may set it).
+    pub compat_given: bool,
     /// `GITHUB_STEP_SUMMARY`: the file a CI job's summary is appended to.
     pub step_summary: Option<PathBuf>,
     pub window: Window,
@@ -118,6 +125,130 @@ pub struct Config {
     pub redact: bool,
 }
 
+/// The namespace and deployment a live collection defaults to: the runbook's.
+pub const DEFAULT_NAMESPACE: &str = "mcp-everything";
+pub const DEFAULT_DEPLOYMENT: &str = "mcp-backend";
+/// How far back a live collection reaches without `--since`.
+pub const DEFAULT_LIVE_SINCE: Millis = 2 * 3_600_000;
+
+/// Whose pods a live collection reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LiveTarget {
+    Deployment(String),
+    Selector(String),
+}
+
+impl LiveTarget {
+    pub fn describe(&self) -> String {
+        match self {
+            LiveTarget::Deployment(d) => format!("deployment/{d}"),
+            LiveTarget::Selector(s) => format!("selector {s}"),
+        }
+    }
+}
+
+/// Validated settings of a live collection (`--live`, `collect`).
+#[derive(Clone, Debug)]
+pub struct LiveSettings {
+    /// The kubectl to run (`kubectl`, found on PATH).
+    pub kubectl: PathBuf,
+    pub context: Option<String>,
+    pub namespace: String,
+    pub target: LiveTarget,
+    /// The window: logs since `since`, samples (and the rules' look-back) up to `as_of`.
+    pub since: Millis,
+    pub as_of: Millis,
+    pub max_requests: usize,
+    pub prometheus: Option<String>,
+    /// Sent to Prometheus; never written anywhere.
+    pub headers: Vec<(String, String)>,
+    /// `--prom-compat` when given (else the server's version decides).
+    pub compat: Option<PromCompat>,
+    pub quiet: bool,
+}
+
+impl LiveSettings {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        l: LiveArgs,
+        namespace: Option<String>,
+        deployment: Option<String>,
+        since: Millis,
+        as_of: Millis,
+        compat: Option<PromCompat>,
+        quiet: bool,
+    ) -> Result<LiveSettings> {
+        if l.max_requests == 0 || l.max_requests > 64 {
+            bail!("--max-requests {}: give 1 to 64", l.max_requests);
+        }
+        if let Some(url) = &l.prometheus {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                bail!("--prometheus {url:?}: give the base URL with its scheme, e.g. http://localhost:9090");
+            }
+        }
+        let namespace = namespace.unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned());
+        if !crate::model::is_kubernetes_name(&namespace) || namespace.contains('.') {
+            bail!("--namespace {namespace:?}: not a Kubernetes namespace name");
+        }
+        let target = match (l.selector, deployment) {
+            (Some(_), Some(_)) => {
+                bail!("-l/--selector and --deployment both name the pods: give one")
+            }
+            (Some(sel), None) => {
+                if sel.trim().is_empty() {
+                    bail!("-l/--selector is empty: give a label selector such as app=mcp-backend");
+                }
+                LiveTarget::Selector(sel)
+            }
+            (None, d) => {
+                let d = d.unwrap_or_else(|| DEFAULT_DEPLOYMENT.to_owned());
+                if !crate::model::is_kubernetes_name(&d) {
+                    bail!("--deployment {d:?}: not a Kubernetes name");
+                }
+                LiveTarget::Deployment(d)
+            }
+        };
+        Ok(LiveSettings {
+            kubectl: PathBuf::from("kubectl"),
+            context: l.context,
+            namespace,
+            target,
+            since,
+            as_of,
+            max_requests: l.max_requests,
+            prometheus: l.prometheus.map(|u| u.trim_end_matches('/').to_owned()),
+            headers: l.prometheus_headers,
+            compat,
+            quiet,
+        })
+    }
+}
+
+/// Validated `postmortem collect` settings.
+#[derive(Clone, Debug)]
+pub struct CollectConfig {
+    pub out: PathBuf,
+    pub live: LiveSettings,
+}
+
+impl CollectConfig {
+    pub fn from_args(a: CollectArgs, wall_clock: Millis) -> Result<CollectConfig> {
+        let as_of = optional_time("--as-of", a.as_of.as_deref(), Zone::Utc)?.unwrap_or(wall_clock);
+        Ok(CollectConfig {
+            out: a.out,
+            live: LiveSettings::new(
+                a.live,
+                Some(a.namespace),
+                a.deployment,
+                as_of - a.since,
+                as_of,
+                a.prom_compat,
+                a.quiet,
+            )?,
+        })
+    }
+}
+
 /// Parses a time flag (RFC 3339; one without a zone is read in `zone`).
 fn time_flag(flag: &str, text: &str, zone: Zone) -> Result<Millis> {
     parse_time_in(text, zone).with_context(|| {
@@ -129,17 +260,20 @@ fn optional_time(flag: &str, text: Option<&str>, zone: Zone) -> Result<Option<Mi
     text.map(|t| time_flag(flag, t, zone)).transpose()
 }
 
-/// The inputs: the paths given, else stdin when it is a pipe or a file; with no path and a
-/// terminal on stdin, nothing would ever arrive, so say what to pass instead of waiting.
-fn inputs(paths: Vec<PathBuf>) -> Result<Vec<PathBuf>> {
+/// Where the input comes from: the paths given; else the cluster (`--live`, or no path and
+/// a terminal on stdin, where nothing would ever arrive); else stdin (a pipe or a file).
+fn inputs(paths: Vec<PathBuf>, live: bool) -> Result<(Vec<PathBuf>, bool)> {
     use std::io::IsTerminal;
+    if live && !paths.is_empty() {
+        bail!("--live collects from the cluster: leave out the paths, or drop --live to read them");
+    }
     if !paths.is_empty() {
-        return Ok(paths);
+        return Ok((paths, false));
     }
-    if std::io::stdin().is_terminal() {
-        bail!("no input: pass the files or folders to analyze (e.g. postmortem analyze ./incident), or - to read logs piped on stdin");
+    if live || std::io::stdin().is_terminal() {
+        return Ok((Vec::new(), true));
     }
-    Ok(vec![PathBuf::from("-")])
+    Ok((vec![PathBuf::from("-")], false))
 }
 
 /// The largest cause table or rules file read (each pattern is compiled, each rule evaluated).
@@ -253,8 +387,27 @@ impl Window {
 }
 
 impl Config {
-    pub fn from_args(mode: Mode, a: AnalyzeArgs, wall_clock: Millis) -> Result<Config> {
-        let window = Window::from_args(&a, wall_clock)?;
+    pub fn from_args(mode: Mode, mut a: AnalyzeArgs, wall_clock: Millis) -> Result<Config> {
+        let (inputs, live) = inputs(std::mem::take(&mut a.paths), a.live)?;
+        let mut window = Window::from_args(&a, wall_clock)?;
+        let live = if live {
+            // The window collected: --since (default 2h) back from --as-of (default now).
+            let since_flag = window.since_flag.unwrap_or(DEFAULT_LIVE_SINCE);
+            window.since_flag = Some(since_flag);
+            window.since = Some(window.as_of - since_flag);
+            window.until = Some(window.until.map_or(window.as_of, |u| u.min(window.as_of)));
+            Some(LiveSettings::new(
+                a.live_args.clone(),
+                a.namespace.clone(),
+                a.deployment.clone(),
+                window.as_of - since_flag,
+                window.as_of,
+                a.prom_compat,
+                a.quiet,
+            )?)
+        } else {
+            None
+        };
         if !(a.threshold.is_finite() && a.threshold >= 0.0) {
             bail!(
                 "--threshold {}: must be a non-negative number of errors per second, e.g. 0.1",
@@ -273,7 +426,7 @@ impl Config {
                 RateModeArg::Prometheus => RateMode::Prometheus,
                 RateModeArg::Loki => RateMode::Loki,
             },
-            compat: a.prom_compat,
+            compat: a.prom_compat.unwrap_or(PromCompat::V2),
             dedup_window_ms: a.dedup_window,
         };
         if a.max_line_bytes < 1024 {
@@ -295,7 +448,9 @@ impl Config {
             causes: load_causes(a.causes.as_deref())?,
             formats: formats(&a.format),
             export: export(a.export.as_ref())?,
-            inputs: inputs(a.paths)?,
+            inputs,
+            live,
+            compat_given: a.prom_compat.is_some(),
             step_summary: std::env::var_os("GITHUB_STEP_SUMMARY")
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),

@@ -8,10 +8,15 @@
 //! restarts, the timeline) -> `report` (the one place findings become words; Markdown, HTML,
 //! JSON, charts). `commands` wires them per subcommand; `cli` and `config` turn flags into
 //! validated settings; `model` is the plain data they share; `promql` evaluates PromQL;
-//! `messages` writes everything that goes to stderr. See ARCHITECTURE.md.
+//! `messages` writes everything that goes to stderr. `collect` is what comes before ingest
+//! when there are no files yet: it exports them from the current cluster (kubectl) and
+//! Prometheus into a bundle folder, which ingest then reads like any other. See
+//! ARCHITECTURE.md.
 
 pub mod classify;
 pub mod cli;
+#[cfg(feature = "report")]
+pub mod collect;
 #[cfg(feature = "report")]
 pub mod commands;
 pub mod config;

@@ -9,7 +9,7 @@ use clap::Parser;
 
 use postmortem::cli::{Cli, Command};
 use postmortem::commands;
-use postmortem::config::{self, Config, Mode, QueryConfig};
+use postmortem::config::{self, CollectConfig, Config, Mode, QueryConfig};
 use postmortem::messages;
 
 fn main() -> ExitCode {
@@ -42,6 +42,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let outcome =
                 commands::analyze::run(&Config::from_args(Mode::Check, args, wall_clock)?)?;
             Ok(exit_code(&outcome, if outcome.breached { 1 } else { 0 }))
+        }
+        Command::Collect(args) => {
+            let cfg = CollectConfig::from_args(args, wall_clock)?;
+            commands::collect::run(&cfg)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Query(args) => {
             let text = commands::query::run(&QueryConfig::from_args(args)?)?;

@@ -18,6 +18,7 @@ use crate::detect::rules::{self as rule_eval, RulesDetection};
 use crate::ingest::{self, prom, rules, ReadSettings};
 use crate::messages;
 use crate::model::cluster::ClusterObjects;
+use crate::model::collection::Collection;
 use crate::model::metrics::MetricSeries;
 use crate::model::rules::RuleSet;
 use crate::model::time::{format_duration, format_rfc3339, format_short};
@@ -47,14 +48,101 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         redact::install(Redactor::disabled());
         messages::warning("--no-redact: secrets in the input are copied into every output as they are; do not share this report");
     }
+    let mut cfg = cfg.clone();
+    // A live run collects first; the bundle is then the input like any folder. `check`
+    // keeps it only when --out says where.
+    let mut scratch = None;
+    if let Some(live) = cfg.live.clone() {
+        let out = match (&cfg.out, cfg.mode) {
+            (Some(o), _) => o.clone(),
+            (None, Mode::Analyze) => live_out_dir(live.as_of),
+            (None, Mode::Check) => {
+                let t = tempfile::tempdir().context("creating a folder for the collection")?;
+                let p = t.path().to_path_buf();
+                scratch = Some(t);
+                p
+            }
+        };
+        let bundle = out.join("bundle");
+        let collected = crate::collect::collect(&live, &bundle)?;
+        if scratch.is_none() {
+            messages::note(&format!(
+                "collected {} files into {} ({} gaps)",
+                collected.files,
+                bundle.display(),
+                collected.record.gaps.len()
+            ));
+        }
+        cfg.inputs = vec![bundle];
+        if cfg.mode == Mode::Analyze {
+            cfg.out = Some(out);
+        }
+    }
+    adopt_bundle_settings(&mut cfg);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads.unwrap_or(0))
         .build()
         .context("starting the worker threads")?;
-    pool.install(|| {
-        let analysis = analyze(cfg)?;
-        output(cfg, &analysis)
-    })
+    let outcome = pool.install(|| {
+        let analysis = analyze(&cfg)?;
+        output(&cfg, &analysis)
+    });
+    drop(scratch);
+    outcome
+}
+
+/// `reports/<as-of>/` for a live run without --out.
+fn live_out_dir(as_of: Millis) -> PathBuf {
+    let stamp = format_rfc3339(as_of)
+        .replace(':', "-")
+        .replace(".000Z", "Z");
+    PathBuf::from("reports").join(stamp)
+}
+
+/// A bundle analyzed later gives the same answer as the live run that collected it: when
+/// the inputs hold exactly one collection record (`collected.json`), its window and its
+/// Prometheus version apply, unless the flags say otherwise.
+fn adopt_bundle_settings(cfg: &mut Config) {
+    let records: Vec<Collection> = cfg
+        .inputs
+        .iter()
+        .filter_map(|p| {
+            let file = if p.is_dir() {
+                p.join(crate::collect::RECORD)
+            } else {
+                p.clone()
+            };
+            if file.file_name()? != crate::collect::RECORD {
+                return None;
+            }
+            let text = std::fs::read(&file).ok()?;
+            serde_json::from_slice::<Collection>(&text)
+                .ok()
+                .filter(|c| c.kind == crate::model::collection::KIND)
+        })
+        .collect();
+    let [record] = records.as_slice() else { return };
+    let w = &mut cfg.window;
+    if w.since_flag.is_none() && w.until.is_none() && !w.as_of_given {
+        let since = crate::model::time::parse_time_in(&record.since, crate::model::time::Zone::Utc);
+        let as_of = crate::model::time::parse_time_in(&record.as_of, crate::model::time::Zone::Utc);
+        if let (Some(since), Some(as_of)) = (since, as_of) {
+            w.since = Some(since);
+            w.until = Some(as_of);
+            w.since_flag = Some(as_of - since);
+            w.as_of = as_of;
+            w.as_of_given = true;
+        }
+    }
+    if !cfg.compat_given {
+        if let Some(p) = &record.prometheus {
+            cfg.alert.compat = if p.compat == "3" {
+                crate::promql::PromCompat::V3
+            } else {
+                crate::promql::PromCompat::V2
+            };
+        }
+    }
 }
 
 /// What ingest read besides the log records (those went through the classifier).
@@ -63,6 +151,7 @@ struct Read {
     cluster: ClusterObjects,
     dumps: Vec<prom::Dump>,
     found_rules: Vec<(String, RuleSet)>,
+    collections: Vec<Collection>,
 }
 
 /// How every input is read.
@@ -86,12 +175,14 @@ fn read(cfg: &Config, classifier: &Classifier<'_>) -> Read {
         cluster: ClusterObjects::default(),
         dumps: Vec::new(),
         found_rules: Vec::new(),
+        collections: Vec::new(),
     };
     for r in ingest::run(&cfg.inputs, &settings, classifier) {
         if let Some(objects) = r.cluster {
             read.cluster.absorb(objects);
         }
         read.dumps.extend(r.metrics);
+        read.collections.extend(r.collection);
         if let Some(rules) = r.rules {
             read.found_rules.push((r.quality.name.clone(), rules));
         }
@@ -242,6 +333,9 @@ fn analyze(cfg: &Config) -> Result<Analysis> {
         merge,
         cluster: read.cluster,
         findings,
+        // Several bundles analyzed together: each is listed in data quality, the first's
+        // record is the one summarised.
+        collection: read.collections.into_iter().next(),
     })
 }
 

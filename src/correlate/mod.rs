@@ -89,6 +89,8 @@ pub struct Analysis {
     pub merge: MergeNotes,
     pub cluster: ClusterObjects,
     pub findings: Findings,
+    /// The record of the live collection the inputs came from, if any.
+    pub collection: Option<crate::model::collection::Collection>,
 }
 
 impl Analysis {

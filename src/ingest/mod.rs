@@ -25,6 +25,7 @@ pub use logs::sink::{Boot, Record, RecordSink, SinkFactory};
 pub use source::ReadSettings;
 
 use crate::model::cluster::ClusterObjects;
+use crate::model::collection::Collection;
 use crate::model::rules::RuleSet;
 use crate::model::{FileQuality, InputKind, Millis, SkipReason};
 use logs::chunker::BufferPool;
@@ -39,6 +40,8 @@ pub struct InputResult<S> {
     pub cluster: Option<ClusterObjects>,
     pub metrics: Option<prom::Dump>,
     pub rules: Option<RuleSet>,
+    /// A live collection's record (`collected.json`).
+    pub collection: Option<Collection>,
 }
 
 enum Out<S> {
@@ -117,6 +120,7 @@ where
                     cluster: None,
                     metrics: None,
                     rules: None,
+                    collection: None,
                 });
             }
             Out::Chunk(stats, sink) => {
@@ -143,6 +147,24 @@ where
                     }
                     Document::Rules(parsed) => {
                         r.rules = account_rules(&mut r.quality, lines, parsed);
+                    }
+                    Document::Collection(parsed) => {
+                        r.quality.pod = None;
+                        r.quality.container = None;
+                        r.quality.lines_read += lines;
+                        match parsed {
+                            Ok(c) => {
+                                r.quality.lines_used += lines;
+                                r.collection = Some(*c);
+                            }
+                            Err(e) => {
+                                r.quality.skip(SkipReason::MalformedJson, lines);
+                                r.quality.problem(
+                                    None,
+                                    format!("collection record: {e}; what it says about missing data is not reported"),
+                                );
+                            }
+                        }
                     }
                 }
             }

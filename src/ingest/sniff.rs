@@ -80,6 +80,9 @@ pub fn content(head: &[u8]) -> InputKind {
         if has(b"\"resultType\"") {
             return InputKind::PrometheusDump;
         }
+        if has(b"\"kind\": \"PostmortemCollection\"") || has(b"\"kind\":\"PostmortemCollection\"") {
+            return InputKind::CollectionRecord;
+        }
         if has(b"\"apiVersion\"")
             && has(b"\"kind\"")
             && !has(b"\"kind\":\"Status\"")

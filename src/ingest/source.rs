@@ -73,6 +73,7 @@ pub enum Document {
     Cluster(Result<super::k8s::Parsed, super::k8s::DocError>),
     Metrics(Result<super::prom::Dump, super::prom::DumpError>),
     Rules(Result<crate::model::rules::RuleSet, super::rules::RulesError>),
+    Collection(Result<Box<crate::model::collection::Collection>, String>),
 }
 
 /// Settings the reader applies to every input.
@@ -615,6 +616,12 @@ impl Reader<'_> {
                     }),
                 },
             }),
+            InputKind::CollectionRecord => Document::Collection(match too_big {
+                Some(m) => Err(m),
+                None => serde_json::from_str(&text)
+                    .map(Box::new)
+                    .map_err(|e| e.to_string()),
+            }),
             InputKind::AlertRules => Document::Rules(match too_big {
                 Some(m) => Err(super::rules::RulesError {
                     message: m,
@@ -669,7 +676,10 @@ impl Reader<'_> {
         })?;
         if matches!(
             kind,
-            InputKind::KubernetesObjects | InputKind::PrometheusDump | InputKind::AlertRules
+            InputKind::KubernetesObjects
+                | InputKind::PrometheusDump
+                | InputKind::AlertRules
+                | InputKind::CollectionRecord
         ) {
             return self.document(reader, input, kind, sniff_err, compressed);
         }

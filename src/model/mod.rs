@@ -3,6 +3,7 @@
 
 pub mod alert;
 pub mod cluster;
+pub mod collection;
 pub mod event;
 pub mod labels;
 pub mod level;

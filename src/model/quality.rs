@@ -22,6 +22,9 @@ pub enum InputKind {
     KubernetesObjects,
     /// Prometheus alerting rules (a rules file, a ConfigMap holding one, a PrometheusRule).
     AlertRules,
+    /// postmortem's record of a live collection (`collected.json`): what was collected,
+    /// what failed and what is missing.
+    CollectionRecord,
     /// Binary content: not text.
     Binary,
     /// Nothing in it.

@@ -9,6 +9,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use promql_parser::parser::{self as pp, Expr as Ast, VectorSelector};
 
 use super::PromqlError;
+use crate::model::Millis;
 
 /// The longest expression accepted (rule expressions are a few hundred bytes; the limit keeps
 /// the recursion over the syntax tree shallow on hostile input).
@@ -374,5 +375,91 @@ mod tests {
         assert!(parse(&"1+".repeat(5_000)).is_err());
         let deep = format!("{}1{}", "(".repeat(300), ")".repeat(300));
         assert!(parse(&deep).is_err());
+    }
+}
+
+/// What an expression reads from storage: its selectors as PromQL text (`name{matchers}`,
+/// without range or offset) and how far back it looks from an evaluation (the longest range
+/// or subquery plus offset; plain selectors look back 5m). For collecting the series a rule
+/// needs; any valid PromQL is accepted, not only the subset this engine evaluates.
+pub fn reads(text: &str) -> Result<(Vec<String>, Millis), String> {
+    let ast = catch_unwind(AssertUnwindSafe(|| pp::parse(text)))
+        .map_err(|_| "the PromQL parser failed on it".to_owned())??;
+    const LOOKBACK: Millis = 5 * 60_000;
+    let ms = |d: std::time::Duration| d.as_millis() as Millis;
+    let offset = |o: &Option<pp::Offset>| match o {
+        Some(pp::Offset::Pos(d)) => ms(*d),
+        _ => 0,
+    };
+    let mut selectors = Vec::new();
+    let mut back: Millis = 0;
+    // (node, look-back accumulated by enclosing subqueries)
+    let mut stack = vec![(&ast, 0 as Millis)];
+    while let Some((e, outer)) = stack.pop() {
+        match e {
+            Ast::VectorSelector(vs) => {
+                back = back.max(outer + offset(&vs.offset) + LOOKBACK);
+                selectors.push(selector_text(vs));
+            }
+            Ast::MatrixSelector(m) => {
+                back = back.max(outer + offset(&m.vs.offset) + ms(m.range));
+                selectors.push(selector_text(&m.vs));
+            }
+            Ast::Subquery(s) => {
+                let inner = outer + ms(s.range) + offset(&s.offset);
+                stack.push((&s.expr, inner));
+            }
+            other => stack.extend(children(other).into_iter().map(|c| (c, outer))),
+        }
+    }
+    selectors.sort();
+    selectors.dedup();
+    Ok((selectors, back))
+}
+
+/// `name{a="b",c=~"d"}` of a selector, without range, offset or `@`.
+fn selector_text(vs: &VectorSelector) -> String {
+    let mut matchers: Vec<String> = vs
+        .matchers
+        .matchers
+        .iter()
+        .filter(|m| !(m.name == "__name__" && vs.name.is_some()))
+        .map(|m| {
+            let op = m.op.to_string();
+            format!(
+                "{}{}{}",
+                m.name,
+                op,
+                serde_json::to_string(&m.value).unwrap_or_default()
+            )
+        })
+        .collect();
+    matchers.sort();
+    match &vs.name {
+        Some(n) if matchers.is_empty() => n.clone(),
+        Some(n) => format!("{n}{{{}}}", matchers.join(",")),
+        None => format!("{{{}}}", matchers.join(",")),
+    }
+}
+
+#[cfg(test)]
+mod reads_tests {
+    #[test]
+    fn selectors_and_lookback() {
+        let (s, back) = super::reads(
+            "sum(rate(mcp_api_requests_total{status_code=~\"5..\"}[5m])) / sum(rate(mcp_api_requests_total[5m])) > 0.05",
+        )
+        .unwrap();
+        assert_eq!(
+            s,
+            vec![
+                "mcp_api_requests_total".to_owned(),
+                "mcp_api_requests_total{status_code=~\"5..\"}".to_owned()
+            ]
+        );
+        assert_eq!(back, 300_000);
+        let (_, back) = super::reads("max_over_time(rate(x[1m])[1h:1m] offset 10m)").unwrap();
+        assert_eq!(back, 3_600_000 + 600_000 + 60_000);
+        assert!(super::reads("rate(").is_err());
     }
 }

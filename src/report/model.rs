@@ -356,6 +356,28 @@ pub struct Inputs {
     /// (each distinct text they were found in counted once).
     pub redaction: bool,
     pub redacted: BTreeMap<String, u64>,
+    /// Where a live collection took the inputs from and what it could not collect.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collection: Option<CollectionDoc>,
+}
+
+/// A live collection, as the report tells it (its record without timings).
+#[derive(Clone, Debug, Serialize)]
+pub struct CollectionDoc {
+    pub context: Option<String>,
+    pub server_version: Option<String>,
+    pub namespace: String,
+    pub target: String,
+    pub selector: Option<String>,
+    pub since: String,
+    pub as_of: String,
+    pub prometheus: Option<crate::model::collection::PrometheusInfo>,
+    pub pods: Vec<String>,
+    pub requests: usize,
+    pub failed_requests: usize,
+    pub gaps: Vec<crate::model::collection::Gap>,
+    /// Gaps that can change the findings: the verdict then says the input may be incomplete.
+    pub material_gaps: usize,
 }
 
 /// One Kubernetes event, normalized (both event APIs give this shape).

@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use super::model::*;
 use crate::config::Config;
 use crate::correlate::Analysis;
+use crate::model::collection::Collection;
 use crate::model::time::format_rfc3339;
 use crate::model::{FileQuality, Millis};
 
@@ -76,13 +77,13 @@ pub fn build(cfg: &Config, a: &Analysis) -> Report {
         per_minute,
         events,
         infrastructure,
-        inputs: inputs(&a.inputs),
+        inputs: inputs(&a.inputs, a.collection.as_ref()),
         charts: BTreeMap::new(),
     }
 }
 
 /// The inputs and their accounting.
-fn inputs(files: &[FileQuality]) -> Inputs {
+fn inputs(files: &[FileQuality], collection: Option<&Collection>) -> Inputs {
     let mut skipped = BTreeMap::new();
     let mut assumptions = BTreeMap::new();
     for f in files {
@@ -103,5 +104,39 @@ fn inputs(files: &[FileQuality]) -> Inputs {
         files: files.to_vec(),
         redaction: crate::redact::current().enabled(),
         redacted: crate::redact::current().counts(),
+        collection: collection.map(collection_doc),
+    }
+}
+
+/// The collection record as the report tells it (redacted: it quotes servers' messages).
+fn collection_doc(c: &Collection) -> CollectionDoc {
+    let r = |s: &str| crate::redact::owned(s);
+    let mut prometheus = c.prometheus.clone();
+    if let Some(p) = prometheus.as_mut() {
+        p.via = r(&p.via);
+    }
+    CollectionDoc {
+        context: c.context.as_deref().map(r),
+        server_version: c.server_version.clone(),
+        namespace: c.namespace.clone(),
+        target: c.target.clone(),
+        selector: c.selector.clone(),
+        since: c.since.clone(),
+        as_of: c.as_of.clone(),
+        prometheus,
+        pods: c.pods.iter().map(|p| p.name.clone()).collect(),
+        requests: c.requests.len(),
+        failed_requests: c.requests.iter().filter(|q| !q.ok).count(),
+        gaps: c
+            .gaps
+            .iter()
+            .map(|g| crate::model::collection::Gap {
+                kind: g.kind,
+                subject: r(&g.subject),
+                detail: r(&g.detail),
+                fix: r(&g.fix),
+            })
+            .collect(),
+        material_gaps: c.material_gaps(),
     }
 }

@@ -102,6 +102,22 @@ fn source_text(v: &Found, counted: u64) -> String {
     }
 }
 
+/// The verdict sentence, qualified when a live collection could not collect everything that
+/// bears on it: "not breached" is then only true of what was read.
+fn incomplete(sentence: String, gaps: usize) -> String {
+    if gaps == 0 {
+        return sentence;
+    }
+    let what = format!(
+        "the input may be incomplete: {gaps} collection gap{} (see Data quality)",
+        if gaps == 1 { "" } else { "s" }
+    );
+    match sentence.strip_prefix("not breached") {
+        Some(rest) => format!("not breached in what was read ({what}){rest}"),
+        None => format!("{sentence}; {what}"),
+    }
+}
+
 /// The one sentence that says what happened.
 fn summary(cfg: &Config, v: &Found, top: Option<&CauseSummary>, table: &EventTable) -> String {
     let name = &cfg.alert.name;
@@ -189,7 +205,10 @@ pub fn verdict_doc(cfg: &Config, a: &Analysis, causes: &[CauseSummary]) -> Verdi
         .to_owned(),
         breached_by,
         total_only: v.outcome == Outcome::TotalOnly,
-        summary: summary(cfg, v, top, &a.table),
+        summary: incomplete(
+            summary(cfg, v, top, &a.table),
+            a.collection.as_ref().map_or(0, |c| c.material_gaps()),
+        ),
         peak_rate: v.peak.as_ref().map(|p| round6(p.rate)),
         peak_at: v.peak.as_ref().map(|p| t(p.at)),
         peak_labels: v.peak.as_ref().map(|p| p.labels.clone()),

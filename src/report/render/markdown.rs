@@ -638,6 +638,71 @@ fn thousands(n: u64) -> String {
     out
 }
 
+/// Where a live collection took the inputs from, and what it could not collect.
+fn collection(c: &CollectionDoc, o: &mut String) {
+    let _ = writeln!(
+        o,
+        "Collected live from kube context {}{}, namespace {}, {}{}, {} .. {}: {} pod{}, {} request{}{}.",
+        code(c.context.as_deref().unwrap_or("-")),
+        c.server_version
+            .as_ref()
+            .map_or(String::new(), |v| format!(" (Kubernetes {})", text(v))),
+        code(&c.namespace),
+        text(&c.target),
+        c.selector
+            .as_ref()
+            .map_or(String::new(), |s| format!(" (selector {})", code(s))),
+        text(&c.since),
+        text(&c.as_of),
+        c.pods.len(),
+        if c.pods.len() == 1 { "" } else { "s" },
+        c.requests,
+        if c.requests == 1 { "" } else { "s" },
+        if c.failed_requests > 0 {
+            format!(", {} failed", c.failed_requests)
+        } else {
+            String::new()
+        }
+    );
+    match &c.prometheus {
+        Some(p) => {
+            let _ = writeln!(
+                o,
+                "Prometheus: {}{}, {} rule{} in force; rate() semantics {} (from {}){}.",
+                text(&p.via),
+                p.version
+                    .as_ref()
+                    .map_or(String::new(), |v| format!(" (version {})", text(v))),
+                p.rules,
+                if p.rules == 1 { "" } else { "s" },
+                text(&p.compat),
+                text(&p.compat_from),
+                p.retention
+                    .as_ref()
+                    .map_or(String::new(), |r| format!("; retention {}", text(r)))
+            );
+        }
+        None => {
+            let _ = writeln!(o, "Prometheus: none reached.");
+        }
+    }
+    o.push('\n');
+    if !c.gaps.is_empty() {
+        let _ = writeln!(o, "| Not collected | Why | What to do |\n|---|---|---|");
+        for g in &c.gaps {
+            let _ = writeln!(
+                o,
+                "| {} ({}) | {} | {} |",
+                cell(&g.subject),
+                g.kind.describe(),
+                cell(&g.detail),
+                cell(&g.fix)
+            );
+        }
+        o.push('\n');
+    }
+}
+
 fn data_quality(r: &Report, o: &mut String) {
     let i = &r.inputs;
     let skipped: u64 = i.skipped.values().sum();
@@ -657,6 +722,9 @@ fn data_quality(r: &Report, o: &mut String) {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+    }
+    if let Some(c) = &i.collection {
+        collection(c, o);
     }
     if !i.skipped.is_empty() {
         let _ = writeln!(o, "| Skipped because | Lines |\n|---|---:|");
