@@ -206,3 +206,293 @@ fn live_report_equals_the_offline_one_and_the_bundle_reanalyzes_the_same() {
         && r.contains("--tail=-1")
         && r.contains("--since-time=2026-11-20T09:00:00")));
 }
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn each_failure_says_what_to_do_and_exits_2_only_when_nothing_was_collected() {
+    if !have("kubectl") {
+        return;
+    }
+    let (_tmp, dir) = scratch();
+    let dir = dir.as_path();
+    let out = dir.join("out");
+    let out = out.to_str().unwrap();
+
+    // No kubectl on PATH.
+    let o = Command::new(BIN)
+        .args(["analyze", "--live", "--out", out])
+        .env("PATH", dir.join("empty"))
+        .env("HOME", dir)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("kubectl is not on PATH: install it"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        stderr(&o).lines().count(),
+        1,
+        "one clear line: {}",
+        stderr(&o)
+    );
+
+    // No current context.
+    let empty = dir.join("empty-kubeconfig");
+    std::fs::write(
+        &empty,
+        "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n",
+    )
+    .unwrap();
+    let o = run(dir, &empty, &["analyze", "--live", "--out", out]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no current kube context"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("kubectl config use-context NAME"));
+
+    // The cluster unreachable (nothing listens on the port).
+    let dead = {
+        let api = FakeApi::start(Variant::default());
+        api.kubeconfig(&dir.join("dead"))
+    };
+    let o = run(dir, &dead, &["check", "--live"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("the cluster is unreachable"),
+        "{}",
+        stderr(&o)
+    );
+
+    // Prometheus unreachable: the cluster's part still makes a report (exit 0), and says so.
+    let api = FakeApi::start(Variant::default());
+    let kc = api.kubeconfig(dir);
+    let o = run(
+        dir,
+        &kc,
+        &[
+            "analyze",
+            "--live",
+            "--as-of",
+            AS_OF,
+            "--since",
+            "90m",
+            "--prometheus",
+            "http://127.0.0.1:9",
+            "--out",
+            out,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stderr(&o).contains("Prometheus (http://127.0.0.1:9) did not answer"),
+        "{}",
+        stderr(&o)
+    );
+    let r = report(Path::new(out));
+    assert_eq!(r["verdict"]["basis"], "logs");
+    assert_eq!(r["verdict"]["error_records"], 1770);
+    assert_eq!(
+        r["inputs"]["collection"]["gaps"][0]["kind"],
+        "no_prometheus"
+    );
+    // Without metrics the logs still fire the alert; a missing Prometheus is not a gap in them.
+    assert!(!r["verdict"]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("incomplete"));
+
+    // A selector matching nothing: the events are still collected; the verdict qualifies itself.
+    let o = run(
+        dir,
+        &kc,
+        &[
+            "check",
+            "--live",
+            "--as-of",
+            AS_OF,
+            "--since",
+            "90m",
+            "-l",
+            "app=nothing",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let line = String::from_utf8_lossy(&o.stdout);
+    assert!(line.starts_with("NOT-BREACHED"), "{line}");
+    assert!(
+        stderr(&o).contains("no pod in namespace mcp-everything matches app=nothing"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn what_could_not_be_collected_is_named_and_the_verdict_says_the_input_may_be_incomplete() {
+    if !have("kubectl") || !have("prometheus") {
+        return;
+    }
+    let (_tmp, dir) = scratch();
+    let dir = dir.as_path();
+    // A Prometheus that keeps one day: the incident is older than that.
+    let prom = Prometheus::start(&dir.join("prometheus"), false, "1d");
+    let api = FakeApi::start(Variant {
+        forbid_events: true,
+        restarts: Some(3),
+        gone_pod: false,
+        prometheus_service: Some(prom.port),
+    });
+    let kc = api.kubeconfig(dir);
+    let out = dir.join("out");
+    // Three hours back: 9wzlm ran all along but its log starts at 09:00.
+    let o = run(
+        dir,
+        &kc,
+        &[
+            "analyze",
+            "--live",
+            "--as-of",
+            AS_OF,
+            "--since",
+            "3h",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = report(&out);
+    let gaps: Vec<(String, String)> = r["inputs"]["collection"]["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["kind"].as_str().unwrap().to_owned(),
+                g["subject"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let kinds: Vec<&str> = gaps.iter().map(|g| g.0.as_str()).collect();
+    assert!(kinds.contains(&"forbidden"), "{gaps:?}");
+    assert!(kinds.contains(&"log_rotated"), "{gaps:?}");
+    assert!(kinds.contains(&"earlier_containers_lost"), "{gaps:?}");
+    assert!(kinds.contains(&"retention_too_short"), "{gaps:?}");
+    assert!(
+        gaps.contains(&(
+            "log_rotated".into(),
+            "logs of mcp-backend-7c9d5b8f6d-9wzlm/backend".into()
+        )),
+        "{gaps:?}"
+    );
+    // Prometheus was found through the API server's proxy, without --prometheus.
+    assert!(r["inputs"]["collection"]["prometheus"]["via"]
+        .as_str()
+        .unwrap()
+        .contains("monitoring/prometheus-server:web"));
+    let summary = r["verdict"]["summary"].as_str().unwrap();
+    assert!(summary.contains("the input may be incomplete"), "{summary}");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("| Not collected | Why | What to do |"));
+    assert!(md.contains("events is forbidden"));
+    for line in stderr(&o).lines().filter(|l| l.contains("not collected:")) {
+        assert!(
+            line.starts_with("postmortem: warning: not collected: "),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn collect_writes_a_bundle_and_names_gone_pods() {
+    if !have("kubectl") {
+        return;
+    }
+    let (_tmp, dir) = scratch();
+    let dir = dir.as_path();
+    let api = FakeApi::start(Variant {
+        gone_pod: true,
+        ..Variant::default()
+    });
+    let kc = api.kubeconfig(dir);
+    let bundle = dir.join("ticket-1234");
+    let o = run(
+        dir,
+        &kc,
+        &[
+            "collect",
+            "--as-of",
+            AS_OF,
+            "--since",
+            "90m",
+            "--out",
+            bundle.to_str().unwrap(),
+            "--max-requests",
+            "2",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("3 pods, 4 log files"), "{stdout}");
+    assert!(
+        stdout.contains("analyze it with: postmortem analyze"),
+        "{stdout}"
+    );
+    assert!(
+        stderr(&o).contains("mcp-backend-7c9d5b8f6d-q7m2z"),
+        "{}",
+        stderr(&o)
+    );
+    // A second collection replaces the bundle; a folder that is not one is refused.
+    let o = run(
+        dir,
+        &kc,
+        &[
+            "collect",
+            "--as-of",
+            AS_OF,
+            "--since",
+            "90m",
+            "--out",
+            bundle.to_str().unwrap(),
+            "-q",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let o = run(
+        dir,
+        &kc,
+        &[
+            "collect",
+            "--out",
+            live::root().join("fixtures").to_str().unwrap(),
+            "-q",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is not a bundle postmortem collected"));
+    // The bundle analyzed offline names the gone pod in data quality.
+    let out = dir.join("report");
+    let o = run(
+        dir,
+        &kc,
+        &[
+            "analyze",
+            bundle.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("logs of pod mcp-backend-7c9d5b8f6d-q7m2z (pod gone)"),
+        "{md}"
+    );
+}

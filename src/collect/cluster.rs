@@ -182,9 +182,9 @@ fn fatal(j: &Journal, e: &KubectlError) -> bool {
     ) {
         j.gap(
             GapKind::RequestFailed,
-            "the cluster",
+            "Kubernetes",
             e.to_string(),
-            "nothing was collected from Kubernetes",
+            "no logs, pods or events were collected",
         );
         true
     } else {
@@ -369,19 +369,33 @@ pub fn collect(
         (node, r)
     });
     let mut items = Vec::new();
+    let mut failed: BTreeMap<String, (Vec<String>, KubectlError)> = BTreeMap::new();
     for (node, r) in node_events {
         match r {
             Ok(out) => {
                 let v: Value = serde_json::from_slice(&out).unwrap_or(Value::Null);
                 items.extend(v["items"].as_array().cloned().unwrap_or_default());
             }
-            Err(e) => forbidden_or_failed(
-                j,
-                &format!("events of node {node}"),
-                &e,
-                "node pressure and OOM kills by the node will be missing",
-            ),
+            // The same refusal for every node is one gap.
+            Err(e) => failed
+                .entry(format!("{:?}", std::mem::discriminant(&e)))
+                .or_insert_with(|| (Vec::new(), e))
+                .0
+                .push(node),
         }
+    }
+    for (_, (nodes, e)) in failed {
+        let subject = format!(
+            "events of node{} {}",
+            if nodes.len() == 1 { "" } else { "s" },
+            nodes.join(", ")
+        );
+        forbidden_or_failed(
+            j,
+            &subject,
+            &e,
+            "node pressure and OOM kills by the node will be missing",
+        );
     }
     if !items.is_empty() {
         let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});
@@ -608,7 +622,7 @@ fn logs(
                                 "its container ran since before the window ({}) but its log starts at {}, {} after the window began: the kubelet rotated the earlier output away",
                                 format_short(s.since),
                                 format_short(first),
-                                format_duration(first - s.since)
+                                format_duration((first - s.since) / 1000 * 1000)
                             ),
                             "read the window's start from your log store; raise the kubelet's containerLogMaxSize to keep more",
                         );

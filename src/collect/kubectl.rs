@@ -154,6 +154,11 @@ fn message(stderr: &str) -> String {
     let text = text
         .trim_start_matches("error: ")
         .trim_start_matches("Error from server ");
+    // `(Forbidden): events is forbidden: ...`: the reason is what the message says.
+    let text = match text.strip_prefix('(').and_then(|t| t.split_once("): ")) {
+        Some((reason, rest)) if reason.bytes().all(|c| c.is_ascii_alphabetic()) => rest,
+        _ => text,
+    };
     let mut text = text.to_owned();
     if text.len() > 400 {
         let mut cut = 400;
@@ -223,7 +228,7 @@ mod tests {
         ));
         assert!(matches!(
             classify("Error from server (Forbidden): events is forbidden: User \"dev\" cannot list resource \"events\""),
-            KubectlError::Forbidden(m) if m.starts_with("(Forbidden)")
+            KubectlError::Forbidden(m) if m.starts_with("events is forbidden")
         ));
         assert!(matches!(
             classify("Error from server (NotFound): deployments.apps \"x\" not found"),

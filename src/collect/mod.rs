@@ -80,7 +80,7 @@ impl Journal {
             .push((slot, r));
     }
 
-    /// Records a gap, and says it on stderr.
+    /// Records a gap (said on stderr once the collection is over).
     pub fn gap(
         &self,
         kind: GapKind,
@@ -94,15 +94,6 @@ impl Journal {
             detail: detail.into(),
             fix: fix.into(),
         };
-        self.progress.suspend(|| {
-            messages::warning(&format!(
-                "collection: {} ({}): {}; {}",
-                g.subject,
-                kind.describe(),
-                g.detail,
-                g.fix
-            ));
-        });
         self.gaps.lock().unwrap_or_else(|e| e.into_inner()).push(g);
     }
 
@@ -245,20 +236,33 @@ pub fn collect(s: &LiveSettings, dir: &Path) -> Result<Collected> {
     std::fs::write(dir.join(RECORD), json)
         .with_context(|| format!("{}: cannot write {RECORD}", dir.display()))?;
     if files == 0 {
-        let why: Vec<String> = record
-            .requests
-            .iter()
-            .filter_map(|r| r.error.clone())
-            .take(3)
-            .collect();
-        bail!(
-            "nothing could be collected{}",
-            if why.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", why.join("; "))
-            }
-        );
+        // One line: why nothing came (the cluster's reason first), and what to do.
+        let cluster = record.gaps.iter().find(|g| g.kind != GapKind::NoPrometheus);
+        let prometheus = record.gaps.iter().find(|g| g.kind == GapKind::NoPrometheus);
+        let why = match (cluster, prometheus) {
+            (Some(c), Some(p)) => format!(
+                "{}; and Prometheus: {} ({})",
+                c.detail,
+                p.detail,
+                if s.prometheus.is_some() {
+                    "check --prometheus"
+                } else {
+                    "pass --prometheus URL"
+                }
+            ),
+            (Some(g), None) | (None, Some(g)) => format!("{}; {}", g.detail, g.fix),
+            (None, None) => "no request succeeded (see collected.json)".to_owned(),
+        };
+        bail!("nothing could be collected: {why}");
+    }
+    for g in &record.gaps {
+        messages::warning(&format!(
+            "not collected: {} ({}): {}; {}",
+            g.subject,
+            g.kind.describe(),
+            g.detail,
+            g.fix
+        ));
     }
     Ok(Collected { record, files })
 }

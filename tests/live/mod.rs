@@ -349,6 +349,7 @@ impl FakeApi {
 
     /// A kubeconfig whose current context is this server, in `dir`.
     pub fn kubeconfig(&self, dir: &Path) -> PathBuf {
+        std::fs::create_dir_all(dir).unwrap();
         let p = dir.join("kubeconfig");
         std::fs::write(&p, format!(
             "apiVersion: v1\nkind: Config\nclusters:\n- name: recorded\n  cluster:\n    server: http://127.0.0.1:{}\ncontexts:\n- name: incident\n  context:\n    cluster: recorded\n    user: oncall\ncurrent-context: incident\nusers:\n- name: oncall\n  user:\n    token: not-a-real-token\n",

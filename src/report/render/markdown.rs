@@ -664,6 +664,7 @@ fn collection(c: &CollectionDoc, o: &mut String) {
             String::new()
         }
     );
+    o.push('\n');
     match &c.prometheus {
         Some(p) => {
             let _ = writeln!(
