@@ -295,7 +295,7 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "NAME", help_heading = "Classification")]
     pub deployment: Option<String>,
 
-    /// Output folder. Default: reports/<start-of-incident>/.
+    /// Output folder. Default: reports/<start-of-incident>/ (live: reports/<as-of>/).
     #[arg(long, value_name = "DIR", help_heading = "Output")]
     pub out: Option<PathBuf>,
     /// Report formats to write, comma-separated.

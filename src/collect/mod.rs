@@ -295,13 +295,17 @@ fn prometheus_part(
 ) {
     let endpoint = match &s.prometheus {
         Some(url) => prometheus::Endpoint::http(url, s.headers.clone()),
-        None => match cluster.and_then(|c| c.prometheus_service) {
-            Some(ep) => ep,
-            None => {
+        None => match cluster.map(|c| c.prometheus_service) {
+            Some(Some(ep)) => ep,
+            reached => {
                 journal.gap(
                     GapKind::NoPrometheus,
                     "metrics",
-                    "no --prometheus given and no Service that looks like Prometheus was found in the cluster",
+                    if reached.is_some() {
+                        "no --prometheus given and no Service that looks like Prometheus was found in the cluster"
+                    } else {
+                        "no --prometheus given (and the cluster, where one would be looked for, was not reached)"
+                    },
                     "pass --prometheus URL (e.g. http://localhost:9090 after kubectl port-forward); the alert is reconstructed from the logs meanwhile",
                 );
                 return;

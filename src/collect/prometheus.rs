@@ -250,9 +250,7 @@ impl Endpoint {
 /// Prometheus' error answer: `{"status":"error","errorType":"...","error":"..."}`.
 fn api_error(body: &[u8]) -> Option<String> {
     let head = &body[..body.len().min(256)];
-    if memchr::memmem::find(head, b"\"status\":\"error").is_none() {
-        return None;
-    }
+    memchr::memmem::find(head, b"\"status\":\"error")?;
     let v: Value = serde_json::from_slice(body).ok()?;
     (v["status"] == "error").then(|| {
         format!(
