@@ -119,6 +119,8 @@ fn live_report_equals_the_offline_one_and_the_bundle_reanalyzes_the_same() {
             "90m",
             "--prometheus",
             &prom.url(),
+            "--prometheus-header",
+            "Authorization: Bearer pm-test-s3cr3t-token",
             "--out",
             out_live.to_str().unwrap(),
             "-q",
@@ -126,6 +128,13 @@ fn live_report_equals_the_offline_one_and_the_bundle_reanalyzes_the_same() {
     );
     assert!(o.status.success());
     let live = report(&out_live);
+    // The header's value is sent, never written.
+    for f in walk(&out_live) {
+        let bytes = std::fs::read(&f).unwrap();
+        let secret = b"pm-test-s3cr3t-token";
+        let found = bytes.windows(secret.len()).any(|w| w == secret);
+        assert!(!found, "{} holds the header's value", f.display());
+    }
     let out_off = dir.join("offline");
     let fixtures = live::root().join("fixtures/incident");
     let o = run(
@@ -205,6 +214,19 @@ fn live_report_equals_the_offline_one_and_the_bundle_reanalyzes_the_same() {
     assert!(logs.iter().all(|r| r.contains("--timestamps")
         && r.contains("--tail=-1")
         && r.contains("--since-time=2026-11-20T09:00:00")));
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }
 
 fn stderr(o: &Output) -> String {
