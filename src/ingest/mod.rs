@@ -7,6 +7,7 @@
 //! (`prom/`), alert rules files (`rules.rs`). Results are put back in input and chunk order,
 //! so the output never depends on timing.
 
+pub mod formats;
 pub mod k8s;
 pub mod logs;
 pub mod prom;
@@ -48,6 +49,7 @@ enum Out<S> {
     Begin(FileQuality),
     Chunk(ChunkStats, S),
     Document(u64, Document),
+    Foreign(formats::Layout, Arc<formats::Stats>),
     End(u64, Option<String>),
 }
 
@@ -102,7 +104,12 @@ where
                     input,
                     lines,
                     error,
-                } => (input, 2, 0, Out::End(lines, error)),
+                } => (input, 2, 1, Out::End(lines, error)),
+                Msg::Foreign {
+                    input,
+                    layout,
+                    stats,
+                } => (input, 2, 0, Out::Foreign(layout, stats)),
             })
             .collect()
     });
@@ -167,6 +174,10 @@ where
                         }
                     }
                 }
+            }
+            Out::Foreign(layout, stats) => {
+                let r = results.last_mut().expect("Begin precedes Foreign");
+                foreign(&mut r.quality, layout, &stats);
             }
             Out::End(lines, error) => {
                 let r = results.last_mut().expect("Begin precedes End");
@@ -382,6 +393,31 @@ fn account_rules(
     }
 }
 
+/// What reading a foreign export found: its format, the lines folded into others (counted as
+/// read and used), reordering, problems.
+fn foreign(q: &mut FileQuality, layout: formats::Layout, stats: &formats::Stats) {
+    use std::sync::atomic::Ordering;
+    let entries = stats.entries.load(Ordering::Relaxed);
+    q.assume(&format!("read as {}", layout.name()), entries);
+    let folded = stats.folded.load(Ordering::Relaxed);
+    q.lines_read += folded;
+    q.lines_used += folded;
+    if stats.reordered.load(Ordering::Relaxed) > 0 {
+        q.assume(
+            "entries put in time order (the export was newest first or unordered)",
+            entries,
+        );
+    }
+    for p in stats
+        .problems
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+    {
+        q.problem(None, p.clone());
+    }
+}
+
 /// Closes an input's accounting: lines of unparsed kinds, read errors, and what its kind means.
 fn finish(q: &mut FileQuality, lines: u64, error: Option<String>, kubectl_message: Option<String>) {
     if lines > 0 {
@@ -411,6 +447,34 @@ fn finish(q: &mut FileQuality, lines: u64, error: Option<String>, kubectl_messag
                 None,
                 format!("holds only kubectl's own error, no container output: {m}"),
             );
+        } else if q.lines_read > 0 && not_a_log(q) {
+            // A LICENSE, a README, notes beside the exports: passed over, never fatal.
+            let untimed = q.skipped.remove(&SkipReason::NoTimestamp).unwrap_or(0)
+                + q.skipped.remove(&SkipReason::BadTimestamp).unwrap_or(0);
+            q.skip(SkipReason::NotALog, untimed);
+            q.kind = Some(InputKind::NotALog);
+            q.problems.retain(|p| p.line.is_none());
+            q.problem_count = q.problems.len() as u64;
+            q.problem(
+                None,
+                format!("not a log: none of its {untimed} lines carries a time (a README, a licence, notes?); passed over"),
+            );
         }
     }
+}
+
+/// A text input none of whose lines carried a time: every non-blank line skipped for having
+/// none (or an unreadable one).
+fn not_a_log(q: &FileQuality) -> bool {
+    let untimed = q
+        .skipped
+        .get(&SkipReason::NoTimestamp)
+        .copied()
+        .unwrap_or(0)
+        + q.skipped
+            .get(&SkipReason::BadTimestamp)
+            .copied()
+            .unwrap_or(0);
+    let blank = q.skipped.get(&SkipReason::Blank).copied().unwrap_or(0);
+    untimed > 0 && untimed + blank == q.lines_read && q.lines_used == 0
 }

@@ -60,6 +60,12 @@ pub enum Msg {
         lines: u64,
         doc: Document,
     },
+    /// A foreign export (stern, Loki, ...) was read into kubectl's lines: what that found.
+    Foreign {
+        input: u32,
+        layout: super::formats::Layout,
+        stats: Arc<super::formats::Stats>,
+    },
     /// The input ended. `lines` counts the lines of inputs that were not parsed as logs.
     End {
         input: u32,
@@ -461,6 +467,11 @@ impl Reader<'_> {
                 self.tar(capped, name, compressed, layers + 1)
             }
             Container::Plain => {
+                if let Some(layout) = super::formats::sniff(&head) {
+                    let joined = rejoin(head, &err, Box::new(reader));
+                    let capped = self.capped(joined, layers);
+                    return self.foreign(capped, name, hints, layout, err, compressed);
+                }
                 let kind = sniff::content(&head);
                 let plausible = if kind == InputKind::Logs {
                     super::logs::scan::bulk_window(&head, self.settings.zone)
@@ -650,6 +661,73 @@ impl Reader<'_> {
             lines: 0,
             error,
         })
+    }
+
+    /// An export of another tool than kubectl, read into kubectl's lines and then as those.
+    fn foreign(
+        &mut self,
+        reader: Box<dyn Read + '_>,
+        name: &str,
+        mut hints: PathHints,
+        layout: super::formats::Layout,
+        sniff_err: Option<io::Error>,
+        compressed: bool,
+    ) -> Result<(), Hangup> {
+        let year = self
+            .settings
+            .until
+            .or(self.settings.since)
+            .unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
+        let year = chrono::DateTime::from_timestamp_millis(year)
+            .map_or(1970, |d| chrono::Datelike::year(&d));
+        let ctx = super::formats::LineCtx {
+            zone: self.settings.zone,
+            year,
+        };
+        let t = match super::formats::transcode(layout, reader, ctx) {
+            Ok(t) => t,
+            Err(e) => {
+                return self.failed(
+                    name,
+                    InputKind::Unreadable,
+                    format!("{}: {}", layout.name(), describe_read_error(&e, compressed)),
+                )
+            }
+        };
+        // Entries name their pod and container; a file name does not (the node's CRI files
+        // are named by theirs).
+        if layout != super::formats::Layout::Cri {
+            hints.pod = None;
+            hints.container = None;
+        }
+        if hints.namespace.is_none() {
+            hints.namespace = t
+                .stats
+                .namespace
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+        }
+        // The plausible span of its times, judged on the first lines as kubectl's.
+        let mut reader = t.reader;
+        let mut first = Vec::new();
+        let read = reader
+            .by_ref()
+            .take(SNIFF_BYTES as u64)
+            .read_to_end(&mut first);
+        self.plausible = super::logs::scan::bulk_window(&first, self.settings.zone);
+        let sniff_err = sniff_err.or(read.err());
+        let joined: Box<dyn Read + '_> = Box::new(io::Cursor::new(first).chain(reader));
+        let input = self.next_input;
+        self.text(joined, name, hints, InputKind::Logs, sniff_err, compressed)?;
+        if self.reads(input) {
+            self.send(Msg::Foreign {
+                input,
+                layout,
+                stats: t.stats,
+            })?;
+        }
+        Ok(())
     }
 
     fn text(

@@ -25,6 +25,8 @@ pub enum InputKind {
     /// postmortem's record of a live collection (`collected.json`): what was collected,
     /// what failed and what is missing.
     CollectionRecord,
+    /// Text that is no log at all (a LICENSE, a README, notes): no line carries a time.
+    NotALog,
     /// Binary content: not text.
     Binary,
     /// Nothing in it.
@@ -63,6 +65,8 @@ pub enum SkipReason {
     KubectlMessage,
     /// Part of a binary (non-text) input.
     Binary,
+    /// Part of a text input that is no log (no line carries a time).
+    NotALog,
     /// Part of an input of a kind this run does not analyse.
     UnsupportedKind,
     /// Lost to a read error (truncated gzip, corrupt archive): counted up to the failure.
@@ -100,6 +104,7 @@ impl SkipReason {
             SkipReason::Duplicate => "duplicate of a line in an overlapping export",
             SkipReason::KubectlMessage => "kubectl error message, not application output",
             SkipReason::Binary => "binary content",
+            SkipReason::NotALog => "not a log (no line carries a time)",
             SkipReason::UnsupportedKind => "input kind not analysed",
             SkipReason::ReadError => "read error",
             SkipReason::Comment => "comment or metadata line of a metric dump",

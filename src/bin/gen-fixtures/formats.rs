@@ -8,13 +8,13 @@ use std::path::Path;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
-fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+pub fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut gz = GzEncoder::new(Vec::new(), Compression::new(6));
     gz.write_all(bytes)?;
     gz.finish()
 }
 
-fn tar_gz(entries: &[(&str, &[u8])]) -> std::io::Result<Vec<u8>> {
+pub fn tar_gz(entries: &[(&str, &[u8])]) -> std::io::Result<Vec<u8>> {
     let mut builder = tar::Builder::new(Vec::new());
     for (path, data) in entries {
         let mut header = tar::Header::new_gnu();

@@ -248,6 +248,7 @@ fn logs(dir: &Path, truth: &mut Truth, files: &mut Files) -> std::io::Result<()>
         c.iter().map(|l| l.text.clone()).collect(),
     )?;
     let parent = dir.parent().unwrap_or(Path::new("."));
+    crate::exports::generate(&parent.join("exports"), &a2)?;
     recorded_api(
         &parent.join("live"),
         &[(A, Some(&a1), &a2), (B, None, &b), (C, None, &c)],

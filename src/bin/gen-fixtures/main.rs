@@ -3,6 +3,7 @@
 
 mod bulk;
 mod cluster;
+mod exports;
 mod formats;
 mod incident;
 mod metrics;

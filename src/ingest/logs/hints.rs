@@ -27,7 +27,7 @@ pub fn looks_like_pod(s: &str) -> bool {
 /// Whether `s` looks like a pod a controller made: a ReplicaSet's, DaemonSet's or Job's
 /// (`name-7c9d5b8f6d-x2kqp`, `name-x2kqp`: a five-character suffix) or a StatefulSet's
 /// (`name-0`). Folder names like `bench-data` are not.
-fn looks_like_workload_pod(s: &str) -> bool {
+pub(crate) fn looks_like_workload_pod(s: &str) -> bool {
     let Some((rest, suffix)) = s.rsplit_once('-') else {
         return false;
     };
@@ -65,6 +65,34 @@ pub fn from_path(path: &str) -> PathHints {
     if stem == "previous" {
         hints.previous = true;
     }
+    // The node's CRI files: /var/log/pods/NAMESPACE_POD_UID/CONTAINER/N.log (N counts the
+    // container's restarts; folders are read in name order) and the
+    // /var/log/containers/POD_NAMESPACE_CONTAINER-ID.log links to them.
+    if parts.len() >= 3 && stem.bytes().all(|c| c.is_ascii_digit()) && !stem.is_empty() {
+        let dir = parts[parts.len() - 3];
+        let mut it = dir.splitn(3, '_');
+        if let (Some(ns), Some(pod), Some(_uid)) = (it.next(), it.next(), it.next()) {
+            if looks_like_name(ns) && looks_like_pod(pod) {
+                hints.namespace = Some(ns.to_owned());
+                hints.pod = Some(pod.to_owned());
+                hints.container = Some(parts[parts.len() - 2].to_owned());
+                return hints;
+            }
+        }
+    }
+    if parts.len() >= 2 && parts[parts.len() - 2] == "containers" {
+        let mut it = stem.splitn(3, '_');
+        if let (Some(pod), Some(ns), Some(rest)) = (it.next(), it.next(), it.next()) {
+            if let Some((container, id)) = rest.rsplit_once('-') {
+                if looks_like_pod(pod) && looks_like_name(ns) && id.len() == 64 {
+                    hints.namespace = Some(ns.to_owned());
+                    hints.pod = Some(pod.to_owned());
+                    hints.container = Some(container.to_owned());
+                    return hints;
+                }
+            }
+        }
+    }
     // NAMESPACE/POD/CONTAINER.log
     if parts.len() >= 3 {
         let (ns, pod) = (parts[parts.len() - 3], parts[parts.len() - 2]);
@@ -97,6 +125,19 @@ pub fn from_path(path: &str) -> PathHints {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn node_cri_paths() {
+        let h = from_path("var/log/pods/mcp-everything_mcp-backend-7c9d5b8f6d-x2kqp_0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b/backend/1.log");
+        assert_eq!(h.pod.as_deref(), Some("mcp-backend-7c9d5b8f6d-x2kqp"));
+        assert_eq!(h.container.as_deref(), Some("backend"));
+        assert_eq!(h.namespace.as_deref(), Some("mcp-everything"));
+        let id = "a".repeat(64);
+        let h = from_path(&format!(
+            "/var/log/containers/mcp-backend-7c9d5b8f6d-x2kqp_mcp-everything_backend-{id}.log"
+        ));
+        assert_eq!(h.container.as_deref(), Some("backend"));
+    }
 
     #[test]
     fn kubectl_export_names() {

@@ -10,7 +10,7 @@ mod api_json;
 mod collect;
 mod exposition;
 mod grafana_csv;
-mod lexer;
+pub(crate) mod lexer;
 mod lines;
 mod merge;
 mod tsdb_dump;

@@ -1,0 +1,129 @@
+//! Elasticsearch/OpenSearch: a `_search` answer (`hits.hits[]`), or exported hits (a JSON
+//! array, or one per line), each `_source` as fluent-bit or Fluentd (`log`,
+//! `kubernetes.pod_name`, `kubernetes.namespace_name`, `kubernetes.container_name`) or
+//! Filebeat/ECS (`message`, `kubernetes.pod.name`, `kubernetes.namespace`,
+//! `kubernetes.container.name`) write it, dotted keys too; the time in `@timestamp` or `time`.
+//! A bare `_source` (no hit around it) is read the same.
+
+use std::io::BufRead;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{parse_rfc3339_ns, Entry};
+
+#[derive(Deserialize)]
+struct Hit {
+    #[serde(rename = "_source", default)]
+    source: Option<Value>,
+    #[serde(flatten)]
+    rest: serde_json::Map<String, Value>,
+}
+
+fn get<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    // `a.b.c` nested, or flattened as one dotted key.
+    let mut cur = v;
+    let mut ok = true;
+    for p in path {
+        match cur.get(p) {
+            Some(x) => cur = x,
+            None => {
+                ok = false;
+                break;
+            }
+        }
+    }
+    if ok {
+        return Some(cur);
+    }
+    v.get(path.join(".")).or_else(|| {
+        let (first, rest) = path.split_first()?;
+        v.get(first)?.get(rest.join("."))
+    })
+}
+
+fn text(v: &Value, paths: &[&[&str]]) -> Option<String> {
+    paths
+        .iter()
+        .find_map(|p| get(v, p)?.as_str().map(str::to_owned))
+}
+
+fn entry(src: &Value) -> Entry {
+    // fluent-bit keeps the runtime's own time (nanoseconds) in `time`; `@timestamp` is to the ms.
+    let ts = text(src, &[&["time"], &["@timestamp"], &["timestamp"]])
+        .as_deref()
+        .and_then(parse_rfc3339_ns);
+    Entry {
+        namespace: text(
+            src,
+            &[
+                &["kubernetes", "namespace_name"],
+                &["kubernetes", "namespace"],
+            ],
+        ),
+        pod: text(
+            src,
+            &[&["kubernetes", "pod_name"], &["kubernetes", "pod", "name"]],
+        ),
+        container: text(
+            src,
+            &[
+                &["kubernetes", "container_name"],
+                &["kubernetes", "container", "name"],
+            ],
+        ),
+        ts,
+        text: text(src, &[&["log"], &["message"]]).unwrap_or_default(),
+    }
+}
+
+fn hit(h: Hit, f: &mut dyn FnMut(Entry)) {
+    match h.source {
+        Some(src) => f(entry(&src)),
+        None => f(entry(&Value::Object(h.rest))),
+    }
+}
+
+pub fn document(mut src: impl BufRead, f: &mut dyn FnMut(Entry)) -> Result<(), String> {
+    let head = src.fill_buf().map_err(|e| e.to_string())?;
+    let start = head
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(0);
+    let head = &head[start..];
+    if head.first() == Some(&b'[') {
+        return super::walk::<Hit>(src, &[], &mut |h| hit(h, f));
+    }
+    // One hit per line, or a `_search` answer.
+    let first_line = head.split(|&c| c == b'\n').next().unwrap_or(b"");
+    let ndjson = serde_json::from_slice::<Value>(first_line).is_ok_and(|v| {
+        v.get("hits").is_none() && (v.get("_source").is_some() || v.get("_index").is_some())
+    });
+    if ndjson {
+        for v in serde_json::Deserializer::from_reader(src).into_iter::<Hit>() {
+            hit(v.map_err(|e| e.to_string())?, f);
+        }
+        return Ok(());
+    }
+    super::walk::<Hit>(src, &["hits", "hits"], &mut |h| hit(h, f))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn search_answers_and_hit_lists() {
+        let doc = br#"{"took":3,"timed_out":false,"hits":{"total":{"value":2,"relation":"eq"},"hits":[
+            {"_index":"logs","_id":"1","_source":{"@timestamp":"2026-11-20T09:40:05.830Z","log":"boom\n","stream":"stderr","kubernetes":{"pod_name":"mcp-backend-7c9d5b8f6d-x2kqp","namespace_name":"mcp-everything","container_name":"backend"}}},
+            {"_index":"logs","_id":"2","_source":{"@timestamp":"2026-11-20T09:40:06Z","message":"bang","kubernetes.pod.name":"mcp-backend-7c9d5b8f6d-9wzlm","kubernetes.container.name":"backend"}}]}}"#;
+        let mut got = Vec::new();
+        super::document(&doc[..], &mut |e| got.push(e)).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].pod.as_deref(), Some("mcp-backend-7c9d5b8f6d-x2kqp"));
+        assert_eq!(got[0].text, "boom\n");
+        assert_eq!(got[1].pod.as_deref(), Some("mcp-backend-7c9d5b8f6d-9wzlm"));
+        let lines = b"{\"_index\":\"l\",\"_source\":{\"time\":\"2026-11-20T09:40:05Z\",\"log\":\"a\"}}\n{\"_index\":\"l\",\"_source\":{\"time\":\"2026-11-20T09:40:06Z\",\"log\":\"b\"}}\n";
+        let mut n = 0;
+        super::document(&lines[..], &mut |_| n += 1).unwrap();
+        assert_eq!(n, 2);
+    }
+}

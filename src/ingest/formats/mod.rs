@@ -1,0 +1,632 @@
+//! Log exports other than `kubectl logs`: each module reads one exporter's format (told from
+//! content, like every input) and yields entries (namespace, pod, container, time, text);
+//! this module turns them into the lines the kubectl path reads (`[pod/POD/CONTAINER] TIME
+//! TEXT`), so multi-line records, causes and overlapping exports work the same whatever the
+//! source.
+//!
+//! Line formats written in time order (stern, `stern -o json`, `docker compose logs`, CRI
+//! node files) stream line by line. Documents (Loki's `query_range` JSON, `gcloud logging
+//! read --format=json`, Elasticsearch/OpenSearch hits) and logcli's output (newest first) are
+//! parsed as a stream of entries, never held whole: the lines go to a temporary file with a
+//! small index (time, order), and are read back in time order.
+//! For a document, a "line" of the data-quality accounting is a line of an entry's text.
+
+pub mod cloud_logging;
+pub mod compose;
+pub mod cri;
+pub mod elasticsearch;
+pub mod loki;
+pub mod stern;
+
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use crate::model::time::Zone;
+
+/// An export format other than kubectl's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    Stern,
+    SternJson,
+    Compose,
+    Cri,
+    LogcliDefault,
+    LogcliJsonl,
+    LokiApi,
+    CloudLogging,
+    Elasticsearch,
+}
+
+impl Layout {
+    /// The exporter, as the data-quality section names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::Stern => "stern",
+            Layout::SternJson => "stern -o json",
+            Layout::Compose => "docker compose logs",
+            Layout::Cri => "CRI node log (/var/log/pods)",
+            Layout::LogcliDefault => "logcli query",
+            Layout::LogcliJsonl => "logcli query --output jsonl",
+            Layout::LokiApi => "Loki query_range JSON",
+            Layout::CloudLogging => "gcloud logging read --format=json",
+            Layout::Elasticsearch => "Elasticsearch/OpenSearch hits",
+        }
+    }
+
+    /// Read whole and put in time order (documents; logcli, which prints newest first).
+    fn ordered(self) -> bool {
+        matches!(
+            self,
+            Layout::LokiApi
+                | Layout::CloudLogging
+                | Layout::Elasticsearch
+                | Layout::LogcliDefault
+                | Layout::LogcliJsonl
+        )
+    }
+}
+
+/// One log entry of any export.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Entry {
+    pub namespace: Option<String>,
+    pub pod: Option<String>,
+    pub container: Option<String>,
+    /// Nanoseconds since the epoch.
+    pub ts: Option<i64>,
+    pub text: String,
+}
+
+/// Tells a foreign export from its first bytes (`None`: kubectl's, or not a log).
+pub fn sniff(head: &[u8]) -> Option<Layout> {
+    let start = head
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(head.len());
+    let text = head[start..]
+        .strip_prefix(b"\xef\xbb\xbf")
+        .unwrap_or(&head[start..]);
+    let window = &text[..text.len().min(16 * 1024)];
+    let has = |needle: &[u8]| memchr::memmem::find(window, needle).is_some();
+    match text.first() {
+        Some(b'{') | Some(b'[') => {
+            if has(b"\"resultType\"") && has(b"\"streams\"")
+                || has(b"\"stream\":{") && has(b"\"values\":[[\"")
+            {
+                return Some(Layout::LokiApi);
+            }
+            if text[0] == b'['
+                && (has(b"\"insertId\"") || has(b"\"logName\""))
+                && has(b"\"resource\"")
+            {
+                return Some(Layout::CloudLogging);
+            }
+            if has(b"\"_source\"") && (has(b"\"hits\"") || has(b"\"_index\"")) {
+                return Some(Layout::Elasticsearch);
+            }
+            let first = text.split(|&c| c == b'\n').next().unwrap_or(b"");
+            let in_first = |needle: &[u8]| memchr::memmem::find(first, needle).is_some();
+            if in_first(b"\"line\"") && in_first(b"\"labels\"") && in_first(b"\"timestamp\"") {
+                return Some(Layout::LogcliJsonl);
+            }
+            if in_first(b"\"podName\"")
+                && in_first(b"\"containerName\"")
+                && in_first(b"\"message\"")
+            {
+                return Some(Layout::SternJson);
+            }
+            None
+        }
+        _ => line_layout(text),
+    }
+}
+
+/// A line format, when every one of the first (up to 20) non-blank lines has its shape.
+fn line_layout(text: &[u8]) -> Option<Layout> {
+    let lines: Vec<String> = text
+        .split(|&c| c == b'\n')
+        .take(200)
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .take(20)
+        .map(|l| String::from_utf8_lossy(&strip_ansi(l)).into_owned())
+        .collect();
+    // The last line of the head may be cut: judge on whole lines when there are several.
+    let judged = if lines.len() > 1 {
+        &lines[..lines.len() - 1]
+    } else {
+        &lines[..]
+    };
+    if judged.is_empty() {
+        return None;
+    }
+    for (layout, test) in [
+        (Layout::Cri, cri::is_line as fn(&str) -> bool),
+        (Layout::LogcliDefault, loki::is_default_line),
+        (Layout::Compose, compose::is_line),
+        (Layout::Stern, stern::is_line),
+    ] {
+        if judged.iter().all(|l| test(l)) {
+            return Some(layout);
+        }
+    }
+    None
+}
+
+/// `line` without ANSI escape sequences (and compose's `ESC[2K`).
+pub fn strip_ansi(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if memchr::memchr(0x1b, line).is_none() {
+        std::borrow::Cow::Borrowed(line)
+    } else {
+        std::borrow::Cow::Owned(strip_ansi_escapes::strip(line))
+    }
+}
+
+/// Nanoseconds of an RFC 3339 time (any precision, any offset).
+pub fn parse_rfc3339_ns(s: &str) -> Option<i64> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .ok()?
+        .timestamp_nanos_opt()
+}
+
+/// Nanoseconds as the kubelet writes them: `2026-11-20T09:40:05.830123456Z`.
+pub fn format_ns(ns: i64) -> String {
+    DateTime::<Utc>::from_timestamp_nanos(ns).to_rfc3339_opts(SecondsFormat::Nanos, true)
+}
+
+/// What reading a foreign export found, for the data-quality section.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Physical lines folded into others (CRI partial lines), counted as used.
+    pub folded: AtomicU64,
+    /// Entries read.
+    pub entries: AtomicU64,
+    /// The export was newest first (or out of order) and was put in time order.
+    pub reordered: AtomicU64,
+    pub problems: Mutex<Vec<String>>,
+    /// The namespace its entries name, when they name one.
+    pub namespace: Mutex<Option<String>>,
+}
+
+impl Stats {
+    fn problem(&self, p: String) {
+        let mut v = self.problems.lock().unwrap_or_else(|e| e.into_inner());
+        if v.len() < 8 {
+            v.push(p);
+        }
+    }
+
+    fn namespace(&self, ns: Option<&str>) {
+        if let Some(ns) = ns {
+            let mut n = self.namespace.lock().unwrap_or_else(|e| e.into_inner());
+            if n.is_none() {
+                *n = Some(ns.to_owned());
+            }
+        }
+    }
+}
+
+/// Writes an entry as kubectl `--prefix --timestamps` lines (one per line of its text).
+pub fn write_entry(e: &Entry, out: &mut Vec<u8>) {
+    let prefix = match (&e.pod, &e.container) {
+        (Some(p), Some(c))
+            if crate::model::is_kubernetes_name(p) && !c.is_empty() && !c.contains([' ', ']']) =>
+        {
+            Some(format!("[pod/{p}/{c}] "))
+        }
+        (Some(p), None) if crate::model::is_kubernetes_name(p) => Some(format!("[pod/{p}/{p}] ")),
+        _ => None,
+    };
+    let ts = e.ts.map(format_ns);
+    let text = e.text.strip_suffix('\n').unwrap_or(&e.text);
+    let text = text.strip_suffix('\r').unwrap_or(text);
+    for line in text.split('\n') {
+        if let Some(p) = &prefix {
+            out.extend_from_slice(p.as_bytes());
+        }
+        if let Some(t) = &ts {
+            out.extend_from_slice(t.as_bytes());
+            out.push(b' ');
+        }
+        out.extend_from_slice(line.as_bytes());
+        out.push(b'\n');
+    }
+}
+
+/// How one line of a line format becomes output.
+pub struct LineCtx {
+    pub zone: Zone,
+    /// The year of `MM-DD` times (stern's `--timestamps=short`).
+    pub year: i32,
+}
+
+/// A line format read line by line, its lines rewritten as kubectl's.
+struct LineReader<R: BufRead> {
+    src: R,
+    layout: Layout,
+    ctx: LineCtx,
+    stats: Arc<Stats>,
+    buf: Vec<u8>,
+    out: Vec<u8>,
+    pos: usize,
+    cri: cri::Joiner,
+    done: bool,
+}
+
+impl<R: BufRead> LineReader<R> {
+    fn fill(&mut self) -> io::Result<()> {
+        self.out.clear();
+        self.pos = 0;
+        while self.out.len() < 64 * 1024 && !self.done {
+            self.buf.clear();
+            let n = self.src.read_until(b'\n', &mut self.buf)?;
+            if n == 0 {
+                self.done = true;
+                if self.layout == Layout::Cri {
+                    self.cri.finish(&mut self.out);
+                }
+                break;
+            }
+            let mut line = &self.buf[..];
+            if line.last() == Some(&b'\n') {
+                line = &line[..line.len() - 1];
+            }
+            if line.iter().all(u8::is_ascii_whitespace) {
+                self.out.push(b'\n');
+                continue;
+            }
+            self.stats.entries.fetch_add(1, Ordering::Relaxed);
+            let written = match self.layout {
+                Layout::Stern => stern::line(line, &self.ctx, &self.stats, &mut self.out),
+                Layout::SternJson => stern::json_line(line, &self.stats, &mut self.out),
+                Layout::Compose => compose::line(line, &mut self.out),
+                Layout::Cri => self.cri.line(line, &self.stats, &mut self.out),
+                _ => false,
+            };
+            if !written {
+                // Not of the format: passed on as it is, for the kubectl path to judge.
+                self.out.extend_from_slice(line);
+                self.out.push(b'\n');
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<R: BufRead> Read for LineReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.out.len() {
+            if self.done {
+                return Ok(0);
+            }
+            self.fill()?;
+        }
+        let n = buf.len().min(self.out.len() - self.pos);
+        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// An export read into kubectl's lines.
+pub struct Transcoded<'r> {
+    pub reader: Box<dyn Read + 'r>,
+    pub stats: Arc<Stats>,
+}
+
+/// Reads `reader` (of `layout`) as kubectl lines. Documents are read here, in full, into a
+/// temporary file put in time order; line formats stream as the returned reader is read.
+pub fn transcode<'r>(
+    layout: Layout,
+    reader: Box<dyn Read + 'r>,
+    ctx: LineCtx,
+) -> io::Result<Transcoded<'r>> {
+    let stats = Arc::new(Stats::default());
+    if !layout.ordered() {
+        let mut lines = LineReader {
+            src: BufReader::with_capacity(256 * 1024, reader),
+            layout,
+            ctx,
+            stats: stats.clone(),
+            buf: Vec::new(),
+            out: Vec::new(),
+            pos: 0,
+            cri: cri::Joiner::default(),
+            done: false,
+        };
+        // The first lines now: they name the namespace.
+        lines.fill()?;
+        return Ok(Transcoded {
+            reader: Box::new(lines),
+            stats,
+        });
+    }
+    let mut sorter = Sorter::new()?;
+    let src = BufReader::with_capacity(256 * 1024, reader);
+    let read = match layout {
+        Layout::LokiApi => loki::api_document(src, &mut |e| sorter.push(&e, &stats)),
+        Layout::LogcliDefault | Layout::LogcliJsonl => {
+            loki::logcli_lines(src, layout == Layout::LogcliJsonl, &mut |e| {
+                sorter.push(&e, &stats)
+            })
+        }
+        Layout::CloudLogging => cloud_logging::document(src, &mut |e| sorter.push(&e, &stats)),
+        _ => elasticsearch::document(src, &mut |e| sorter.push(&e, &stats)),
+    };
+    if let Err(e) = read {
+        stats.problem(format!(
+            "the {} document could not be read to its end: {e}; the entries before were analysed",
+            layout.name()
+        ));
+    }
+    let file = sorter.finish(&stats)?;
+    Ok(Transcoded {
+        reader: Box::new(BufReader::with_capacity(256 * 1024, file)),
+        stats,
+    })
+}
+
+/// Entries of a document, written as lines to a temporary file with an index, then read back
+/// in time order. Memory: 24 bytes per entry (the index), not the text.
+struct Sorter {
+    file: std::fs::File,
+    offset: u64,
+    /// (time or the previous entry's, order, offset, length)
+    index: Vec<(i64, u64, u64, u32)>,
+    buf: Vec<u8>,
+    last_ts: i64,
+    error: Option<io::Error>,
+}
+
+impl Sorter {
+    fn new() -> io::Result<Sorter> {
+        Ok(Sorter {
+            file: tempfile::tempfile()?,
+            offset: 0,
+            index: Vec::new(),
+            buf: Vec::new(),
+            last_ts: i64::MIN,
+            error: None,
+        })
+    }
+
+    fn push(&mut self, e: &Entry, stats: &Stats) {
+        stats.entries.fetch_add(1, Ordering::Relaxed);
+        stats.namespace(e.namespace.as_deref());
+        self.buf.clear();
+        write_entry(e, &mut self.buf);
+        if self.error.is_some() {
+            return;
+        }
+        if let Err(err) = self.file.write_all(&self.buf) {
+            self.error = Some(err);
+            return;
+        }
+        // An entry without a time keeps its place after the one before it.
+        let ts = e.ts.unwrap_or(self.last_ts);
+        self.last_ts = ts;
+        let n = self.index.len() as u64;
+        self.index.push((ts, n, self.offset, self.buf.len() as u32));
+        self.offset += self.buf.len() as u64;
+    }
+
+    /// The lines in time order (the export's own order among equal times; a newest-first
+    /// export's reversed).
+    fn finish(mut self, stats: &Stats) -> io::Result<std::fs::File> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let ascending = self.index.windows(2).all(|w| w[0].0 <= w[1].0);
+        if ascending {
+            self.file.seek(SeekFrom::Start(0))?;
+            return Ok(self.file);
+        }
+        let newest_first = self.index.first().map(|f| f.0) > self.index.last().map(|l| l.0);
+        if newest_first {
+            for x in &mut self.index {
+                x.1 = u64::MAX - x.1;
+            }
+        }
+        self.index.sort_unstable_by_key(|x| (x.0, x.1));
+        stats.reordered.store(1, Ordering::Relaxed);
+        let mut out = io::BufWriter::new(tempfile::tempfile()?);
+        let mut buf = Vec::new();
+        for &(_, _, off, len) in &self.index {
+            buf.resize(len as usize, 0);
+            read_at(&mut self.file, off, &mut buf)?;
+            out.write_all(&buf)?;
+        }
+        let mut file = out.into_inner().map_err(|e| e.into_error())?;
+        file.seek(SeekFrom::Start(0))?;
+        Ok(file)
+    }
+}
+
+fn read_at(f: &mut std::fs::File, off: u64, buf: &mut [u8]) -> io::Result<()> {
+    f.seek(SeekFrom::Start(off))?;
+    f.read_exact(buf)
+}
+
+/// Pod, container and namespace from the usual label names (Loki's `pod`, Promtail's and the
+/// OpenTelemetry collector's `k8s_pod_name`, ...).
+pub fn from_labels<'a>(
+    get: impl Fn(&str) -> Option<&'a str>,
+) -> (Option<String>, Option<String>, Option<String>) {
+    let first = |keys: &[&str]| keys.iter().find_map(|k| get(k)).map(str::to_owned);
+    (
+        first(&[
+            "namespace",
+            "k8s_namespace_name",
+            "namespace_name",
+            "kubernetes_namespace_name",
+        ]),
+        first(&["pod", "k8s_pod_name", "pod_name", "kubernetes_pod_name"]),
+        first(&[
+            "container",
+            "k8s_container_name",
+            "container_name",
+            "kubernetes_container_name",
+        ]),
+    )
+}
+
+/// Calls `f` with each element of the array at `path` inside a JSON document (or of the
+/// top-level array when `path` is empty), parsing one element at a time; everything else in
+/// the document is skipped without being kept.
+pub fn walk<T: serde::de::DeserializeOwned>(
+    src: impl BufRead,
+    path: &[&str],
+    f: &mut dyn FnMut(T),
+) -> Result<(), String> {
+    use serde::de::DeserializeSeed;
+    let mut de = serde_json::Deserializer::from_reader(src);
+    Walk {
+        path,
+        f,
+        _t: std::marker::PhantomData,
+    }
+    .deserialize(&mut de)
+    .map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())
+}
+
+struct Walk<'p, 'f, T> {
+    path: &'p [&'p str],
+    f: &'f mut dyn FnMut(T),
+    _t: std::marker::PhantomData<T>,
+}
+
+impl<'de, T: serde::de::DeserializeOwned> serde::de::DeserializeSeed<'de> for Walk<'_, '_, T> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, T: serde::de::DeserializeOwned> serde::de::Visitor<'de> for Walk<'_, '_, T> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a JSON document")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if self.path.is_empty() {
+            while let Some(x) = seq.next_element::<T>()? {
+                (self.f)(x);
+            }
+        } else {
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let Walk { path, f, .. } = self;
+        while let Some(k) = map.next_key::<String>()? {
+            if path.first() == Some(&k.as_str()) {
+                map.next_value_seed(Walk {
+                    path: &path[1..],
+                    f: &mut *f,
+                    _t: std::marker::PhantomData,
+                })?;
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// JSON text without the whitespace between tokens (a pretty-printed payload as one line,
+/// its keys in their order).
+pub fn minify(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let mut quoted = false;
+    let mut escaped = false;
+    for c in json.chars() {
+        if quoted {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                quoted = false;
+            }
+        } else if c == '"' {
+            quoted = true;
+            out.push(c);
+        } else if !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_become_kubectl_lines() {
+        let mut out = Vec::new();
+        write_entry(
+            &Entry {
+                namespace: Some("ns".into()),
+                pod: Some("mcp-backend-7c9d5b8f6d-x2kqp".into()),
+                container: Some("backend".into()),
+                ts: parse_rfc3339_ns("2026-11-20T09:40:05.830123456Z"),
+                text: "Error: boom\n    at x (/app/a.js:1:1)\n".into(),
+            },
+            &mut out,
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "[pod/mcp-backend-7c9d5b8f6d-x2kqp/backend] 2026-11-20T09:40:05.830123456Z Error: boom\n[pod/mcp-backend-7c9d5b8f6d-x2kqp/backend] 2026-11-20T09:40:05.830123456Z     at x (/app/a.js:1:1)\n"
+        );
+    }
+
+    #[test]
+    fn documents_come_out_in_time_order() {
+        let stats = Stats::default();
+        let mut s = Sorter::new().unwrap();
+        for (t, text) in [(3, "c"), (2, "b2"), (2, "b1"), (1, "a")] {
+            s.push(
+                &Entry {
+                    ts: Some(t * 1_000_000_000),
+                    text: text.into(),
+                    ..Entry::default()
+                },
+                &stats,
+            );
+        }
+        let mut out = String::new();
+        s.finish(&stats).unwrap().read_to_string(&mut out).unwrap();
+        let texts: Vec<&str> = out.lines().map(|l| l.rsplit(' ').next().unwrap()).collect();
+        // Newest first, reversed: equal times keep their order of writing (b1 before b2).
+        assert_eq!(texts, vec!["a", "b1", "b2", "c"]);
+        assert_eq!(stats.reordered.load(Ordering::Relaxed), 1);
+    }
+}
