@@ -137,3 +137,118 @@ fn newest_first_exports_are_read_in_time_order_and_say_so() {
     let p = Path::new(&r["inputs"]["files"][0]["name"].as_str().unwrap().to_owned()).to_path_buf();
     assert!(p.ends_with("gcloud-logging.json.gz"));
 }
+
+#[test]
+fn exports_cut_by_an_exporters_default_cap_are_flagged_and_qualify_the_verdict() {
+    for (file, why, command) in [
+        (
+            "fixtures/formats/caps/kubectl-l-default-tail.log",
+            "keeps only the last 10 lines per container",
+            "--tail=-1",
+        ),
+        (
+            "fixtures/formats/caps/logcli-default-limit.log",
+            "logcli's default --limit",
+            "logcli query --limit 1000000",
+        ),
+        (
+            "fixtures/formats/caps/elasticsearch-first-page.json",
+            "the search matched 673 hits but the export holds 10",
+            "search_after",
+        ),
+    ] {
+        let r = analyze(&[file]);
+        let f = &r["inputs"]["files"][0];
+        let cut = &f["incomplete"];
+        assert!(cut["why"].as_str().unwrap().contains(why), "{file}: {cut}");
+        assert!(
+            cut["export_whole"].as_str().unwrap().contains(command),
+            "{file}: {cut}"
+        );
+        assert_eq!(r["verdict"]["incomplete"], true);
+        let summary = r["verdict"]["summary"].as_str().unwrap();
+        assert!(
+            summary.starts_with("not breached in what was read; the input looks incomplete"),
+            "{summary}"
+        );
+    }
+    // The one line CI reads says so too.
+    let out = Command::new(env!("CARGO_BIN_EXE_postmortem"))
+        .args(["check", "fixtures/formats/caps/kubectl-l-default-tail.log"])
+        .current_dir(root())
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .trim_end()
+        .ends_with(" input=incomplete"));
+    // A whole export is not flagged.
+    let r = analyze(&[KUBECTL]);
+    assert!(r["inputs"]["files"][0].get("incomplete").is_none());
+    assert_eq!(r["verdict"]["incomplete"], false);
+}
+
+#[test]
+fn a_folder_as_people_have_it_lists_what_is_no_log_and_reads_the_rest() {
+    let r = analyze(&["fixtures/formats/folder-as-people-have-it"]);
+    let kinds: Vec<(String, String)> = r["inputs"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["name"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_owned(),
+                f["kind"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let kind = |n: &str| kinds.iter().find(|k| k.0 == n).map(|k| k.1.as_str());
+    assert_eq!(kind("LICENSE"), Some("not_a_log"), "{kinds:?}");
+    assert_eq!(kind("NOTES.md"), Some("not_a_log"));
+    assert_eq!(kind("dashboard.png"), Some("binary"));
+    assert_eq!(kind("events.json"), Some("kubernetes_objects"));
+    assert_eq!(kind("mcp-backend-7c9d5b8f6d-x2kqp.log"), Some("logs"));
+    // Objects and no-logs alone still make a report: exit 0, not "nothing usable".
+    let out = tempfile::tempdir().unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_postmortem"))
+        .args([
+            "analyze",
+            "fixtures/formats/folder-as-people-have-it/events.json",
+            "fixtures/formats/folder-as-people-have-it/pods.json",
+            "fixtures/formats/folder-as-people-have-it/LICENSE",
+            "fixtures/formats/folder-as-people-have-it/NOTES.md",
+            "-q",
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(out.path())
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // Only no-logs: nothing usable, exit 2.
+    let run = Command::new(env!("CARGO_BIN_EXE_postmortem"))
+        .args([
+            "check",
+            "fixtures/formats/folder-as-people-have-it/LICENSE",
+            "fixtures/formats/folder-as-people-have-it/NOTES.md",
+        ])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("not a log"));
+}

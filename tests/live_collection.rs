@@ -418,7 +418,7 @@ fn what_could_not_be_collected_is_named_and_the_verdict_says_the_input_may_be_in
         .unwrap()
         .contains("monitoring/prometheus-server:web"));
     let summary = r["verdict"]["summary"].as_str().unwrap();
-    assert!(summary.contains("the input may be incomplete"), "{summary}");
+    assert!(summary.contains("the input looks incomplete"), "{summary}");
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("| Not collected | Why | What to do |"));
     assert!(md.contains("events is forbidden"));

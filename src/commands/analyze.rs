@@ -282,7 +282,8 @@ fn analyze(cfg: &Config) -> Result<Analysis> {
         outcome_rules: cfg.causes.outcomes.len(),
         duplicates: &duplicates,
     };
-    let (table, files) = classify::merge(collector, read.files, &settings, &mut consume)?;
+    let (table, mut files) = classify::merge(collector, read.files, &settings, &mut consume)?;
+    late_starts(&mut files, &read.cluster, cfg.window.since);
     if let Some(e) = exporter {
         e.finish()?;
     }
@@ -337,6 +338,47 @@ fn analyze(cfg: &Config) -> Result<Analysis> {
         // record is the one summarised.
         collection: read.collections.into_iter().next(),
     })
+}
+
+/// A log that starts well after `--since` while its container (per the pod exports) was
+/// already running then: its beginning was rotated away or cut by the export.
+fn late_starts(files: &mut [FileQuality], cluster: &ClusterObjects, since: Option<Millis>) {
+    use crate::model::cluster::ContainerState;
+    const SLACK: Millis = 10 * 60_000;
+    let Some(since) = since else { return };
+    for f in files
+        .iter_mut()
+        .filter(|f| f.kind == Some(InputKind::Logs) && !f.previous)
+    {
+        let (Some(pod), Some(first)) = (f.pod.as_deref(), f.first_ts) else {
+            continue;
+        };
+        let started = cluster
+            .pods
+            .iter()
+            .filter(|p| p.name == pod)
+            .flat_map(|p| &p.containers)
+            .filter(|c| !c.init && f.container.as_deref().is_none_or(|n| n == c.name))
+            .filter_map(|c| match &c.state {
+                Some(ContainerState::Running { started_at }) => *started_at,
+                _ => None,
+            })
+            .min();
+        if let Some(st) = started.filter(|&st| st <= since) {
+            if first > since + SLACK {
+                f.cut(
+                    format!(
+                        "it starts at {}, {} after --since ({}), while its container ran since {}: the beginning was rotated away or cut by the export",
+                        format_short(first),
+                        format_duration((first - since) / 1000 * 1000),
+                        format_short(since),
+                        format_short(st)
+                    ),
+                    format!("kubectl logs -n NAMESPACE {pod} --timestamps --since-time={} (or read the start from your log store)", format_rfc3339(since)),
+                );
+            }
+        }
+    }
 }
 
 /// The range every evaluation stays within (see [`plan::bulk_bounds`]), from the log inputs'

@@ -177,7 +177,7 @@ where
             }
             Out::Foreign(layout, stats) => {
                 let r = results.last_mut().expect("Begin precedes Foreign");
-                foreign(&mut r.quality, layout, &stats);
+                foreign(&mut r.quality, layout, &stats, settings.since);
             }
             Out::End(lines, error) => {
                 let r = results.last_mut().expect("Begin precedes End");
@@ -395,13 +395,19 @@ fn account_rules(
 
 /// What reading a foreign export found: its format, the lines folded into others (counted as
 /// read and used), reordering, problems.
-fn foreign(q: &mut FileQuality, layout: formats::Layout, stats: &formats::Stats) {
+fn foreign(
+    q: &mut FileQuality,
+    layout: formats::Layout,
+    stats: &formats::Stats,
+    since: Option<Millis>,
+) {
     use std::sync::atomic::Ordering;
     let entries = stats.entries.load(Ordering::Relaxed);
     q.assume(&format!("read as {}", layout.name()), entries);
     let folded = stats.folded.load(Ordering::Relaxed);
     q.lines_read += folded;
     q.lines_used += folded;
+    foreign_caps(q, layout, stats, since);
     if stats.reordered.load(Ordering::Relaxed) > 0 {
         q.assume(
             "entries put in time order (the export was newest first or unordered)",
@@ -415,6 +421,55 @@ fn foreign(q: &mut FileQuality, layout: formats::Layout, stats: &formats::Stats)
         .iter()
     {
         q.problem(None, p.clone());
+    }
+}
+
+/// A foreign export that holds exactly what its exporter's default cap lets through.
+fn foreign_caps(
+    q: &mut FileQuality,
+    layout: formats::Layout,
+    stats: &formats::Stats,
+    since: Option<Millis>,
+) {
+    use formats::Layout;
+    use std::sync::atomic::Ordering;
+    let entries = stats.entries.load(Ordering::Relaxed);
+    let declared = stats.declared_total.load(Ordering::Relaxed);
+    let logcli = "logcli query --limit 1000000 --batch 5000 --forward --since=2h --output jsonl '{namespace=\"NAMESPACE\"}'";
+    match layout {
+        Layout::LogcliDefault | Layout::LogcliJsonl if entries == 30 => q.cut(
+            "exactly 30 entries: logcli's default --limit",
+            logcli,
+        ),
+        Layout::LogcliDefault | Layout::LogcliJsonl | Layout::LokiApi if entries == 5_000 => q.cut(
+            "exactly 5,000 entries: Loki's max_entries_limit_per_query (and logcli's per-batch cap)",
+            logcli,
+        ),
+        Layout::LokiApi if entries == 100 || entries == 1_000 => q.cut(
+            format!("exactly {entries} entries: the query_range limit (100 by default)"),
+            logcli,
+        ),
+        Layout::Elasticsearch if declared > entries => q.cut(
+            format!("the search matched {declared}{} hits but the export holds {entries}: a page (size, max_result_window)", if stats.total_is_lower_bound.load(Ordering::Relaxed) > 0 { " or more" } else { "" }),
+            "page through with search_after (or the scroll API) and concatenate the pages, or export with elasticdump",
+        ),
+        Layout::Elasticsearch if entries == 10_000 || entries == 10 => q.cut(
+            format!("exactly {entries} hits: Elasticsearch's {}", if entries == 10 { "default size" } else { "max_result_window" }),
+            "page through with search_after (or the scroll API) and concatenate the pages, or export with elasticdump",
+        ),
+        Layout::CloudLogging => {
+            // gcloud logging read reads the last day unless --freshness says otherwise.
+            const DAY: Millis = 86_400_000;
+            if let (Some(s), Some(a), Some(b)) = (since, q.input_first_ts, q.input_last_ts) {
+                if s < b - DAY - 3_600_000 && a >= b - DAY - 3_600_000 && a > s + 600_000 {
+                    q.cut(
+                        "its entries span at most the last day before its newest, while --since reaches further back: gcloud logging read's default --freshness=1d",
+                        "gcloud logging read 'resource.type=\"k8s_container\" AND resource.labels.namespace_name=\"NAMESPACE\"' --freshness=7d --format=json",
+                    );
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -440,6 +495,9 @@ fn finish(q: &mut FileQuality, lines: u64, error: Option<String>, kubectl_messag
     if let Some(e) = error {
         q.problem(None, e);
     }
+    if q.kind == Some(InputKind::Logs) {
+        exporter_caps(q);
+    }
     if q.kind == Some(InputKind::Logs) && q.records == 0 {
         if let Some(m) = kubectl_message {
             q.kind = Some(InputKind::KubectlError);
@@ -460,6 +518,27 @@ fn finish(q: &mut FileQuality, lines: u64, error: Option<String>, kubectl_messag
                 format!("not a log: none of its {untimed} lines carries a time (a README, a licence, notes?); passed over"),
             );
         }
+    }
+}
+
+/// Inputs that hold exactly what an exporter's default cap lets through.
+fn exporter_caps(q: &mut FileQuality) {
+    let containers = q.prefix_lines.len();
+    if containers > 0
+        && containers < crate::model::quality::MAX_PREFIXES
+        && q.prefix_lines.values().all(|&n| n == 10)
+    {
+        q.cut(
+            format!("each of its {containers} container(s) has exactly 10 lines: `kubectl logs -l` keeps only the last 10 lines per container unless --tail is given"),
+            "kubectl logs -n NAMESPACE -l SELECTOR --prefix --timestamps --tail=-1 --since=2h",
+        );
+    }
+    let bundle_log = q.name.contains("cluster-resources/pods/logs/");
+    if bundle_log && q.lines_read == 10_000 {
+        q.cut(
+            "exactly 10,000 lines: a troubleshoot support bundle keeps only the last 10,000 lines of each container unless its collector sets limits.maxLines",
+            "set `limits: {maxLines: 0, maxAge: 24h}` on the logs collector of the support bundle spec (or kubectl logs --tail=-1)",
+        );
     }
 }
 

@@ -169,6 +169,25 @@ pub struct FileQuality {
     /// the same kubelet time and text), by that input's name: counted there, skipped here.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub repeats: BTreeMap<String, u64>,
+    /// The input looks cut short by an exporter's default cap or a gap at its start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<Incomplete>,
+    /// Lines per `--prefix` container (`pod/container`), for telling `kubectl logs -l`'s
+    /// 10-line default; at most [`MAX_PREFIXES`] kept.
+    #[serde(skip)]
+    pub prefix_lines: BTreeMap<String, u64>,
+}
+
+/// Containers whose line counts an input keeps (beyond: not judged).
+pub const MAX_PREFIXES: usize = 10_000;
+
+/// Why an input looks incomplete, and the command that exports it whole.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Incomplete {
+    /// The cap or the gap, with this input's numbers.
+    pub why: String,
+    /// How to export it whole.
+    pub export_whole: String,
 }
 
 /// How many problems one input keeps for the report; the rest are counted.
@@ -179,6 +198,16 @@ impl FileQuality {
         Self {
             name: name.into(),
             ..Self::default()
+        }
+    }
+
+    /// Notes that the input looks cut short (the first reason found is kept).
+    pub fn cut(&mut self, why: impl Into<String>, export_whole: impl Into<String>) {
+        if self.incomplete.is_none() {
+            self.incomplete = Some(Incomplete {
+                why: why.into(),
+                export_whole: export_whole.into(),
+            });
         }
     }
 

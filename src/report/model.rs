@@ -164,6 +164,9 @@ pub struct Verdict {
     pub firing_until: Option<String>,
     /// The cause with the most counted failures.
     pub top_cause: Option<String>,
+    /// The input looks incomplete (collection gaps, inputs cut by an exporter's cap): the
+    /// verdict holds for what was read.
+    pub incomplete: bool,
     /// Start of the incident: first pending alert, else first error.
     pub incident_start: Option<String>,
     pub error_records: u64,
@@ -376,7 +379,7 @@ pub struct CollectionDoc {
     pub requests: usize,
     pub failed_requests: usize,
     pub gaps: Vec<crate::model::collection::Gap>,
-    /// Gaps that can change the findings: the verdict then says the input may be incomplete.
+    /// Gaps that can change the findings: the verdict then says the input looks incomplete.
     pub material_gaps: usize,
 }
 

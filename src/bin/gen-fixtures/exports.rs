@@ -229,7 +229,76 @@ pub fn generate(dir: &Path, a2: &[Out]) -> std::io::Result<()> {
                 .collect(),
         ))?,
     )?;
-    std::fs::write(dir.join("README.md"), README)
+    std::fs::write(dir.join("README.md"), README)?;
+    caps(&dir.join("../formats/caps"), a2)
+}
+
+/// Exports that hold exactly what an exporter's default cap lets through, and a folder as
+/// people have it (exports beside a licence, notes and a picture).
+fn caps(dir: &Path, a2: &[Out]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    // kubectl logs -l app=mcp-backend --prefix --timestamps (no --tail): 10 lines each.
+    let last = |n: usize| &a2[a2.len() - n..];
+    let mut l = Vec::new();
+    for pod in [A, "mcp-backend-7c9d5b8f6d-9wzlm"] {
+        l.extend(
+            last(10)
+                .iter()
+                .map(|x| format!("[pod/{pod}/{CONTAINER}] {} {}", kubelet(x.ms, x.ns), x.text)),
+        );
+    }
+    std::fs::write(dir.join("kubectl-l-default-tail.log"), lines(l))?;
+    // logcli query '{app="mcp-backend"}' (the default --limit 30).
+    let labels = format!("{{container=\"{CONTAINER}\", namespace=\"{NS}\", pod=\"{A}\"}}");
+    std::fs::write(
+        dir.join("logcli-default-limit.log"),
+        lines(
+            last(30)
+                .iter()
+                .rev()
+                .map(|x| format!("{} {labels} {}", berlin(x), x.text))
+                .collect(),
+        ),
+    )?;
+    // An Elasticsearch answer of the default size 10 out of many hits.
+    let hits: Vec<serde_json::Value> = last(10)
+        .iter()
+        .map(|x| json!({"_index": "logstash-2026.11.20", "_source": {"time": kubelet(x.ms, x.ns), "log": x.text,
+            "kubernetes": {"pod_name": A, "namespace_name": NS, "container_name": CONTAINER}}}))
+        .collect();
+    let doc = format!(
+        "{{\"took\":5,\"timed_out\":false,\"hits\":{{\"total\":{{\"value\":{},\"relation\":\"eq\"}},\"hits\":{}}}}}\n",
+        a2.len(),
+        serde_json::to_string(&hits)?
+    );
+    std::fs::write(dir.join("elasticsearch-first-page.json"), doc)?;
+    let folder = dir.join("../folder-as-people-have-it");
+    std::fs::create_dir_all(&folder)?;
+    std::fs::copy(
+        dir.join("../../incident/cluster/events.json"),
+        folder.join("events.json"),
+    )?;
+    std::fs::copy(
+        dir.join("../../incident/cluster/pods.json"),
+        folder.join("pods.json"),
+    )?;
+    std::fs::write(folder.join("LICENSE"), "MIT License\n\nCopyright (c) 2026 MCP Everything\n\nPermission is hereby granted, free of charge, to any person obtaining a copy\nof this software and associated documentation files (the \"Software\"), to deal\nin the Software without restriction.\n")?;
+    std::fs::write(folder.join("NOTES.md"), "# Incident 2026-11-20\n\n- paged at 09:48\n- Anthropic status page: elevated errors\n- restarted postgres at 09:50 (why?)\n")?;
+    let png: Vec<u8> = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"
+        .iter()
+        .copied()
+        .chain((0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8))
+        .collect();
+    std::fs::write(folder.join("dashboard.png"), png)?;
+    std::fs::write(
+        folder.join(format!("{A}.log")),
+        lines(
+            last(40)
+                .iter()
+                .map(|x| format!("{} {}", kubelet(x.ms, x.ns), x.text))
+                .collect(),
+        ),
+    )
 }
 
 const README: &str = "# One container, every exporter

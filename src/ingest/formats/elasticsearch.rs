@@ -84,13 +84,43 @@ fn hit(h: Hit, f: &mut dyn FnMut(Entry)) {
     }
 }
 
-pub fn document(mut src: impl BufRead, f: &mut dyn FnMut(Entry)) -> Result<(), String> {
+/// `"total":{"value":N,"relation":"eq|gte"}` (or an old `"total":N`) near the answer's start.
+fn declared_total(head: &[u8]) -> Option<(u64, bool)> {
+    let text = String::from_utf8_lossy(&head[..head.len().min(4096)]);
+    let at = text.find("\"total\"")?;
+    let rest = &text[at + 7..];
+    let digits_at = rest.find(|c: char| c.is_ascii_digit())?;
+    let digits: String = rest[digits_at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let n = digits.parse().ok()?;
+    Some((
+        n,
+        rest[..rest.find('}').unwrap_or(rest.len())].contains("\"gte\""),
+    ))
+}
+
+pub fn document(
+    mut src: impl BufRead,
+    stats: &super::Stats,
+    f: &mut dyn FnMut(Entry),
+) -> Result<(), String> {
     let head = src.fill_buf().map_err(|e| e.to_string())?;
     let start = head
         .iter()
         .position(|c| !c.is_ascii_whitespace())
         .unwrap_or(0);
     let head = &head[start..];
+    if head.first() == Some(&b'{') {
+        if let Some((n, gte)) = declared_total(head) {
+            use std::sync::atomic::Ordering;
+            stats.declared_total.store(n, Ordering::Relaxed);
+            stats
+                .total_is_lower_bound
+                .store(u64::from(gte), Ordering::Relaxed);
+        }
+    }
     if head.first() == Some(&b'[') {
         return super::walk::<Hit>(src, &[], &mut |h| hit(h, f));
     }
@@ -116,14 +146,21 @@ mod tests {
             {"_index":"logs","_id":"1","_source":{"@timestamp":"2026-11-20T09:40:05.830Z","log":"boom\n","stream":"stderr","kubernetes":{"pod_name":"mcp-backend-7c9d5b8f6d-x2kqp","namespace_name":"mcp-everything","container_name":"backend"}}},
             {"_index":"logs","_id":"2","_source":{"@timestamp":"2026-11-20T09:40:06Z","message":"bang","kubernetes.pod.name":"mcp-backend-7c9d5b8f6d-9wzlm","kubernetes.container.name":"backend"}}]}}"#;
         let mut got = Vec::new();
-        super::document(&doc[..], &mut |e| got.push(e)).unwrap();
+        let stats = super::super::Stats::default();
+        super::document(&doc[..], &stats, &mut |e| got.push(e)).unwrap();
+        assert_eq!(
+            stats
+                .declared_total
+                .load(std::sync::atomic::Ordering::Relaxed),
+            2
+        );
         assert_eq!(got.len(), 2);
         assert_eq!(got[0].pod.as_deref(), Some("mcp-backend-7c9d5b8f6d-x2kqp"));
         assert_eq!(got[0].text, "boom\n");
         assert_eq!(got[1].pod.as_deref(), Some("mcp-backend-7c9d5b8f6d-9wzlm"));
         let lines = b"{\"_index\":\"l\",\"_source\":{\"time\":\"2026-11-20T09:40:05Z\",\"log\":\"a\"}}\n{\"_index\":\"l\",\"_source\":{\"time\":\"2026-11-20T09:40:06Z\",\"log\":\"b\"}}\n";
         let mut n = 0;
-        super::document(&lines[..], &mut |_| n += 1).unwrap();
+        super::document(&lines[..], &stats, &mut |_| n += 1).unwrap();
         assert_eq!(n, 2);
     }
 }

@@ -188,6 +188,10 @@ pub struct Stats {
     pub problems: Mutex<Vec<String>>,
     /// The namespace its entries name, when they name one.
     pub namespace: Mutex<Option<String>>,
+    /// How many entries the export says matched (Elasticsearch's `hits.total`), and whether
+    /// that is only a lower bound (`"relation": "gte"`).
+    pub declared_total: AtomicU64,
+    pub total_is_lower_bound: AtomicU64,
 }
 
 impl Stats {
@@ -353,7 +357,7 @@ pub fn transcode<'r>(
             })
         }
         Layout::CloudLogging => cloud_logging::document(src, &mut |e| sorter.push(&e, &stats)),
-        _ => elasticsearch::document(src, &mut |e| sorter.push(&e, &stats)),
+        _ => elasticsearch::document(src, &stats, &mut |e| sorter.push(&e, &stats)),
     };
     if let Err(e) = read {
         stats.problem(format!(

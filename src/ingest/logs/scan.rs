@@ -83,6 +83,8 @@ pub struct ChunkStats {
     pub last_record_ts: Option<Millis>,
     /// The first kubectl error message seen (shown when an input holds nothing else).
     pub kubectl_message: Option<String>,
+    /// Runs of lines under one `--prefix` (`pod/container`, lines), in order.
+    pub prefix_runs: Vec<(String, u64)>,
 }
 
 impl ChunkStats {
@@ -128,6 +130,13 @@ impl ChunkStats {
         q.problem_count += self
             .problem_count
             .saturating_sub(self.problem_count.min(MAX_PROBLEMS_PER_INPUT as u64));
+        for (key, n) in self.prefix_runs {
+            if q.prefix_lines.len() < crate::model::quality::MAX_PREFIXES
+                || q.prefix_lines.contains_key(&key)
+            {
+                *q.prefix_lines.entry(key).or_default() += n;
+            }
+        }
     }
 }
 
@@ -706,6 +715,8 @@ pub fn scan_chunk<'a, S: RecordSink>(
     let mut last_prefix: Option<(&[u8], Prefix<'_>)> = None;
     // Bumped whenever the prefix is parsed afresh (see `Record::origin_run`).
     let mut origin_run = 0u32;
+    // The origin run the last prefix run was counted under.
+    let mut run_origin = u32::MAX;
     let mut overlong = chunk.overlong.iter();
     let data = &chunk.data[..];
     let mut start = 0;
@@ -745,6 +756,18 @@ pub fn scan_chunk<'a, S: RecordSink>(
                 (p, rest)
             }
         };
+        if let Some(p) = prefix {
+            // Lines per container, counted by runs (a prefix changes rarely).
+            match sc.st.prefix_runs.last_mut() {
+                Some((_, n)) if run_origin == origin_run => *n += 1,
+                _ => {
+                    sc.st
+                        .prefix_runs
+                        .push((format!("{}/{}", p.pod, p.container), 1));
+                    run_origin = origin_run;
+                }
+            }
+        }
         let (kubelet_ts, orig) = split_kubelet_ts_cached(rest, &mut minute_cache);
         let ansi = memchr::memchr(0x1b, orig).is_some();
         if ansi {

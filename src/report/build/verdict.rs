@@ -102,18 +102,32 @@ fn source_text(v: &Found, counted: u64) -> String {
     }
 }
 
-/// The verdict sentence, qualified when a live collection could not collect everything that
-/// bears on it: "not breached" is then only true of what was read.
-fn incomplete(sentence: String, gaps: usize) -> String {
-    if gaps == 0 {
+/// The verdict sentence, qualified when the input looks incomplete (a live collection's
+/// gaps that bear on it, inputs cut by an exporter's cap or starting late): "not breached"
+/// is then only true of what was read.
+fn incomplete(sentence: String, gaps: usize, cut: usize) -> String {
+    let mut parts = Vec::new();
+    if gaps > 0 {
+        parts.push(format!(
+            "{gaps} collection gap{}",
+            if gaps == 1 { "" } else { "s" }
+        ));
+    }
+    if cut > 0 {
+        parts.push(format!(
+            "{cut} input{} cut short",
+            if cut == 1 { " looks" } else { "s look" }
+        ));
+    }
+    if parts.is_empty() {
         return sentence;
     }
     let what = format!(
-        "the input may be incomplete: {gaps} collection gap{} (see Data quality)",
-        if gaps == 1 { "" } else { "s" }
+        "the input looks incomplete ({}; see Data quality)",
+        parts.join(", ")
     );
     match sentence.strip_prefix("not breached") {
-        Some(rest) => format!("not breached in what was read ({what}){rest}"),
+        Some(rest) => format!("not breached in what was read; {what}{rest}"),
         None => format!("{sentence}; {what}"),
     }
 }
@@ -188,6 +202,8 @@ fn summary(cfg: &Config, v: &Found, top: Option<&CauseSummary>, table: &EventTab
 
 pub fn verdict_doc(cfg: &Config, a: &Analysis, causes: &[CauseSummary]) -> Verdict {
     let v = &a.findings.verdict;
+    let gaps = a.collection.as_ref().map_or(0, |c| c.material_gaps());
+    let cut = a.inputs.iter().filter(|f| f.incomplete.is_some()).count();
     let top = causes.first();
     let mut breached_by = Vec::new();
     if v.by_logs {
@@ -205,10 +221,8 @@ pub fn verdict_doc(cfg: &Config, a: &Analysis, causes: &[CauseSummary]) -> Verdi
         .to_owned(),
         breached_by,
         total_only: v.outcome == Outcome::TotalOnly,
-        summary: incomplete(
-            summary(cfg, v, top, &a.table),
-            a.collection.as_ref().map_or(0, |c| c.material_gaps()),
-        ),
+        summary: incomplete(summary(cfg, v, top, &a.table), gaps, cut),
+        incomplete: gaps + cut > 0,
         peak_rate: v.peak.as_ref().map(|p| round6(p.rate)),
         peak_at: v.peak.as_ref().map(|p| t(p.at)),
         peak_labels: v.peak.as_ref().map(|p| p.labels.clone()),

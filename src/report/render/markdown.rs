@@ -801,6 +801,27 @@ fn data_quality(r: &Report, o: &mut String) {
         }
         o.push('\n');
     }
+    let cut: Vec<_> = i
+        .files
+        .iter()
+        .filter_map(|f| Some((f, f.incomplete.as_ref()?)))
+        .collect();
+    if !cut.is_empty() {
+        let _ = writeln!(
+            o,
+            "**Inputs that look incomplete** (the verdict holds only for what was read):\n\n| Input | Why | Export it whole with |\n|---|---|---|"
+        );
+        for (f, c) in cut {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} |",
+                cell(&f.name),
+                cell(&c.why),
+                code(&c.export_whole)
+            );
+        }
+        o.push('\n');
+    }
     if !i.assumptions.is_empty() {
         let _ = writeln!(o, "**Assumptions made** (records affected):\n");
         for (a, n) in &i.assumptions {

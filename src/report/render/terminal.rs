@@ -38,7 +38,7 @@ pub fn check_line(r: &Report) -> String {
         format!(" by={}", v.breached_by.join("+"))
     };
     format!(
-        "{word} {} source={}{by} {peak} total_peak={:.3}/s {firing} {top} threshold={}/s for={} mode={}{}",
+        "{word} {} source={}{by} {peak} total_peak={:.3}/s {firing} {top} threshold={}/s for={} mode={}{}{}",
         r.settings.alertname,
         v.basis,
         v.peak_total_rate.unwrap_or(0.0),
@@ -49,7 +49,8 @@ pub fn check_line(r: &Report) -> String {
             format!("-{}", r.settings.prom_compat)
         } else {
             String::new()
-        }
+        },
+        if v.incomplete { " input=incomplete" } else { "" }
     )
 }
 
