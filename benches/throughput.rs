@@ -145,4 +145,71 @@ fn main() {
             );
         }
     }
+    // The same lines as a JSON-array export (gcloud logging read --format=json's shape,
+    // compact, one entry per line of the kubectl file), read by the foreign-format path.
+    let kubectl = dir.join(format!("bulk-{mb}mb-1pct.log"));
+    let json = dir.join(format!("gcloud-{mb}mb-1pct.json"));
+    to_gcloud(&kubectl, &json);
+    let out = dir.join("out");
+    let run = |path: &Path| {
+        best_of(3, || {
+            let mut c = Command::new(bin);
+            c.args([
+                "analyze",
+                "--quiet",
+                "--format",
+                "json",
+                "--as-of",
+                "2026-11-21T00:00:00Z",
+                "--out",
+            ])
+            .arg(&out)
+            .arg(path);
+            c
+        })
+        .expect("postmortem ran")
+    };
+    let (tk, _) = run(&kubectl);
+    let (tj, mj) = run(&json);
+    let size = std::fs::metadata(&json).map_or(0, |m| m.len()) as f64 / 1e6;
+    println!(
+        "{:<34} {:>9.2} {:>10.0} {:>10.0} | {:.1}x the kubectl file's {:.2} s",
+        format!("gcloud-{mb}mb-1pct.json ({size:.0} MB)"),
+        tj,
+        size / tj,
+        mj,
+        tj / tk,
+        tk
+    );
+}
+
+/// Writes the kubectl bulk file's lines as a Cloud Logging JSON array.
+fn to_gcloud(kubectl: &Path, json: &Path) {
+    use std::io::BufRead;
+    if json.exists() {
+        return;
+    }
+    let src = std::io::BufReader::new(std::fs::File::open(kubectl).unwrap());
+    let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(json).unwrap());
+    out.write_all(b"[\n").unwrap();
+    for (i, line) in src.lines().enumerate() {
+        let line = line.unwrap();
+        let Some((prefix, rest)) = line.split_once("] ") else {
+            continue;
+        };
+        let pod = prefix.split('/').nth(1).unwrap_or("pod");
+        let Some((ts, payload)) = rest.split_once(' ') else {
+            continue;
+        };
+        if i > 0 {
+            out.write_all(b",\n").unwrap();
+        }
+        write!(
+            out,
+            "{{\"insertId\":\"{i:x}\",\"jsonPayload\":{payload},\"resource\":{{\"labels\":{{\"container_name\":\"backend\",\"namespace_name\":\"mcp-everything\",\"pod_name\":\"{pod}\"}},\"type\":\"k8s_container\"}},\"severity\":\"INFO\",\"timestamp\":\"{ts}\"}}"
+        )
+        .unwrap();
+    }
+    out.write_all(b"\n]\n").unwrap();
+    out.flush().unwrap();
 }

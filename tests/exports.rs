@@ -252,3 +252,31 @@ fn a_folder_as_people_have_it_lists_what_is_no_log_and_reads_the_rest() {
     assert_eq!(run.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&run.stderr).contains("not a log"));
 }
+
+#[test]
+fn a_cut_or_garbled_document_says_so_and_keeps_what_came_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(
+            std::fs::File::open(root().join("fixtures/exports/gcloud-logging.json.gz")).unwrap(),
+        ),
+        &mut text,
+    )
+    .unwrap();
+    let cut = dir.path().join("cut-gcloud.json");
+    std::fs::write(&cut, &text[..text.len() / 3]).unwrap();
+    let garbled = dir.path().join("garbled-es.json");
+    std::fs::write(&garbled, "[{\"_index\":\"l\",\"_source\":{\"time\":\"2026-11-20T09:40:05Z\",\"log\":\"ERROR connect ECONNREFUSED 10.96.44.12:5432\"}},\n{\"_index\": 7, \"_source\": [1,2,,]},\n{\"_index\":\"l\",\"_source\":{\"time\":\"2026-11-20T09:40:06Z\",\"log\":\"ok\"}}]\n").unwrap();
+    let r = analyze(&[cut.to_str().unwrap(), garbled.to_str().unwrap()]);
+    let files = r["inputs"]["files"].as_array().unwrap();
+    let problems = |i: usize| files[i]["problems"].to_string();
+    assert!(
+        problems(0).contains("the document was cut; the entries before were analysed"),
+        "{}",
+        problems(0)
+    );
+    assert!(files[0]["records"].as_u64().unwrap() > 100);
+    assert!(problems(1).contains("could not be read"), "{}", problems(1));
+    assert_eq!(files[1]["records"], 2);
+}

@@ -31,7 +31,17 @@ struct Resource {
 }
 
 pub fn document(src: impl BufRead, f: &mut dyn FnMut(Entry)) -> Result<(), String> {
-    super::walk::<LogEntry>(src, &[], &mut |e| {
+    let mut bad = 0u64;
+    let mut first_bad = None;
+    super::array_elements(src, &mut |bytes| {
+        let e: LogEntry = match serde_json::from_slice(bytes) {
+            Ok(e) => e,
+            Err(err) => {
+                bad += 1;
+                first_bad.get_or_insert_with(|| err.to_string());
+                return;
+            }
+        };
         let l = &e.resource.labels;
         let text = match (&e.text_payload, &e.json_payload) {
             (Some(t), _) => t.clone(),
@@ -45,7 +55,13 @@ pub fn document(src: impl BufRead, f: &mut dyn FnMut(Entry)) -> Result<(), Strin
             ts: e.timestamp.as_deref().and_then(parse_rfc3339_ns),
             text,
         })
-    })
+    })?;
+    match first_bad {
+        Some(why) => Err(format!(
+            "{bad} entries could not be read (the first: {why})"
+        )),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -122,7 +122,17 @@ pub fn document(
         }
     }
     if head.first() == Some(&b'[') {
-        return super::walk::<Hit>(src, &[], &mut |h| hit(h, f));
+        let mut bad = None;
+        super::array_elements(
+            src,
+            &mut |bytes| match serde_json::from_slice::<Hit>(bytes) {
+                Ok(h) => hit(h, f),
+                Err(e) => {
+                    bad.get_or_insert_with(|| e.to_string());
+                }
+            },
+        )?;
+        return bad.map_or(Ok(()), |e| Err(format!("a hit could not be read: {e}")));
     }
     // One hit per line, or a `_search` answer.
     let first_line = head.split(|&c| c == b'\n').next().unwrap_or(b"");
