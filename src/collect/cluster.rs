@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::kubectl::{Kubectl, KubectlError};
 use super::prometheus::Endpoint;
-use super::{parallel, Bundle, Journal, Timer};
+use super::{parallel, Bundle, Journal};
 use crate::config::{LiveSettings, LiveTarget};
 use crate::model::collection::{Collection, ContainerCollected, GapKind, PodCollected};
 use crate::model::time::{format_duration, format_rfc3339, format_short, parse_time_in, Zone};
@@ -135,20 +135,12 @@ fn get(
     args: &[&str],
     namespaced: bool,
 ) -> Result<Vec<u8>, KubectlError> {
-    let slot = j.plan(1);
-    let t = Timer::start();
-    let r = k.output(args, namespaced);
-    j.record(
-        slot,
-        t.done(
-            what.to_owned(),
-            k.display(args, namespaced),
-            r.as_ref()
-                .map(|b| (b.len() as u64, None))
-                .map_err(|e| e.to_string()),
-        ),
-    );
-    r
+    j.run(
+        what.to_owned(),
+        k.display(args, namespaced),
+        || k.output(args, namespaced),
+        |b| Ok((b.len() as u64, None)),
+    )
 }
 
 /// Saves a `get -o json` answer in the bundle, journaled with its file.
@@ -160,18 +152,12 @@ fn save(
     args: &[&str],
     file: &str,
 ) -> Result<Vec<u8>, KubectlError> {
-    let slot = j.plan(1);
-    let t = Timer::start();
-    let r = k.output(args, true);
-    let outcome = match &r {
-        Ok(bytes) => b.write(file, bytes).map(|n| (n, Some(file.to_owned()))),
-        Err(e) => Err(e.to_string()),
-    };
-    j.record(
-        slot,
-        t.done(what.to_owned(), k.display(args, true), outcome),
-    );
-    r
+    j.run(
+        what.to_owned(),
+        k.display(args, true),
+        || k.output(args, true),
+        |bytes| b.write(file, bytes).map(|n| (n, Some(file.to_owned()))),
+    )
 }
 
 /// A failure that ends the cluster side (kubectl missing, no context, unreachable), said once.
@@ -584,18 +570,11 @@ fn logs(
             job.container,
             if job.previous { " --previous" } else { "" }
         );
-        let slot = j.plan(1);
-        let t = Timer::start();
-        let r = k.to_file(&args, &b.path(&job.file));
-        j.record(
-            slot,
-            t.done(
-                what,
-                k.display(&args, true),
-                r.as_ref()
-                    .map(|&n| (n, Some(job.file.clone())))
-                    .map_err(|e| e.to_string()),
-            ),
+        let r = j.run(
+            what,
+            k.display(&args, true),
+            || k.to_file(&args, &b.path(&job.file)),
+            |&n| Ok((n, Some(job.file.clone()))),
         );
         (job, r)
     });

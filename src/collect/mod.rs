@@ -70,6 +70,26 @@ impl Journal {
         self.order.fetch_add(n, Ordering::Relaxed)
     }
 
+    /// Runs one request: plans its place, times it, and records what it gave (`size`: the
+    /// bytes received and the bundle file written) or why it failed.
+    pub fn run<T, E: std::fmt::Display>(
+        &self,
+        what: String,
+        request: String,
+        op: impl FnOnce() -> Result<T, E>,
+        size: impl FnOnce(&T) -> Result<(u64, Option<String>), String>,
+    ) -> Result<T, E> {
+        let slot = self.plan(1);
+        let t = Timer::start();
+        let r = op();
+        let outcome = match &r {
+            Ok(v) => size(v),
+            Err(e) => Err(e.to_string()),
+        };
+        self.record(slot, t.done(what, request, outcome));
+        r
+    }
+
     /// Records a finished request.
     pub fn record(&self, slot: usize, r: Request) {
         self.progress.set_message(r.what.clone());
@@ -111,7 +131,7 @@ impl Journal {
 }
 
 /// Times a request and builds its journal entry.
-pub struct Timer(Instant);
+struct Timer(Instant);
 
 impl Timer {
     pub fn start() -> Timer {

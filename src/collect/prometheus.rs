@@ -512,7 +512,7 @@ mod tests {
 /// Prometheus' side of a live collection.
 pub mod run {
     use super::*;
-    use crate::collect::{parallel, Bundle, Journal, Timer};
+    use crate::collect::{parallel, Bundle, Journal};
     use crate::config::LiveSettings;
     use crate::model::collection::{Collection, GapKind, PrometheusInfo};
     use crate::model::time::{format_rfc3339, format_short};
@@ -530,20 +530,12 @@ pub mod run {
         path: &str,
         params: &[(&str, String)],
     ) -> Result<Vec<u8>, PromError> {
-        let slot = j.plan(1);
-        let t = Timer::start();
-        let r = ep.get(path, params);
-        j.record(
-            slot,
-            t.done(
-                what,
-                ep.request_text(path, params),
-                r.as_ref()
-                    .map(|b| (b.len() as u64, None))
-                    .map_err(|e| e.to_string()),
-            ),
-        );
-        r
+        j.run(
+            what,
+            ep.request_text(path, params),
+            || ep.get(path, params),
+            |b| Ok((b.len() as u64, None)),
+        )
     }
 
     /// One span of one selector's raw samples.
