@@ -356,7 +356,7 @@ fn each_failure_says_what_to_do_and_exits_2_only_when_nothing_was_collected() {
 }
 
 #[test]
-fn what_could_not_be_collected_is_named_and_the_verdict_says_the_input_may_be_incomplete() {
+fn what_could_not_be_collected_is_named_and_the_verdict_says_the_input_looks_incomplete() {
     if !have("kubectl") || !have("prometheus") {
         return;
     }
