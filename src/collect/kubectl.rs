@@ -9,6 +9,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::model::shell_quote;
+
 /// Why a kubectl command failed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum KubectlError {
@@ -47,9 +49,9 @@ impl Kubectl {
         parts.extend(
             self.global(namespaced)
                 .iter()
-                .map(|a| shell_word(&a.to_string_lossy())),
+                .map(|a| shell_quote(&a.to_string_lossy())),
         );
-        parts.extend(args.iter().map(|a| shell_word(a)));
+        parts.extend(args.iter().map(|a| shell_quote(a)));
         parts.join(" ")
     }
 
@@ -199,19 +201,6 @@ pub fn classify(stderr: &str) -> KubectlError {
     }
 }
 
-/// `s` as one shell word (quoted when it needs to be), for the commands shown.
-pub fn shell_word(s: &str) -> String {
-    if !s.is_empty()
-        && s.bytes().all(|c| {
-            c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/' | b'=' | b':' | b',')
-        })
-    {
-        s.to_owned()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,8 +228,8 @@ mod tests {
 
     #[test]
     fn shell_words() {
-        assert_eq!(shell_word("app=mcp-backend"), "app=mcp-backend");
-        assert_eq!(shell_word("a b"), "'a b'");
-        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote("app=mcp-backend"), "app=mcp-backend");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
     }
 }

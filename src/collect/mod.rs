@@ -375,7 +375,7 @@ pub fn summary(r: &Collection, dir: &Path) -> String {
     }
     out.push_str(&format!(
         "analyze it with: postmortem analyze {}\n",
-        crate::collect::kubectl::shell_word(&dir.display().to_string())
+        crate::model::shell_quote(&dir.display().to_string())
     ));
     out
 }

@@ -87,17 +87,15 @@ fn without_userinfo(url: &str) -> String {
     }
 }
 
-/// Percent-encodes a query parameter value (RFC 3986 unreserved characters kept).
+/// A query parameter value percent-encoded (RFC 3986 unreserved characters kept).
 fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3 / 2);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    /// Everything but ALPHA / DIGIT / "-" / "." / "_" / "~".
+    const RESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(s, RESERVED).to_string()
 }
 
 fn path_with(path: &str, params: &[(&str, String)]) -> String {

@@ -29,3 +29,21 @@ pub fn is_kubernetes_name(s: &str) -> bool {
         && b[0].is_ascii_alphanumeric()
         && b[b.len() - 1].is_ascii_alphanumeric()
 }
+
+/// `value` as one shell word: as is when it holds only characters no shell treats specially,
+/// else in single quotes (a quote inside written `'\''`), control characters shown as `?`.
+pub fn shell_quote(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._/:=@%+,".contains(&b));
+    if plain {
+        value.to_owned()
+    } else {
+        let one_line: String = value
+            .chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect();
+        format!("'{}'", one_line.replace('\'', r"'\''"))
+    }
+}

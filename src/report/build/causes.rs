@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::correlate::remediation::{Remedy, Sighting};
 use crate::correlate::target::Target;
 use crate::correlate::Analysis;
+use crate::model::shell_quote;
 use crate::report::model::{Action, CauseSummary, MinuteBucket, PodCount, Remediation, TopMessage};
 
 /// How the report names records that carry no pod.
@@ -118,24 +119,6 @@ fn fill(command: &str, target: &Target, pod: Option<&str>) -> String {
             "# check before running: {} (taken from the input)\n{out}",
             odd.join("; ")
         )
-    }
-}
-
-/// `value` as one shell word: as is when it holds only characters no shell treats specially,
-/// else in single quotes (a quote inside written `'\''`), control characters shown as `?`.
-pub fn shell_quote(value: &str) -> String {
-    let plain = !value.is_empty()
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._/:=@%+,".contains(&b));
-    if plain {
-        value.to_owned()
-    } else {
-        let one_line: String = value
-            .chars()
-            .map(|c| if c.is_control() { '?' } else { c })
-            .collect();
-        format!("'{}'", one_line.replace('\'', r"'\''"))
     }
 }
 
