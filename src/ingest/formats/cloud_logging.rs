@@ -9,7 +9,7 @@ use std::io::BufRead;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{minify, parse_rfc3339_ns, Entry};
+use super::{minify, parse_rfc3339_ns, render_par, Entry, Rendered};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -30,31 +30,35 @@ struct Resource {
     labels: BTreeMap<String, String>,
 }
 
-pub fn document(src: impl BufRead, f: &mut dyn FnMut(Entry)) -> Result<(), String> {
+/// One entry (an element of the array).
+fn entry(bytes: &[u8]) -> Result<Entry, String> {
+    let e: LogEntry = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let l = &e.resource.labels;
+    let text = match (e.text_payload, &e.json_payload) {
+        (Some(t), _) => t,
+        (None, Some(j)) => minify(j.get()),
+        (None, None) => String::new(),
+    };
+    Ok(Entry {
+        namespace: l.get("namespace_name").cloned(),
+        pod: l.get("pod_name").cloned(),
+        container: l.get("container_name").cloned(),
+        ts: e.timestamp.as_deref().and_then(parse_rfc3339_ns),
+        text,
+    })
+}
+
+/// The document's entries, parsed a block at a time on all cores.
+pub fn document(src: impl BufRead, sink: &mut dyn FnMut(Rendered)) -> Result<(), String> {
     let mut bad = 0u64;
     let mut first_bad = None;
-    super::array_elements(src, &mut |bytes| {
-        let e: LogEntry = match serde_json::from_slice(bytes) {
-            Ok(e) => e,
-            Err(err) => {
-                bad += 1;
-                first_bad.get_or_insert_with(|| err.to_string());
-                return;
-            }
-        };
-        let l = &e.resource.labels;
-        let text = match (&e.text_payload, &e.json_payload) {
-            (Some(t), _) => t.clone(),
-            (None, Some(j)) => minify(j.get()),
-            (None, None) => String::new(),
-        };
-        f(Entry {
-            namespace: l.get("namespace_name").cloned(),
-            pod: l.get("pod_name").cloned(),
-            container: l.get("container_name").cloned(),
-            ts: e.timestamp.as_deref().and_then(parse_rfc3339_ns),
-            text,
-        })
+    super::array_elements(src, &mut |buf, ranges| {
+        let mut r = render_par(buf, ranges, &entry);
+        bad += r.bad;
+        if first_bad.is_none() {
+            first_bad = r.first_bad.take();
+        }
+        sink(r);
     })?;
     match first_bad {
         Some(why) => Err(format!(
@@ -84,14 +88,16 @@ mod tests {
   {"insertId": "abd", "textPayload": "[Nest] 1  - 11/20/2026, 9:40:05 AM   ERROR boom\n", "resource": {"labels": {"pod_name": "mcp-backend-7c9d5b8f6d-x2kqp", "container_name": "backend"}}, "timestamp": "2026-11-20T09:40:05Z"}
 ]"#;
         let mut got = Vec::new();
-        super::document(&doc[..], &mut |e| got.push(e)).unwrap();
-        assert_eq!(got.len(), 2);
+        super::document(&doc[..], &mut |r| got.push(r)).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].entries.len(), 2);
+        assert_eq!(got[0].namespace.as_deref(), Some("mcp-everything"));
         assert_eq!(
-            got[0].text,
-            r#"{"timestamp":"2026-11-20T09:40:06.001Z","level":"error","message":"Graph execution failed: 529"}"#
+            String::from_utf8_lossy(&got[0].bytes),
+            "[pod/mcp-backend-7c9d5b8f6d-x2kqp/backend] 2026-11-20T09:40:06.001234567Z \
+             {\"timestamp\":\"2026-11-20T09:40:06.001Z\",\"level\":\"error\",\"message\":\"Graph execution failed: 529\"}\n\
+             [pod/mcp-backend-7c9d5b8f6d-x2kqp/backend] 2026-11-20T09:40:05.000000000Z \
+             [Nest] 1  - 11/20/2026, 9:40:05 AM   ERROR boom\n"
         );
-        assert_eq!(got[0].ts, Some(1_795_167_606_001_234_567));
-        assert_eq!(got[1].namespace, None);
-        assert!(got[1].text.starts_with("[Nest]"));
     }
 }

@@ -10,7 +10,7 @@ use std::io::BufRead;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{parse_rfc3339_ns, Entry};
+use super::{parse_rfc3339_ns, render_par, Batcher, Entry, Rendered};
 
 #[derive(Deserialize)]
 struct Hit {
@@ -77,10 +77,10 @@ fn entry(src: &Value) -> Entry {
     }
 }
 
-fn hit(h: Hit, f: &mut dyn FnMut(Entry)) {
+fn hit(h: Hit) -> Entry {
     match h.source {
-        Some(src) => f(entry(&src)),
-        None => f(entry(&Value::Object(h.rest))),
+        Some(src) => entry(&src),
+        None => entry(&Value::Object(h.rest)),
     }
 }
 
@@ -104,7 +104,7 @@ fn declared_total(head: &[u8]) -> Option<(u64, bool)> {
 pub fn document(
     mut src: impl BufRead,
     stats: &super::Stats,
-    f: &mut dyn FnMut(Entry),
+    sink: &mut dyn FnMut(Rendered),
 ) -> Result<(), String> {
     let head = src.fill_buf().map_err(|e| e.to_string())?;
     let start = head
@@ -123,17 +123,21 @@ pub fn document(
     }
     if head.first() == Some(&b'[') {
         let mut bad = None;
-        super::array_elements(
-            src,
-            &mut |bytes| match serde_json::from_slice::<Hit>(bytes) {
-                Ok(h) => hit(h, f),
-                Err(e) => {
-                    bad.get_or_insert_with(|| e.to_string());
-                }
-            },
-        )?;
+        let parse = |bytes: &[u8]| {
+            serde_json::from_slice::<Hit>(bytes)
+                .map(hit)
+                .map_err(|e| e.to_string())
+        };
+        super::array_elements(src, &mut |buf, ranges| {
+            let mut r = render_par(buf, ranges, &parse);
+            if bad.is_none() {
+                bad = r.first_bad.take();
+            }
+            sink(r);
+        })?;
         return bad.map_or(Ok(()), |e| Err(format!("a hit could not be read: {e}")));
     }
+    let mut out = Batcher::new(sink);
     // One hit per line, or a `_search` answer.
     let first_line = head.split(|&c| c == b'\n').next().unwrap_or(b"");
     let ndjson = serde_json::from_slice::<Value>(first_line).is_ok_and(|v| {
@@ -141,11 +145,11 @@ pub fn document(
     });
     if ndjson {
         for v in serde_json::Deserializer::from_reader(src).into_iter::<Hit>() {
-            hit(v.map_err(|e| e.to_string())?, f);
+            out.push(&hit(v.map_err(|e| e.to_string())?));
         }
         return Ok(());
     }
-    super::walk::<Hit>(src, &["hits", "hits"], &mut |h| hit(h, f))
+    super::walk::<Hit>(src, &["hits", "hits"], &mut |h| out.push(&hit(h)))
 }
 
 #[cfg(test)]
@@ -155,22 +159,26 @@ mod tests {
         let doc = br#"{"took":3,"timed_out":false,"hits":{"total":{"value":2,"relation":"eq"},"hits":[
             {"_index":"logs","_id":"1","_source":{"@timestamp":"2026-11-20T09:40:05.830Z","log":"boom\n","stream":"stderr","kubernetes":{"pod_name":"mcp-backend-7c9d5b8f6d-x2kqp","namespace_name":"mcp-everything","container_name":"backend"}}},
             {"_index":"logs","_id":"2","_source":{"@timestamp":"2026-11-20T09:40:06Z","message":"bang","kubernetes.pod.name":"mcp-backend-7c9d5b8f6d-9wzlm","kubernetes.container.name":"backend"}}]}}"#;
-        let mut got = Vec::new();
+        let mut got = String::new();
         let stats = super::super::Stats::default();
-        super::document(&doc[..], &stats, &mut |e| got.push(e)).unwrap();
+        super::document(&doc[..], &stats, &mut |r| {
+            got.push_str(&String::from_utf8_lossy(&r.bytes))
+        })
+        .unwrap();
         assert_eq!(
             stats
                 .declared_total
                 .load(std::sync::atomic::Ordering::Relaxed),
             2
         );
-        assert_eq!(got.len(), 2);
-        assert_eq!(got[0].pod.as_deref(), Some("mcp-backend-7c9d5b8f6d-x2kqp"));
-        assert_eq!(got[0].text, "boom\n");
-        assert_eq!(got[1].pod.as_deref(), Some("mcp-backend-7c9d5b8f6d-9wzlm"));
+        assert_eq!(
+            got,
+            "[pod/mcp-backend-7c9d5b8f6d-x2kqp/backend] 2026-11-20T09:40:05.830000000Z boom\n\
+             [pod/mcp-backend-7c9d5b8f6d-9wzlm/backend] 2026-11-20T09:40:06.000000000Z bang\n"
+        );
         let lines = b"{\"_index\":\"l\",\"_source\":{\"time\":\"2026-11-20T09:40:05Z\",\"log\":\"a\"}}\n{\"_index\":\"l\",\"_source\":{\"time\":\"2026-11-20T09:40:06Z\",\"log\":\"b\"}}\n";
         let mut n = 0;
-        super::document(&lines[..], &stats, &mut |_| n += 1).unwrap();
+        super::document(&lines[..], &stats, &mut |r| n += r.entries.len()).unwrap();
         assert_eq!(n, 2);
     }
 }

@@ -12,6 +12,7 @@
 //! For a document, a "line" of the data-quality accounting is a line of an entry's text.
 
 pub mod cloud_logging;
+pub mod cloudwatch;
 pub mod compose;
 pub mod cri;
 pub mod elasticsearch;
@@ -38,6 +39,7 @@ pub enum Layout {
     LokiApi,
     CloudLogging,
     Elasticsearch,
+    CloudWatch,
 }
 
 impl Layout {
@@ -53,6 +55,7 @@ impl Layout {
             Layout::LokiApi => "Loki query_range JSON",
             Layout::CloudLogging => "gcloud logging read --format=json",
             Layout::Elasticsearch => "Elasticsearch/OpenSearch hits",
+            Layout::CloudWatch => "CloudWatch Logs export",
         }
     }
 
@@ -63,6 +66,7 @@ impl Layout {
             Layout::LokiApi
                 | Layout::CloudLogging
                 | Layout::Elasticsearch
+                | Layout::CloudWatch
                 | Layout::LogcliDefault
                 | Layout::LogcliJsonl
         )
@@ -106,6 +110,17 @@ pub fn sniff(head: &[u8]) -> Option<Layout> {
             }
             if has(b"\"_source\"") && (has(b"\"hits\"") || has(b"\"_index\"")) {
                 return Some(Layout::Elasticsearch);
+            }
+            let insights = if text[0] == b'{' {
+                has(b"\"results\"") && has(b"\"field\"") && has(b"\"value\"")
+                    || has(b"\"events\"") && has(b"\"logStreamName\"") && has(b"\"message\"")
+            } else {
+                has(b"\"@message\"") || has(b"\"@logStream\"")
+            };
+            if insights
+                && (has(b"\"@timestamp\"") || has(b"\"@message\"") || has(b"\"logStreamName\""))
+            {
+                return Some(Layout::CloudWatch);
             }
             let first = text.split(|&c| c == b'\n').next().unwrap_or(b"");
             let in_first = |needle: &[u8]| memchr::memmem::find(first, needle).is_some();
@@ -356,8 +371,13 @@ pub fn transcode<'r>(
                 sorter.push(&e, &stats)
             })
         }
-        Layout::CloudLogging => cloud_logging::document(src, &mut |e| sorter.push(&e, &stats)),
-        _ => elasticsearch::document(src, &stats, &mut |e| sorter.push(&e, &stats)),
+        Layout::CloudLogging => {
+            cloud_logging::document(src, &mut |r| sorter.push_rendered(&r, &stats))
+        }
+        Layout::CloudWatch => {
+            cloudwatch::document(src, &stats, &mut |r| sorter.push_rendered(&r, &stats))
+        }
+        _ => elasticsearch::document(src, &stats, &mut |r| sorter.push_rendered(&r, &stats)),
     };
     if let Err(e) = read {
         stats.problem(format!(
@@ -365,92 +385,289 @@ pub fn transcode<'r>(
             layout.name()
         ));
     }
-    let file = sorter.finish(&stats)?;
-    Ok(Transcoded {
-        reader: Box::new(BufReader::with_capacity(256 * 1024, file)),
-        stats,
-    })
+    let reader = sorter.finish(&stats)?;
+    Ok(Transcoded { reader, stats })
 }
 
 /// Entries of a document, written as lines to a temporary file with an index, then read back
-/// in time order. Memory: 32 bytes per entry (the index), not the text.
+/// in time order. Memory: 24 bytes per entry (the index) and 16 per container, not the text.
 struct Sorter {
-    file: std::fs::File,
+    file: io::BufWriter<std::fs::File>,
     offset: u64,
-    /// (time or the previous entry's, order, offset, length)
-    index: Vec<(i64, u64, u64, u32)>,
+    /// (time or the previous entry's, offset, length), in the export's order.
+    index: Vec<(i64, u64, u32)>,
     buf: Vec<u8>,
     last_ts: i64,
+    /// Each container's last time, and whether every container's times so far rise (or fall).
+    last_of: std::collections::HashMap<u64, i64>,
+    rising: bool,
+    falling: bool,
     error: Option<io::Error>,
+}
+
+/// Entries rendered as kubectl lines: the bytes, and per entry its time, container and length.
+#[derive(Default)]
+pub struct Rendered {
+    bytes: Vec<u8>,
+    entries: Vec<(Option<i64>, u64, u32)>,
+    namespace: Option<String>,
+    /// Elements that could not be read, and why the first could not.
+    pub bad: u64,
+    pub first_bad: Option<String>,
+}
+
+impl Rendered {
+    fn add(&mut self, e: &Entry) {
+        let before = self.bytes.len();
+        write_entry(e, &mut self.bytes);
+        let len = (self.bytes.len() - before) as u32;
+        self.entries.push((e.ts, container_key(e), len));
+        if self.namespace.is_none() {
+            self.namespace.clone_from(&e.namespace);
+        }
+    }
+
+    fn append(&mut self, mut other: Rendered) {
+        if self.bytes.is_empty() {
+            let (bad, first_bad) = (self.bad, self.first_bad.take());
+            *self = other;
+            self.bad += bad;
+            if first_bad.is_some() {
+                self.first_bad = first_bad;
+            }
+            return;
+        }
+        self.bytes.append(&mut other.bytes);
+        self.entries.append(&mut other.entries);
+        if self.namespace.is_none() {
+            self.namespace = other.namespace;
+        }
+        self.bad += other.bad;
+        if self.first_bad.is_none() {
+            self.first_bad = other.first_bad;
+        }
+    }
+}
+
+/// Entries rendered one by one and handed on a megabyte at a time.
+pub struct Batcher<'s> {
+    r: Rendered,
+    sink: &'s mut dyn FnMut(Rendered),
+}
+
+impl<'s> Batcher<'s> {
+    pub fn new(sink: &'s mut dyn FnMut(Rendered)) -> Batcher<'s> {
+        Batcher {
+            r: Rendered::default(),
+            sink,
+        }
+    }
+
+    pub fn push(&mut self, e: &Entry) {
+        self.r.add(e);
+        if self.r.bytes.len() >= 1 << 20 {
+            (self.sink)(std::mem::take(&mut self.r));
+        }
+    }
+}
+
+impl Drop for Batcher<'_> {
+    fn drop(&mut self) {
+        if !self.r.entries.is_empty() {
+            (self.sink)(std::mem::take(&mut self.r));
+        }
+    }
+}
+
+/// Which container an entry is of, as a number (FNV-1a of pod and container).
+fn container_key(e: &Entry) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let parts = [e.pod.as_deref(), Some("/"), e.container.as_deref()];
+    for b in parts.iter().flatten().flat_map(|s| s.bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Parses and renders elements (`ranges` of `buf`) on all cores, keeping their order.
+pub fn render_par(
+    buf: &[u8],
+    ranges: &[(usize, usize)],
+    parse: &(dyn Fn(&[u8]) -> Result<Entry, String> + Sync),
+) -> Rendered {
+    use rayon::prelude::*;
+    let per = ranges
+        .len()
+        .div_ceil(rayon::current_num_threads() * 4)
+        .max(64);
+    let parts: Vec<Rendered> = ranges
+        .par_chunks(per)
+        .map(|chunk| {
+            let mut r = Rendered::default();
+            for &(s, e) in chunk {
+                match parse(&buf[s..e]) {
+                    Ok(entry) => r.add(&entry),
+                    Err(why) => {
+                        r.bad += 1;
+                        r.first_bad.get_or_insert(why);
+                    }
+                }
+            }
+            r
+        })
+        .collect();
+    let mut all = Rendered::default();
+    for p in parts {
+        all.append(p);
+    }
+    all
 }
 
 impl Sorter {
     fn new() -> io::Result<Sorter> {
         Ok(Sorter {
-            file: tempfile::tempfile()?,
+            file: io::BufWriter::with_capacity(1 << 20, tempfile::tempfile()?),
             offset: 0,
             index: Vec::new(),
             buf: Vec::new(),
             last_ts: i64::MIN,
+            last_of: std::collections::HashMap::new(),
+            rising: true,
+            falling: true,
             error: None,
         })
     }
 
     fn push(&mut self, e: &Entry, stats: &Stats) {
-        stats.entries.fetch_add(1, Ordering::Relaxed);
-        stats.namespace(e.namespace.as_deref());
-        self.buf.clear();
-        write_entry(e, &mut self.buf);
+        let mut r = Rendered {
+            bytes: std::mem::take(&mut self.buf),
+            ..Rendered::default()
+        };
+        r.bytes.clear();
+        r.add(e);
+        self.push_rendered(&r, stats);
+        self.buf = r.bytes;
+    }
+
+    fn push_rendered(&mut self, r: &Rendered, stats: &Stats) {
+        stats
+            .entries
+            .fetch_add(r.entries.len() as u64, Ordering::Relaxed);
+        stats.namespace(r.namespace.as_deref());
         if self.error.is_some() {
             return;
         }
-        if let Err(err) = self.file.write_all(&self.buf) {
+        if let Err(err) = self.file.write_all(&r.bytes) {
             self.error = Some(err);
             return;
         }
-        // An entry without a time keeps its place after the one before it.
-        let ts = e.ts.unwrap_or(self.last_ts);
-        self.last_ts = ts;
-        let n = self.index.len() as u64;
-        self.index.push((ts, n, self.offset, self.buf.len() as u32));
-        self.offset += self.buf.len() as u64;
+        for &(ts, container, len) in &r.entries {
+            // An entry without a time keeps its place after the one before it.
+            let ts = ts.unwrap_or(self.last_ts);
+            self.last_ts = ts;
+            if let Some(last) = self.last_of.insert(container, ts) {
+                self.rising &= last <= ts;
+                self.falling &= last >= ts;
+            }
+            self.index.push((ts, self.offset, len));
+            self.offset += u64::from(len);
+        }
     }
 
-    /// The lines in time order (the export's own order among equal times; a newest-first
-    /// export's reversed).
-    fn finish(mut self, stats: &Stats) -> io::Result<std::fs::File> {
+    /// The lines with each container's in time order: as written when they are; reversed
+    /// when the export is newest first; else sorted by time (the export's own order among
+    /// equal times, a newest-first export's reversed). Read back in runs of adjacent entries,
+    /// never copied to a second file.
+    fn finish(self, stats: &Stats) -> io::Result<Box<dyn Read + Send>> {
         if let Some(e) = self.error {
             return Err(e);
         }
-        let ascending = self.index.windows(2).all(|w| w[0].0 <= w[1].0);
-        if ascending {
-            self.file.seek(SeekFrom::Start(0))?;
-            return Ok(self.file);
+        let mut file = self.file.into_inner().map_err(|e| e.into_error())?;
+        if self.rising {
+            file.seek(SeekFrom::Start(0))?;
+            return Ok(Box::new(BufReader::with_capacity(256 * 1024, file)));
         }
-        let newest_first = self.index.first().map(|f| f.0) > self.index.last().map(|l| l.0);
-        if newest_first {
-            for x in &mut self.index {
-                x.1 = u64::MAX - x.1;
-            }
-        }
-        self.index.sort_unstable_by_key(|x| (x.0, x.1));
         stats.reordered.store(1, Ordering::Relaxed);
-        let mut out = io::BufWriter::new(tempfile::tempfile()?);
-        let mut buf = Vec::new();
-        for &(_, _, off, len) in &self.index {
-            buf.resize(len as usize, 0);
-            read_at(&mut self.file, off, &mut buf)?;
-            out.write_all(&buf)?;
+        let mut index = self.index;
+        let newest_first = index.first().map(|f| f.0) > index.last().map(|l| l.0);
+        if self.falling || newest_first {
+            index.reverse();
         }
-        let mut file = out.into_inner().map_err(|e| e.into_error())?;
-        file.seek(SeekFrom::Start(0))?;
-        Ok(file)
+        if !self.falling {
+            index.sort_by_key(|x| x.0);
+        }
+        Ok(Box::new(IndexReader {
+            file,
+            order: index.into_iter().map(|(_, off, len)| (off, len)).collect(),
+            next: 0,
+            out: Vec::new(),
+            block: Vec::new(),
+            pos: 0,
+        }))
     }
 }
 
-fn read_at(f: &mut std::fs::File, off: u64, buf: &mut [u8]) -> io::Result<()> {
-    f.seek(SeekFrom::Start(off))?;
-    f.read_exact(buf)
+/// Reads a file's entries in the order given, each run of entries adjacent in the file
+/// (forwards or backwards) with one read.
+struct IndexReader {
+    file: std::fs::File,
+    order: Vec<(u64, u32)>,
+    next: usize,
+    out: Vec<u8>,
+    block: Vec<u8>,
+    pos: usize,
+}
+
+impl IndexReader {
+    fn fill(&mut self) -> io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        const RUN: u64 = 4 << 20;
+        self.out.clear();
+        self.pos = 0;
+        let Some(&(first_off, first_len)) = self.order.get(self.next) else {
+            return Ok(());
+        };
+        let (mut lo, mut hi) = (first_off, first_off + u64::from(first_len));
+        let mut end = self.next + 1;
+        // The run: entries that continue the region at its end or at its start.
+        let forward = self.order.get(end).is_some_and(|&(off, _)| off == hi);
+        while let Some(&(off, len)) = self.order.get(end) {
+            if hi - lo >= RUN {
+                break;
+            }
+            if forward && off == hi {
+                hi += u64::from(len);
+            } else if !forward && off + u64::from(len) == lo {
+                lo = off;
+            } else {
+                break;
+            }
+            end += 1;
+        }
+        self.block.resize((hi - lo) as usize, 0);
+        self.file.read_exact_at(&mut self.block, lo)?;
+        for &(off, len) in &self.order[self.next..end] {
+            let s = (off - lo) as usize;
+            self.out.extend_from_slice(&self.block[s..s + len as usize]);
+        }
+        self.next = end;
+        Ok(())
+    }
+}
+
+impl Read for IndexReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.out.len() {
+            if self.next >= self.order.len() {
+                return Ok(0);
+            }
+            self.fill()?;
+        }
+        let n = buf.len().min(self.out.len() - self.pos);
+        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
 }
 
 /// Pod, container and namespace from the usual label names (Loki's `pod`, Promtail's and the
@@ -507,20 +724,27 @@ pub fn walk<T: serde::de::DeserializeOwned>(
     de.end().map_err(|e| e.to_string())
 }
 
-/// Calls `f` with the bytes of each element of a top-level JSON array, read in blocks:
-/// memory holds one block and the element being read, never the document. Elements are
-/// found by depth outside strings; each is then parsed on its own (from a slice: fast).
-pub fn array_elements(mut src: impl Read, f: &mut dyn FnMut(&[u8])) -> Result<(), String> {
-    let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
-    let mut block = vec![0u8; 1 << 20];
+/// Takes a block of a document and the ranges of the elements in it.
+pub type ElementsFn<'f> = dyn FnMut(&[u8], &[(usize, usize)]) + 'f;
+
+/// Calls `f` with the elements of a top-level JSON array, a block at a time (a buffer and the
+/// elements' ranges in it): memory holds one block and the element being read, never the
+/// document. Elements are found by depth outside strings; each is then parsed on its own
+/// (from a slice: fast, and on all cores with [`render_par`]).
+pub fn array_elements(mut src: impl Read, f: &mut ElementsFn<'_>) -> Result<(), String> {
+    const BLOCK: usize = 4 << 20;
+    let mut buf: Vec<u8> = Vec::with_capacity(BLOCK);
+    let mut block = vec![0u8; BLOCK];
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
     // Scanner state, kept across blocks.
     let (mut depth, mut quoted, mut escaped, mut started) = (0usize, false, false, false);
     let mut elem_start: Option<usize> = None;
     loop {
-        let n = src.read(&mut block).map_err(|e| e.to_string())?;
+        let n = read_full(&mut src, &mut block).map_err(|e| e.to_string())?;
         if n == 0 {
             break;
         }
+        ranges.clear();
         let base = buf.len();
         buf.extend_from_slice(&block[..n]);
         let mut i = base;
@@ -566,19 +790,20 @@ pub fn array_elements(mut src: impl Read, f: &mut dyn FnMut(&[u8])) -> Result<()
                     depth = depth.saturating_sub(1);
                     if depth == 0 {
                         if let Some(s) = elem_start.take() {
-                            f(&buf[s..i]);
+                            ranges.push((s, i));
                         }
+                        f(&buf, &ranges);
                         return Ok(());
                     }
                     if depth == 1 {
                         if let Some(s) = elem_start.take() {
-                            f(&buf[s..=i]);
+                            ranges.push((s, i + 1));
                         }
                     }
                 }
                 b',' if depth == 1 => {
                     if let Some(s) = elem_start.take() {
-                        f(&buf[s..i]);
+                        ranges.push((s, i));
                     }
                 }
                 c if depth == 1 && elem_start.is_none() && !c.is_ascii_whitespace() => {
@@ -588,6 +813,7 @@ pub fn array_elements(mut src: impl Read, f: &mut dyn FnMut(&[u8])) -> Result<()
             }
             i += 1;
         }
+        f(&buf, &ranges);
         // Keep only the element being read.
         match elem_start {
             Some(s) => {
@@ -601,6 +827,20 @@ pub fn array_elements(mut src: impl Read, f: &mut dyn FnMut(&[u8])) -> Result<()
         return Err("not a JSON array".into());
     }
     Err("the array is not closed: the document was cut".into())
+}
+
+/// Reads until `buf` is full or the input ends.
+fn read_full(src: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match src.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 /// The largest document parsed from memory.
@@ -753,5 +993,59 @@ mod tests {
         // Newest first, reversed: equal times keep their order of writing (b1 before b2).
         assert_eq!(texts, vec!["a", "b1", "b2", "c"]);
         assert_eq!(stats.reordered.load(Ordering::Relaxed), 1);
+    }
+
+    fn sorted(entries: &[(&str, i64, &str)]) -> (Vec<String>, bool) {
+        let stats = Stats::default();
+        let mut s = Sorter::new().unwrap();
+        for &(pod, t, text) in entries {
+            s.push(
+                &Entry {
+                    pod: Some(pod.into()),
+                    container: Some("c".into()),
+                    ts: Some(t * 1_000_000_000),
+                    text: text.into(),
+                    ..Entry::default()
+                },
+                &stats,
+            );
+        }
+        let mut out = String::new();
+        s.finish(&stats).unwrap().read_to_string(&mut out).unwrap();
+        let texts = out
+            .lines()
+            .map(|l| l.rsplit(' ').next().unwrap().to_owned())
+            .collect();
+        (texts, stats.reordered.load(Ordering::Relaxed) == 1)
+    }
+
+    #[test]
+    fn each_containers_order_is_what_counts() {
+        // Interleaved containers, each in time order (kubectl -l --prefix's shape): as written.
+        let (t, reordered) = sorted(&[
+            ("a-1", 5, "a5"),
+            ("b-1", 1, "b1"),
+            ("a-1", 6, "a6"),
+            ("b-1", 2, "b2"),
+        ]);
+        assert_eq!(t, ["a5", "b1", "a6", "b2"]);
+        assert!(!reordered);
+        // Each newest first: the whole export reversed, read back in runs.
+        let (t, reordered) = sorted(&[
+            ("a-1", 6, "a6"),
+            ("b-1", 2, "b2"),
+            ("a-1", 5, "a5"),
+            ("b-1", 1, "b1"),
+        ]);
+        assert_eq!(t, ["b1", "a5", "b2", "a6"]);
+        assert!(reordered);
+        // Pages in ascending order, each page newest first: sorted by time.
+        let (t, _) = sorted(&[
+            ("a-1", 2, "x2"),
+            ("a-1", 1, "x1"),
+            ("a-1", 4, "x4"),
+            ("a-1", 3, "x3"),
+        ]);
+        assert_eq!(t, ["x1", "x2", "x3", "x4"]);
     }
 }
