@@ -65,7 +65,7 @@ fn every_export_gives_what_the_kubectl_export_gives() {
     let want = counts(&analyze(&[KUBECTL]));
     assert_eq!(want["error_records"], 80);
     let all = exports();
-    assert_eq!(all.len(), 11, "{all:?}");
+    assert_eq!(all.len(), 12, "{all:?}");
     for e in &all {
         let r = analyze(&[e]);
         assert_eq!(counts(&r), want, "{e}");
@@ -150,6 +150,11 @@ fn exports_cut_by_an_exporters_default_cap_are_flagged_and_qualify_the_verdict()
             "fixtures/formats/caps/logcli-default-limit.log",
             "logcli's default --limit",
             "logcli query --limit 1000000",
+        ),
+        (
+            "fixtures/formats/caps/cloudwatch-insights-limit.json",
+            "the query matched 673 records but the export holds 20",
+            "aws logs filter-log-events",
         ),
         (
             "fixtures/formats/caps/elasticsearch-first-page.json",

@@ -425,6 +425,9 @@ fn foreign(
 }
 
 /// A foreign export that holds exactly what its exporter's default cap lets through.
+/// How to export a CloudWatch log group whole: Insights caps every query.
+const INSIGHTS: &str = "aws logs filter-log-events --log-group-name /aws/containerinsights/CLUSTER/application --log-stream-name-prefix NODE-application.var.log.containers.POD --start-time MS --output json (it pages to the end), or run the Insights query over time ranges of under 10,000 rows each";
+
 fn foreign_caps(
     q: &mut FileQuality,
     layout: formats::Layout,
@@ -456,6 +459,14 @@ fn foreign_caps(
         Layout::Elasticsearch if entries == 10_000 || entries == 10 => q.cut(
             format!("exactly {entries} hits: Elasticsearch's {}", if entries == 10 { "default size" } else { "max_result_window" }),
             "page through with search_after (or the scroll API) and concatenate the pages, or export with elasticdump",
+        ),
+        Layout::CloudWatch if declared > entries => q.cut(
+            format!("the query matched {declared} records but the export holds {entries}: the query's limit (at most 10,000 rows)"),
+            INSIGHTS,
+        ),
+        Layout::CloudWatch if entries == 10_000 => q.cut(
+            "exactly 10,000 rows: CloudWatch Logs Insights returns at most 10,000 rows per query",
+            INSIGHTS,
         ),
         Layout::CloudLogging => {
             // gcloud logging read reads the last day unless --freshness says otherwise.

@@ -158,6 +158,12 @@ pub fn generate(dir: &Path, a2: &[Out]) -> std::io::Result<()> {
     let mut text = serde_json::to_string_pretty(&entries)?;
     text.push('\n');
     put("gcloud-logging.json.gz", gzip(text.as_bytes())?)?;
+    // aws logs get-query-results for the Container Insights default query (newest first;
+    // @message is the record Fluent Bit sent: the runtime's time, the line, kubernetes.*).
+    put(
+        "cloudwatch-insights.json.gz",
+        gzip(insights(&a2.iter().rev().collect::<Vec<_>>(), a2.len()).as_bytes())?,
+    )?;
     // Elasticsearch _search (fluent-bit's kubernetes filter; sorted by @timestamp ascending).
     let hits: Vec<serde_json::Value> = a2
         .iter()
@@ -233,6 +239,32 @@ pub fn generate(dir: &Path, a2: &[Out]) -> std::io::Result<()> {
     caps(&dir.join("../formats/caps"), a2)
 }
 
+/// `aws logs get-query-results` of `fields @timestamp, @message, @logStream | sort @timestamp
+/// desc | limit N` over Container Insights' application log group.
+fn insights(rows: &[&Out], matched: usize) -> String {
+    let stream = format!("{NODE}-application.var.log.containers.{A}_{NS}_{CONTAINER}-4f1c2a9e8b7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3.log");
+    let results: Vec<serde_json::Value> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let ms = DateTime::<Utc>::from_timestamp_millis(l.ms).expect("time");
+            let record = json!({"time": kubelet(l.ms, l.ns), "stream": "stdout", "_p": "F", "log": l.text,
+                "kubernetes": {"pod_name": A, "namespace_name": NS, "container_name": CONTAINER, "host": NODE}});
+            json!([
+                {"field": "@timestamp", "value": ms.format("%Y-%m-%d %H:%M:%S%.3f").to_string()},
+                {"field": "@message", "value": record.to_string()},
+                {"field": "@logStream", "value": stream},
+                {"field": "@ptr", "value": format!("CmAKJwojMTIzNDU2Nzg5MDEyOi9hd3MvY29udGFpbmVyaW5zaWdodHMSBRIB{i:08}")},
+            ])
+        })
+        .collect();
+    let doc = json!({"results": results, "statistics": {"recordsMatched": matched as f64,
+        "recordsScanned": (matched * 4) as f64, "bytesScanned": (matched * 1900) as f64}, "status": "Complete"});
+    let mut text = serde_json::to_string_pretty(&doc).expect("json");
+    text.push('\n');
+    text
+}
+
 /// Exports that hold exactly what an exporter's default cap lets through, and a folder as
 /// people have it (exports beside a licence, notes and a picture).
 fn caps(dir: &Path, a2: &[Out]) -> std::io::Result<()> {
@@ -272,6 +304,11 @@ fn caps(dir: &Path, a2: &[Out]) -> std::io::Result<()> {
         serde_json::to_string(&hits)?
     );
     std::fs::write(dir.join("elasticsearch-first-page.json"), doc)?;
+    // CloudWatch Logs Insights with `| limit 20`: 20 rows of the records it matched.
+    std::fs::write(
+        dir.join("cloudwatch-insights-limit.json"),
+        insights(&last(20).iter().rev().collect::<Vec<_>>(), a2.len()),
+    )?;
     let folder = dir.join("../folder-as-people-have-it");
     std::fs::create_dir_all(&folder)?;
     std::fs::copy(
@@ -317,6 +354,7 @@ gives the same records, error records and causes as the kubectl export.
 | `logcli.jsonl.gz` | `logcli query --output jsonl ...` (OpenTelemetry labels `k8s_pod_name`, newest first) |
 | `loki-query-range.json.gz` | `GET /loki/api/v1/query_range` (direction backward: newest first; nanosecond string times) |
 | `gcloud-logging.json.gz` | `gcloud logging read 'resource.type=\"k8s_container\"' --format=json` (newest first; JSON lines as `jsonPayload`) |
+| `cloudwatch-insights.json.gz` | `aws logs get-query-results` for `fields @timestamp, @message, @logStream \\| sort @timestamp desc` over Container Insights' application log group (`@message` is Fluent Bit's record) |
 | `elasticsearch-search.json.gz` | a `_search` answer over fluent-bit's `logstash-*` index (`log`, `kubernetes.*`, `@timestamp` to the millisecond, `time` to the nanosecond) |
 | `var/log/pods/.../backend/1.log` | the node's CRI file (`TIME stdout P|F TEXT`; lines over 512 bytes cut into partial pieces) |
 | `support-bundle.tar.gz` | a troubleshoot support bundle (`cluster-resources/pods/logs/NS/POD/CONTAINER.log`, events, pods) |
