@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::model::alert::RuleVariant;
 use crate::model::time::{parse_flag_duration, Zone};
 use crate::model::Millis;
 use crate::promql::PromCompat;
@@ -277,6 +278,11 @@ pub struct AnalyzeArgs {
         help_heading = "Alert"
     )]
     pub dedup_window: Millis,
+    /// Add a row to the what-if table: the runbook's alert re-evaluated with other settings,
+    /// e.g. 'for=2m,threshold=0.05' (keys: for, threshold, window, aggregation=sum|series,
+    /// keep_firing_for). Repeat for more rows.
+    #[arg(long = "what-if", value_name = "KEY=VALUE,...", value_parser = RuleVariant::parse, help_heading = "Alert")]
+    pub what_if: Vec<RuleVariant>,
 
     /// Replace the cause table with this TOML file (see `postmortem causes`).
     #[arg(long, value_name = "FILE", help_heading = "Classification")]

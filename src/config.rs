@@ -11,7 +11,7 @@ use crate::cli::{
     AnalyzeArgs, CollectArgs, FormatArg, LiveArgs, QueryArgs, QueryOutput, RateModeArg,
 };
 use crate::ingest::rules;
-use crate::model::alert::RateMode;
+use crate::model::alert::{RateMode, RuleVariant};
 use crate::model::rules::{RuleSet, RulesSource};
 use crate::model::time::{format_duration, parse_time_in, Zone};
 use crate::model::Millis;
@@ -38,6 +38,8 @@ pub struct AlertSettings {
     pub rate_mode: RateMode,
     pub compat: PromCompat,
     pub dedup_window_ms: Millis,
+    /// `--what-if`: rows the what-if table adds to its defaults.
+    pub what_if: Vec<RuleVariant>,
 }
 
 impl AlertSettings {
@@ -428,6 +430,7 @@ impl Config {
             },
             compat: a.prom_compat.unwrap_or(PromCompat::V2),
             dedup_window_ms: a.dedup_window,
+            what_if: a.what_if.clone(),
         };
         if a.max_line_bytes < 1024 {
             bail!(

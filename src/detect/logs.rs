@@ -45,6 +45,9 @@ pub struct LogDetection {
     /// The alert as `sum(rate(...)) > threshold` would see it.
     pub total_alerts: Vec<AlertInstance>,
     pub total_peak: Option<(f64, Millis)>,
+    /// Each series' counter as Prometheus would have scraped it (its labels, in the order of
+    /// `series`), for replaying the rule under other settings; empty in loki mode.
+    pub counters: Vec<Vec<Sample>>,
 }
 
 impl LogDetection {
@@ -287,12 +290,13 @@ fn evaluate_series(
     grid: &[Millis],
     a: &AlertSettings,
     table: &EventTable,
-) -> (SeriesResult, Vec<Option<f64>>) {
+) -> (SeriesResult, Vec<Option<f64>>, Vec<Sample>) {
+    let mut counter = Vec::new();
     let rates: Vec<Option<f64>> = match a.rate_mode {
         RateMode::Prometheus => {
-            let samples = counter_samples(&s.scrapes, a.scrape_interval_ms, alive_until);
+            counter = counter_samples(&s.scrapes, a.scrape_interval_ms, alive_until);
             grid.iter()
-                .map(|&t| promql::rate(&samples, t, a.window_ms, a.compat))
+                .map(|&t| promql::rate(&counter, t, a.window_ms, a.compat))
                 .collect()
         }
         RateMode::Loki => window_counts(&s.enters, &s.leaves, grid)
@@ -326,6 +330,7 @@ fn evaluate_series(
             alerts,
         },
         rates,
+        counter,
     )
 }
 
@@ -369,6 +374,7 @@ pub fn detect(
     let mut total_rate: Vec<Option<f64>> = vec![None; grid.len()];
     let mut max_series_rate: Vec<Option<f64>> = vec![None; grid.len()];
     let mut series = Vec::with_capacity(inputs.len());
+    let mut counters = Vec::with_capacity(inputs.len());
     let batch = rayon::current_num_threads().max(1) * 4;
     let mut inputs = inputs.into_iter();
     loop {
@@ -376,11 +382,12 @@ pub fn detect(
         if next.is_empty() {
             break;
         }
-        let computed: Vec<(SeriesResult, Vec<Option<f64>>)> = next
+        let computed: Vec<_> = next
             .into_par_iter()
             .map(|x| evaluate_series(x, &grid, a, table))
             .collect();
-        for (result, rates) in computed {
+        for (result, rates, counter) in computed {
+            counters.push(counter);
             for (i, r) in rates.iter().enumerate() {
                 if let Some(v) = r {
                     total_rate[i] = Some(total_rate[i].unwrap_or(0.0) + v);
@@ -408,6 +415,7 @@ pub fn detect(
         series,
         total_alerts,
         total_peak,
+        counters,
     }
 }
 
@@ -441,6 +449,7 @@ mod tests {
             rate_mode,
             compat: promql::PromCompat::V2,
             dedup_window_ms: 250,
+            what_if: Vec::new(),
         }
     }
 

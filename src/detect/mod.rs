@@ -16,4 +16,7 @@ pub mod alerts_check;
 pub mod logs;
 pub mod memory;
 pub mod plan;
+pub mod regression;
+pub mod replay;
 pub mod rules;
+pub mod whatif;

@@ -91,3 +91,94 @@ impl RateMode {
         }
     }
 }
+
+/// One row the what-if table adds (`--what-if 'for=2m,threshold=0.05'`): each field left out
+/// keeps the real rule's.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RuleVariant {
+    pub for_ms: Option<Millis>,
+    pub threshold: Option<f64>,
+    pub window_ms: Option<Millis>,
+    /// `aggregation=sum` (true) or `aggregation=series` (false).
+    pub summed: Option<bool>,
+    pub keep_firing_for_ms: Option<Millis>,
+}
+
+impl RuleVariant {
+    /// `for=2m,threshold=0.05,window=10m,aggregation=sum|series,keep_firing_for=5m`, any
+    /// subset, in any order.
+    pub fn parse(text: &str) -> Result<RuleVariant, String> {
+        let mut v = RuleVariant::default();
+        let duration = |key: &str, val: &str| {
+            super::time::parse_prom_duration(val)
+                .ok_or_else(|| format!("{key}={val}: give a duration such as 30s, 2m or 1h"))
+        };
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (key, val) = part.split_once('=').ok_or_else(|| {
+                format!("`{part}`: write KEY=VALUE (for, threshold, window, aggregation, keep_firing_for)")
+            })?;
+            let (key, val) = (key.trim(), val.trim());
+            match key {
+                "for" => v.for_ms = Some(duration(key, val)?),
+                "keep_firing_for" => v.keep_firing_for_ms = Some(duration(key, val)?),
+                "window" => match duration(key, val)? {
+                    0 => return Err("window=0: a rate window must be longer than zero".into()),
+                    ms => v.window_ms = Some(ms),
+                },
+                "threshold" => match val.parse::<f64>() {
+                    Ok(t) if t.is_finite() => v.threshold = Some(t),
+                    _ => return Err(format!("threshold={val}: give a number, e.g. 0.05")),
+                },
+                "aggregation" => {
+                    v.summed = Some(match val {
+                        "sum" | "summed" | "total" => true,
+                        "series" | "per-series" | "none" => false,
+                        _ => return Err(format!("aggregation={val}: use sum or series")),
+                    })
+                }
+                _ => {
+                    return Err(format!(
+                        "unknown key `{key}`: use for, threshold, window, aggregation or keep_firing_for"
+                    ))
+                }
+            }
+        }
+        if v == RuleVariant::default() {
+            return Err(
+                "give at least one of for=, threshold=, window=, aggregation=, keep_firing_for="
+                    .into(),
+            );
+        }
+        Ok(v)
+    }
+}
+
+#[cfg(test)]
+mod variant_tests {
+    use super::RuleVariant;
+
+    #[test]
+    fn what_if_specs() {
+        let v = RuleVariant::parse("for=2m, threshold=0.05,aggregation=sum").unwrap();
+        assert_eq!(
+            v,
+            RuleVariant {
+                for_ms: Some(120_000),
+                threshold: Some(0.05),
+                summed: Some(true),
+                ..RuleVariant::default()
+            }
+        );
+        for bad in [
+            "",
+            "for",
+            "for=2",
+            "threshold=x",
+            "window=0s",
+            "colour=red",
+            "aggregation=avg",
+        ] {
+            assert!(RuleVariant::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

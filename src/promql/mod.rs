@@ -36,7 +36,7 @@ use crate::model::labels::Labels;
 use crate::model::metrics::{is_stale, MetricSeries, Resolution, Sample};
 
 pub use format::{format_promtool, format_promtool_range, range_to_api_json, to_api_json};
-pub use parse::{parse, reads, Expr};
+pub use parse::{parse, reads, Expr, RateRule};
 pub use rate::{increase, loki_rate, loki_rate_of_count, rate, PromCompat};
 
 /// Prometheus' default lookback delta (`--query.lookback-delta`): 5 minutes.

@@ -145,6 +145,38 @@ impl Expr {
         ))
     }
 
+    /// For a rule of the runbook's shape, `rate(SELECTOR[W]) OP T` or `sum(rate(SELECTOR[W]))
+    /// OP T` (no offset, no grouping): what the what-if table varies.
+    pub fn rate_rule(&self) -> Option<RateRule> {
+        let (lhs, op, threshold) = self.threshold_split()?;
+        let mut e = unparen(&lhs.ast);
+        let mut summed = false;
+        if let Ast::Aggregate(a) = e {
+            if a.op.to_string() != "sum" || a.modifier.is_some() || a.param.is_some() {
+                return None;
+            }
+            summed = true;
+            e = unparen(&a.expr);
+        }
+        let Ast::Call(c) = e else { return None };
+        if c.func.name != "rate" || c.args.args.len() != 1 {
+            return None;
+        }
+        let Ast::MatrixSelector(m) = unparen(&c.args.args[0]) else {
+            return None;
+        };
+        if m.vs.offset.is_some() || m.vs.at.is_some() {
+            return None;
+        }
+        Some(RateRule {
+            selector: selector_text(&m.vs),
+            window_ms: m.range.as_millis() as Millis,
+            summed,
+            op,
+            threshold,
+        })
+    }
+
     /// Whether any of the expression's selectors selects a series with these labels.
     pub fn selects(&self, labels: &crate::model::labels::Labels) -> bool {
         self.selectors()
@@ -156,6 +188,48 @@ impl Expr {
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
+    }
+}
+
+/// A `rate(SELECTOR[W]) OP T` rule, per series or summed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RateRule {
+    /// The vector selector, as PromQL text (`name{matchers}`).
+    pub selector: String,
+    pub window_ms: Millis,
+    pub summed: bool,
+    /// The comparison, seen from the rate's side (`>` for `0.1 < rate(...)`).
+    pub op: String,
+    pub threshold: f64,
+}
+
+impl RateRule {
+    /// The rule's expression, written back (`rate(x[5m]) > 0.1`, `sum(rate(x[5m])) > 0.1`).
+    pub fn expression(&self) -> String {
+        self.with(self.window_ms, self.summed, self.threshold)
+    }
+
+    /// The expression with another window, aggregation and threshold.
+    pub fn with(&self, window_ms: Millis, summed: bool, threshold: f64) -> String {
+        let rate = format!(
+            "rate({}[{}])",
+            self.selector,
+            crate::model::time::format_duration(window_ms)
+        );
+        let lhs = if summed { format!("sum({rate})") } else { rate };
+        format!("{lhs} {} {}", self.op, super::format::go_float(threshold))
+    }
+
+    /// Whether `v` meets the comparison.
+    pub fn holds(&self, v: f64, threshold: f64) -> bool {
+        match self.op.as_str() {
+            ">" => v > threshold,
+            ">=" => v >= threshold,
+            "<" => v < threshold,
+            "<=" => v <= threshold,
+            "==" => v == threshold,
+            _ => v != threshold,
+        }
     }
 }
 
@@ -439,6 +513,47 @@ fn selector_text(vs: &VectorSelector) -> String {
         Some(n) if matchers.is_empty() => n.clone(),
         Some(n) => format!("{n}{{{}}}", matchers.join(",")),
         None => format!("{{{}}}", matchers.join(",")),
+    }
+}
+
+#[cfg(test)]
+mod rate_rule_tests {
+    #[test]
+    fn the_runbooks_shape_and_others() {
+        let r = super::parse("rate(mcp_generation_errors_total[5m]) > 0.1")
+            .unwrap()
+            .rate_rule()
+            .unwrap();
+        assert_eq!(
+            (
+                r.selector.as_str(),
+                r.window_ms,
+                r.summed,
+                r.op.as_str(),
+                r.threshold
+            ),
+            ("mcp_generation_errors_total", 300_000, false, ">", 0.1)
+        );
+        let r = super::parse("0.5 <= sum(rate(x_total{job=\"a\"}[2m]))")
+            .unwrap()
+            .rate_rule()
+            .unwrap();
+        assert_eq!(
+            (r.selector.as_str(), r.summed, r.op.as_str()),
+            ("x_total{job=\"a\"}", true, ">=")
+        );
+        for other in [
+            "sum by (pod) (rate(x[5m])) > 1",
+            "rate(x[5m] offset 1m) > 1",
+            "increase(x[5m]) > 1",
+            "rate(x[5m]) > bool 1",
+            "histogram_quantile(0.9, rate(x[5m])) > 1",
+        ] {
+            assert!(
+                super::parse(other).unwrap().rate_rule().is_none(),
+                "{other}"
+            );
+        }
     }
 }
 

@@ -303,6 +303,18 @@ fn parse_series_line(line: &str) -> Result<(Labels, &str), String> {
     Ok((labels, rest.trim()))
 }
 
+/// A series description's values as promtool expands them (`None` for `_` and `stale`).
+pub fn expand_values(text: &str) -> Result<Vec<Option<f64>>, String> {
+    let points = parse_values(text)?.ok_or("native histograms are not read")?;
+    Ok(points
+        .into_iter()
+        .map(|p| match p {
+            Point::Value(v) => Some(v),
+            Point::Stale | Point::Omitted => None,
+        })
+        .collect())
+}
+
 /// The values of a series description, or `None` if it holds native histograms.
 fn parse_values(text: &str) -> Result<Option<Vec<Point>>, String> {
     if text.contains("{{") {
