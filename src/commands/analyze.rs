@@ -15,6 +15,7 @@ use crate::correlate::{self, Analysis, Stages};
 use crate::detect::logs::{self, SeriesBuilder};
 use crate::detect::plan::{self, EvalPlan, PlanSettings};
 use crate::detect::rules::{self as rule_eval, RulesDetection};
+use crate::detect::{regression, replay, whatif};
 use crate::ingest::{self, prom, rules, ReadSettings};
 use crate::messages;
 use crate::model::cluster::ClusterObjects;
@@ -308,6 +309,23 @@ fn analyze(cfg: &Config) -> Result<Analysis> {
     }
 
     let logs = logs::detect(series, &table, &cfg.causes, &cfg.alert, &plan.logs, until);
+    let replayed = replay::replay(
+        &chosen.set,
+        &chosen.source,
+        &cfg.alert,
+        &plan,
+        storage.as_ref(),
+        &logs,
+    );
+    let what_if = replayed
+        .as_ref()
+        .map(|r| whatif::what_if(r, &cfg.alert.what_if))
+        .map_err(Clone::clone);
+    let regression = match (&replayed, &what_if) {
+        (Ok(r), Ok(w)) => regression::regression_test(r, &w.rows[0].alerts),
+        _ => None,
+    };
+    drop(replayed);
     let rules = match storage {
         Some(st) => rule_eval::evaluate(&chosen.set, st, &plan, &memory_limits(&read.cluster)),
         None => RulesDetection::default(),
@@ -337,6 +355,8 @@ fn analyze(cfg: &Config) -> Result<Analysis> {
         // Several bundles analyzed together: each is listed in data quality, the first's
         // record is the one summarised.
         collection: read.collections.into_iter().next(),
+        what_if,
+        regression,
     })
 }
 
@@ -458,7 +478,7 @@ fn output(cfg: &Config, a: &Analysis) -> Result<Outcome> {
         Mode::Analyze => {
             let dir = cfg.out.clone().unwrap_or_else(|| default_out_dir(&report));
             let charts = charts::specs(a, &report);
-            let doc = render::document(report, charts, &cfg.formats)?;
+            let doc = render::document(report, charts, a.regression.clone(), &cfg.formats)?;
             let mut files = render::write_all(&doc, &cfg.formats, &dir)?;
             files.extend(cfg.export.as_ref().map(|(p, _)| p.clone()));
             if !cfg.quiet {

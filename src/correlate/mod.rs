@@ -91,6 +91,10 @@ pub struct Analysis {
     pub findings: Findings,
     /// The record of the live collection the inputs came from, if any.
     pub collection: Option<crate::model::collection::Collection>,
+    /// The runbook's alert replayed under other settings, or why it could not be.
+    pub what_if: Result<crate::detect::whatif::WhatIf, crate::detect::replay::NoReplay>,
+    /// The incident as a promtool regression test.
+    pub regression: Option<crate::detect::regression::RegressionTest>,
 }
 
 impl Analysis {

@@ -38,8 +38,107 @@ pub struct Report {
     /// Pods and container terminations from `kubectl get pods` exports.
     pub infrastructure: Infrastructure,
     pub inputs: Inputs,
+    /// The runbook's alert re-evaluated under other settings.
+    pub what_if: WhatIfDoc,
+    /// The incident as a `promtool test rules` regression test (`promtool-test/`).
+    pub regression_test: Option<RegressionDoc>,
     /// Chart files written next to the report (relative paths), by chart.
     pub charts: BTreeMap<String, Vec<String>>,
+}
+
+/// The what-if table: the same incident, the same engine, other rule settings.
+#[derive(Clone, Debug, Serialize)]
+pub struct WhatIfDoc {
+    pub alertname: String,
+    /// The rule's expression, as evaluated.
+    pub expr: Option<String>,
+    /// `metrics` (the dumps' samples) or `logs` (the counters the error records make).
+    pub basis: Option<String>,
+    /// Why there is no table (the rule's shape, no series).
+    pub unavailable: Option<String>,
+    /// The evaluated span, the incident inside it (the real rule's activations widened by its
+    /// window), and the quiet rest, in hours.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub incident: Vec<Span>,
+    pub quiet_hours: f64,
+    /// The real rule first.
+    pub rows: Vec<WhatIfRowDoc>,
+    /// Findings about the rule, with this incident's numbers.
+    pub findings: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Span {
+    pub from: String,
+    pub to: String,
+}
+
+/// One setting of the rule and what it gives.
+#[derive(Clone, Debug, Serialize)]
+pub struct WhatIfRowDoc {
+    /// `real`, `default` or `asked` (`--what-if`).
+    pub origin: String,
+    /// What differs from the rule, in words (`for 0s`, `summed`; `the rule` for the rule).
+    pub change: String,
+    #[serde(rename = "for")]
+    pub for_: String,
+    pub threshold: f64,
+    pub window: String,
+    /// `series` or `sum`.
+    pub aggregation: String,
+    pub keep_firing_for: String,
+    pub expr: String,
+    pub fires: bool,
+    pub first_firing_at: Option<String>,
+    /// Minutes between this row's first firing and the real rule's (negative: earlier).
+    pub minutes_vs_real: Option<f64>,
+    /// The same, in words (`1.8 min earlier`, `never fires`, `same`).
+    pub versus_real: String,
+    /// Alerts that fired in the quiet part of the input, and that per day of quiet.
+    pub quiet_alarms: usize,
+    pub alarms_per_day: Option<f64>,
+    /// How many series fired (the sum counts as one).
+    pub series_fired: usize,
+    /// Each series' first firing (at most 1,000 listed).
+    pub alerts: Vec<WhatIfAlert>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WhatIfAlert {
+    pub labels: BTreeMap<String, String>,
+    pub pending_at: String,
+    pub firing_at: Option<String>,
+    pub resolved_at: Option<String>,
+}
+
+/// The regression test written beside the report.
+#[derive(Clone, Debug, Serialize)]
+pub struct RegressionDoc {
+    pub files: Vec<String>,
+    pub command: String,
+    pub alertname: String,
+    pub basis: String,
+    /// The real time of the test's time 0, the evaluation interval, the test's length.
+    pub origin: String,
+    pub interval: String,
+    pub length: String,
+    pub series: usize,
+    /// The evaluations it checks.
+    pub checks: Vec<RegressionCheck>,
+    /// Whether the alert first fires at the same time in the test as in the incident (the
+    /// test's series are the incident's resampled onto the evaluation grid).
+    pub same_first_firing: bool,
+    pub note: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RegressionCheck {
+    pub eval_time: String,
+    pub at: String,
+    pub why: String,
+    pub firing: usize,
+    pub pending: usize,
 }
 
 /// What a reviewer reads first.

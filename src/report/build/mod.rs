@@ -15,6 +15,7 @@ mod rules;
 mod summary;
 mod timeline;
 mod verdict;
+mod whatif;
 
 use std::collections::BTreeMap;
 
@@ -46,7 +47,7 @@ pub fn build(cfg: &Config, a: &Analysis) -> Report {
     let mut infrastructure = infra::infrastructure(cfg, a);
     infrastructure.before_first_firing = before_first_firing;
     let events = infra::events(cfg, a);
-    let summary = summary::summary(
+    let mut summary = summary::summary(
         cfg,
         a,
         &summary::Parts {
@@ -57,6 +58,9 @@ pub fn build(cfg: &Config, a: &Analysis) -> Report {
             infrastructure: &infrastructure,
         },
     );
+    let what_if = whatif::what_if_doc(a, &cfg.alert.name);
+    // The rule's findings are lessons beyond this incident.
+    summary.lessons.extend(what_if.findings.iter().cloned());
     Report {
         schema_version: SCHEMA_VERSION,
         summary,
@@ -78,6 +82,8 @@ pub fn build(cfg: &Config, a: &Analysis) -> Report {
         events,
         infrastructure,
         inputs: inputs(&a.inputs, a.collection.as_ref()),
+        what_if,
+        regression_test: a.regression.as_ref().map(whatif::regression_doc),
         charts: BTreeMap::new(),
     }
 }

@@ -33,6 +33,7 @@ use plotters::style::register_font;
 use crate::model::Millis;
 
 mod axis;
+mod gantt;
 mod pie;
 pub mod specs;
 mod style;
@@ -116,6 +117,24 @@ pub struct PieChart {
     pub slices: Vec<Slice>,
 }
 
+/// One lane of the what-if chart: a setting of the rule and its pending and firing periods.
+#[derive(Clone, Debug)]
+pub struct GanttRow {
+    pub label: String,
+    pub bands: Vec<Band>,
+}
+
+/// The what-if chart: one lane per setting (the first is the rule's own).
+#[derive(Clone, Debug)]
+pub struct GanttChart {
+    pub title: String,
+    pub rows: Vec<GanttRow>,
+    /// The rule's first firing, marked across the lanes.
+    pub marker: Option<Millis>,
+    pub start: Millis,
+    pub end: Millis,
+}
+
 /// The image format to render.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ImageFormat {
@@ -146,6 +165,12 @@ pub fn render_rate(chart: &RateChart, format: ImageFormat) -> Result<Vec<u8>, Ch
 /// Renders the "Errors by type" pie (640×420 px) as SVG text or PNG bytes.
 pub fn render_pie(chart: &PieChart, format: ImageFormat) -> Result<Vec<u8>, ChartError> {
     render(chart, "errors by type", PIE_SIZE, format)
+}
+
+/// Renders the what-if chart (1000 px wide, 28 px per lane) as SVG text or PNG bytes.
+pub fn render_gantt(chart: &GanttChart, format: ImageFormat) -> Result<Vec<u8>, ChartError> {
+    let size = (1000, gantt::height(chart.rows.len()));
+    render(chart, "what-if", size, format)
 }
 
 // Rendering plumbing
@@ -189,6 +214,12 @@ trait Paint {
 impl Paint for RateChart {
     fn paint<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         timeseries::draw_rate(self, root)
+    }
+}
+
+impl Paint for GanttChart {
+    fn paint<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        gantt::draw_gantt(self, root)
     }
 }
 

@@ -6,8 +6,8 @@
 use std::collections::BTreeSet;
 
 use super::{
-    render_pie, render_rate, Band, BandKind, ChartError, ImageFormat, Line, Mark, MarkKind,
-    PieChart, RateChart, Slice,
+    render_gantt, render_pie, render_rate, Band, BandKind, ChartError, GanttChart, GanttRow,
+    ImageFormat, Line, Mark, MarkKind, PieChart, RateChart, Slice,
 };
 use crate::correlate::{Analysis, MomentKind};
 use crate::detect::memory::MemoryUse;
@@ -22,6 +22,7 @@ use crate::report::model::Report;
 pub enum ChartSpec {
     Rate(RateChart),
     Pie(PieChart),
+    Gantt(GanttChart),
 }
 
 impl ChartSpec {
@@ -29,6 +30,7 @@ impl ChartSpec {
         match self {
             ChartSpec::Rate(c) => render_rate(c, format),
             ChartSpec::Pie(c) => render_pie(c, format),
+            ChartSpec::Gantt(c) => render_gantt(c, format),
         }
     }
 }
@@ -105,7 +107,86 @@ pub fn specs(a: &Analysis, report: &Report) -> Vec<Chart> {
         }
     }
     same_time_range(&mut out);
+    if let Some(mut chart) = what_if_chart(a, report) {
+        // Over the same range as the other time charts.
+        if let Some(ChartSpec::Rate(r)) = out.first().map(|c| &c.spec) {
+            (chart.start, chart.end) = (r.start, r.end);
+        }
+        out.push(Chart {
+            key: "what_if".into(),
+            file: "charts/what-if".into(),
+            spec: ChartSpec::Gantt(chart),
+        });
+    }
     out
+}
+
+/// Bands of one kind that overlap or touch merged into one (thousands of series' alerts draw
+/// as a few rectangles).
+fn merged(mut bands: Vec<Band>) -> Vec<Band> {
+    bands.sort_by_key(|b| (b.kind == BandKind::Firing, b.start));
+    let mut out: Vec<Band> = Vec::new();
+    for b in bands {
+        match out.last_mut() {
+            Some(last) if last.kind == b.kind && b.start <= last.end => {
+                last.end = last.end.max(b.end)
+            }
+            _ => out.push(b),
+        }
+    }
+    out
+}
+
+/// When each setting of the what-if table would have been pending and firing.
+fn what_if_chart(a: &Analysis, report: &Report) -> Option<GanttChart> {
+    let w = a.what_if.as_ref().ok()?;
+    let (start, end) = w.span?;
+    let interval = a.regression.as_ref().map_or(15_000, |r| r.interval_ms);
+    let rows = w
+        .rows
+        .iter()
+        .zip(&report.what_if.rows)
+        .map(|(row, doc)| {
+            let label = if doc.origin == "real" {
+                format!(
+                    "the rule (for {}, {}/s, window {})",
+                    doc.for_, doc.threshold, doc.window
+                )
+            } else {
+                doc.change.clone()
+            };
+            let mut bands = Vec::new();
+            for x in &row.alerts {
+                let pending_end = x.firing_at.unwrap_or(x.last_active + interval);
+                bands.push(Band {
+                    start: x.pending_at,
+                    end: pending_end,
+                    kind: BandKind::Pending,
+                });
+                if let Some(f) = x.firing_at {
+                    bands.push(Band {
+                        start: f,
+                        end: x.resolved_at.unwrap_or(end),
+                        kind: BandKind::Firing,
+                    });
+                }
+            }
+            GanttRow {
+                label,
+                bands: merged(bands),
+            }
+        })
+        .collect();
+    Some(GanttChart {
+        title: format!(
+            "{}: when each setting would have been pending and firing",
+            report.what_if.alertname
+        ),
+        rows,
+        marker: w.rows.first().and_then(|r| r.first_firing),
+        start,
+        end,
+    })
 }
 
 /// Every time chart of a report over one range (the union of theirs), so a reader can line

@@ -138,6 +138,8 @@ pub fn render(r: &Report, link: &ChartLink<'_>) -> Vec<u8> {
     remediation(r, &mut o);
     timeline(r, &mut o);
     lessons(r, &mut o);
+    what_if(r, link, &mut o);
+    regression_test(r, &mut o);
     verdict(r, &mut o);
     alert_timeline(r, link, &mut o);
     metric_rules(r, link, &mut o);
@@ -185,6 +187,12 @@ fn contents(r: &Report, o: &mut String) {
     let mut sections = vec!["Summary", "Action items", "Timeline"];
     if !r.summary.lessons.is_empty() {
         sections.push("Lessons learned");
+    }
+    if !(r.what_if.rows.is_empty() && r.what_if.unavailable.is_none()) {
+        sections.push("What if the rule were different");
+    }
+    if r.regression_test.is_some() {
+        sections.push("Regression test");
     }
     sections.extend(["Verdict", "Alert timeline"]);
     if !(r.rules.is_empty() && r.metrics.series == 0) {
@@ -268,6 +276,103 @@ fn lessons(r: &Report, o: &mut String) {
         let _ = writeln!(o, "- {}", text(l));
     }
     o.push('\n');
+}
+
+/// The same incident under other settings of the rule: a table, the chart, the findings.
+fn what_if(r: &Report, link: &ChartLink<'_>, o: &mut String) {
+    let w = &r.what_if;
+    if w.rows.is_empty() && w.unavailable.is_none() {
+        return;
+    }
+    let _ = writeln!(o, "## What if the rule were different\n");
+    if let Some(why) = &w.unavailable {
+        let _ = writeln!(o, "Not replayed: {}.\n", text(why));
+        return;
+    }
+    let day = w.from.as_deref().and_then(|f| f.get(..10)).unwrap_or("");
+    let basis = match w.basis.as_deref() {
+        Some("metrics") => "the metric dumps' samples",
+        _ => "the counters the error records make",
+    };
+    let incident: Vec<String> = w
+        .incident
+        .iter()
+        .map(|s| format!("{} to {}", short_time(&s.from, day), short_time(&s.to, day)))
+        .collect();
+    let _ = writeln!(
+        o,
+        "{} re-evaluated by the same engine on {basis}, with one setting changed per row (`--what-if` adds rows). {}\n",
+        code(w.expr.as_deref().unwrap_or(&w.alertname)),
+        if incident.is_empty() {
+            format!("Neither the rule nor its sum was ever pending: all {:.1} h evaluated count as quiet.", w.quiet_hours)
+        } else {
+            format!("The incident is {} (the rule's activations, or its sum's, widened by its window); alarms in the other {:.1} h evaluated count as quiet-time alarms.", incident.join(", "), w.quiet_hours)
+        }
+    );
+    if let Some(p) = link("what_if") {
+        let _ = writeln!(
+            o,
+            "![When each setting would have been pending and firing]({p})\n"
+        );
+    }
+    let _ = writeln!(o, "| Change | for | threshold | window | aggregation | keep_firing_for | First fires | Against the rule | Series fired | Quiet alarms |\n|---|---|---|---|---|---|---|---|---|---|");
+    for row in &w.rows {
+        let name = match row.origin.as_str() {
+            "real" => "**the rule**".to_owned(),
+            "asked" => format!("{} (asked)", cell(&row.change)),
+            _ => cell(&row.change),
+        };
+        let quiet = match row.alarms_per_day {
+            Some(d) => format!("{} ({d}/day)", row.quiet_alarms),
+            None => row.quiet_alarms.to_string(),
+        };
+        let fired = row.series_fired;
+        let _ = writeln!(
+            o,
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {fired} | {quiet} |",
+            row.for_,
+            row.threshold,
+            row.window,
+            row.aggregation,
+            row.keep_firing_for,
+            row.first_firing_at
+                .as_deref()
+                .map_or("never".into(), |t| short_time(t, day)),
+            cell(&row.versus_real)
+        );
+    }
+    o.push('\n');
+    if !w.findings.is_empty() {
+        let _ = writeln!(o, "Rule findings:\n");
+        for f in &w.findings {
+            let _ = writeln!(o, "- {}", text(f));
+        }
+        o.push('\n');
+    }
+}
+
+/// The regression test written beside the report, and how to keep it.
+fn regression_test(r: &Report, o: &mut String) {
+    let Some(t) = &r.regression_test else {
+        return;
+    };
+    let _ = writeln!(o, "## Regression test\n");
+    let _ = writeln!(
+        o,
+        "`promtool-test/` holds this incident as a `promtool test rules` test: `rules.yml` (the rules evaluated) and `test.yml` ({} series of {} of input; {} checked evaluation{}: {}). It passes as the rules are and fails when a change to {} would have alerted on this incident differently. Run it with `{}`; keep the folder beside your rules so that CI runs it on every change (see the README).\n",
+        t.series,
+        t.length,
+        t.checks.len(),
+        if t.checks.len() == 1 { "" } else { "s" },
+        if t.checks.iter().any(|c| c.firing > 0) {
+            "just before and at pending, firing and resolution of each series that fired"
+        } else {
+            "nothing fired, so it checks that nothing fires at the highest rate"
+        },
+        text(&t.alertname),
+        t.command
+    );
+    let _ = writeln!(o, "{}.\n", text(&t.note));
 }
 
 /// The method and settings every number depends on (an appendix).

@@ -7,6 +7,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod promtool;
 pub mod terminal;
 
 use std::path::{Path, PathBuf};
@@ -24,6 +25,9 @@ pub struct Document {
     /// Each chart's SVG, in the order of `charts` (empty unless SVG files or the HTML page
     /// are written).
     pub svgs: Vec<Vec<u8>>,
+    /// The incident as a promtool regression test (`promtool-test/`), when the runbook's
+    /// alert could be replayed.
+    pub regression: Option<crate::detect::regression::RegressionTest>,
 }
 
 /// One output of the report.
@@ -94,12 +98,22 @@ fn renderers(doc: &Document, formats: &[Format]) -> Vec<Box<dyn Renderer>> {
             Format::Svg | Format::Png => {}
         }
     }
+    // Every analysis that replayed the alert writes its regression test.
+    if doc.regression.is_some() {
+        out.push(Box::new(promtool::RulesFile));
+        out.push(Box::new(promtool::TestFile));
+    }
     out
 }
 
 /// The document: the chart files `formats` will write are listed in the report (by chart
 /// key), and each chart's SVG is drawn once when SVG files or the HTML page are written.
-pub fn document(mut report: Report, charts: Vec<Chart>, formats: &[Format]) -> Result<Document> {
+pub fn document(
+    mut report: Report,
+    charts: Vec<Chart>,
+    regression: Option<crate::detect::regression::RegressionTest>,
+    formats: &[Format],
+) -> Result<Document> {
     for chart in &charts {
         for format in images(formats) {
             report
@@ -121,6 +135,7 @@ pub fn document(mut report: Report, charts: Vec<Chart>, formats: &[Format]) -> R
         report,
         charts,
         svgs,
+        regression,
     })
 }
 
