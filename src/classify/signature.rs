@@ -1,8 +1,15 @@
 //! Message signatures and error keys, both computed on bytes in one pass.
 //!
-//! A *signature* is the message with every token that carries a digit masked (`<*>`), so that
-//! `connect ECONNREFUSED 10.96.44.12:5432` and `... 10.96.44.13:5432` group together in "top
-//! messages" and users can see which errors their cause table misses.
+//! A *signature* is the message with every token that varies from run to run masked (`<*>`),
+//! so that `connect ECONNREFUSED 10.96.44.12:5432` and `... 10.96.44.13:5432` group together
+//! in "top messages", users see which errors their cause table misses, and a run compared
+//! with a baseline finds no "new" message only because ids changed. A token (letters, digits,
+//! `_-.:@`) is masked when it carries a digit (numbers, ids, UUIDs, IPs, ports, durations such
+//! as `4210ms`, versions, hashes, most generated names), when it is a Kubernetes generated name
+//! (a last `-` part of 5 characters, or a part of 9-10, from the vowel-less alphabet Kubernetes
+//! draws them from: `mcp-backend-kqzxw`), or a hex run of 12 or more letters (`deadbeefcafe`).
+//! Hosts without digits (`api.anthropic.com`) and words stay. Deterministic: the same message
+//! always gives the same signature.
 //!
 //! An *error key* identifies the underlying error of a record: wrappers such as
 //! `Graph execution failed: ` and the error logger's `[GraphOrchestrationService::executeGraph] `
@@ -29,6 +36,7 @@ pub fn signature(message: &str) -> String {
                 i += 1;
             }
             let tok = &line[start..i];
+            let has_digit = has_digit || generated(tok);
             // Keep sentence punctuation outside the mask: "Retrying (1)..." -> "Retrying (<*>)...".
             let trail = tok.len() - tok.trim_end_matches(['.', ':']).len();
             if has_digit {
@@ -52,6 +60,25 @@ pub fn signature(message: &str) -> String {
         out.push('…');
     }
     out.trim().to_owned()
+}
+
+/// Kubernetes' generated names (`mcp-backend-kqzxw`, `web-bcdfghjklm-xzqwp`) and long hex runs,
+/// digits or not.
+fn generated(tok: &str) -> bool {
+    // Kubernetes' name suffixes: "bcdfghjklmnpqrstvwxz2456789" (no vowels, no 0/1/3).
+    let k8s = |part: &str| {
+        part.bytes()
+            .all(|c| b"bcdfghjklmnpqrstvwxz2456789".contains(&c))
+    };
+    let mut parts = tok.split('-');
+    let last = parts.next_back().unwrap_or("");
+    let named = tok.contains('-')
+        && ((last.len() == 5 && k8s(last))
+            || tok
+                .split('-')
+                .any(|p| (p.len() == 9 || p.len() == 10) && k8s(p)));
+    let hex = tok.len() >= 12 && tok.bytes().all(|c| matches!(c, b'a'..=b'f' | b'A'..=b'F'));
+    named || hex
 }
 
 /// The message with leading `[Context] ` tags and `<Some words>: ` wrappers removed:
@@ -114,6 +141,18 @@ mod tests {
             "Unexpected token < in JSON at position <*>"
         );
         assert_eq!(signature("a\n   at b"), "a");
+        // Generated names without a digit, and hex runs.
+        assert_eq!(
+            signature(
+                "pod mcp-backend-kqzxw not ready; job web-bcdfghjklm-xzqwp; key deadbeefcafebabe"
+            ),
+            "pod <*> not ready; job <*>; key <*>"
+        );
+        // Words and hosts stay.
+        assert_eq!(
+            signature("request to api.anthropic.com failed: read-only file-system"),
+            "request to api.anthropic.com failed: read-only file-system"
+        );
     }
 
     #[test]

@@ -123,7 +123,13 @@ pub struct CauseStats {
     pub by_pod: BTreeMap<String, Counts>,
     /// The most frequent signatures, at most [`TOP_MESSAGES`], most records first.
     pub top_messages: Vec<TopMessage>,
+    /// Every signature (at most [`MAX_SIGNATURES`]), most records first: what a later run is
+    /// compared with.
+    pub signatures: Vec<TopMessage>,
 }
+
+/// The most signatures a cause keeps for comparison with a baseline.
+pub const MAX_SIGNATURES: usize = 1000;
 
 /// The events table and its aggregations.
 pub struct Events {
@@ -226,8 +232,11 @@ impl Events {
                     .cmp(&a.records)
                     .then(a.signature.cmp(&b.signature))
             });
+            let mut signatures = top_messages.clone();
+            signatures.truncate(MAX_SIGNATURES);
             top_messages.truncate(TOP_MESSAGES);
             stats.push(CauseStats {
+                signatures,
                 cause,
                 counts,
                 first,

@@ -198,6 +198,7 @@ mod tests {
 
     fn stats(cause: CauseIdx, pods: &[(&str, u64)]) -> CauseStats {
         CauseStats {
+            signatures: Vec::new(),
             cause,
             counts: Counts {
                 records: 10,

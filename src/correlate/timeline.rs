@@ -279,6 +279,7 @@ mod tests {
             ..LogDetection::default()
         };
         let causes = [CauseStats {
+            signatures: Vec::new(),
             cause: 0,
             counts: Counts {
                 records: 1,
