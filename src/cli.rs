@@ -284,6 +284,22 @@ pub struct AnalyzeArgs {
     #[arg(long = "what-if", value_name = "KEY=VALUE,...", value_parser = RuleVariant::parse, help_heading = "Alert")]
     pub what_if: Vec<RuleVariant>,
 
+    /// Compare with an earlier run: its report.json (a small CI artifact), or its inputs (files,
+    /// a folder, an archive). The report gains "Compared with the baseline"; `check` exits 1
+    /// when there are new or gone message signatures, causes that rose, or alerts that fire
+    /// now and did not, and 0 otherwise.
+    #[arg(long, value_name = "REPORT.json|PATH", help_heading = "Baseline")]
+    pub baseline: Option<PathBuf>,
+    /// With --baseline: a cause rose when its error events per hour grew beyond this factor
+    /// (and by at least 5 events).
+    #[arg(
+        long,
+        value_name = "FACTOR",
+        default_value_t = 2.0,
+        help_heading = "Baseline"
+    )]
+    pub max_increase: f64,
+
     /// Replace the cause table with this TOML file (see `postmortem causes`).
     #[arg(long, value_name = "FILE", help_heading = "Classification")]
     pub causes: Option<PathBuf>,

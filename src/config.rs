@@ -107,6 +107,9 @@ pub struct Config {
     pub captured_at: Option<Millis>,
     pub zone: Zone,
     pub alert: AlertSettings,
+    /// `--baseline`: an earlier run's report.json or inputs, and `--max-increase`.
+    pub baseline: Option<PathBuf>,
+    pub max_increase: f64,
     /// The alerting rules of `--rules` (else none: rules files among the inputs, else the
     /// built-in one, are chosen once the inputs are read).
     pub rules: Option<(RuleSet, RulesSource)>,
@@ -441,7 +444,23 @@ impl Config {
         if a.threads == Some(0) {
             bail!("--threads 0: give at least 1, or leave it out for one per core");
         }
+        if !(a.max_increase.is_finite() && a.max_increase >= 1.0) {
+            bail!(
+                "--max-increase {}: give a factor of 1 or more, e.g. 2 (twice the baseline's rate)",
+                a.max_increase
+            );
+        }
+        if let Some(b) = &a.baseline {
+            if !b.exists() {
+                bail!(
+                    "--baseline {}: no such file or folder; give an earlier run's report.json or its inputs",
+                    b.display()
+                );
+            }
+        }
         Ok(Config {
+            baseline: a.baseline.clone(),
+            max_increase: a.max_increase,
             mode,
             window,
             captured_at: optional_time("--captured-at", a.captured_at.as_deref(), a.tz)?,

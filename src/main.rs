@@ -41,7 +41,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => {
             let outcome =
                 commands::analyze::run(&Config::from_args(Mode::Check, args, wall_clock)?)?;
-            Ok(exit_code(&outcome, if outcome.breached { 1 } else { 0 }))
+            // With a baseline, regressions decide (a breach it also had is none).
+            let failed = outcome.regressed.unwrap_or(outcome.breached);
+            Ok(exit_code(&outcome, if failed { 1 } else { 0 }))
         }
         Command::Collect(args) => {
             let cfg = CollectConfig::from_args(args, wall_clock)?;

@@ -26,6 +26,7 @@ use crate::model::time::{format_duration, format_rfc3339, format_short};
 use crate::model::{ErrorEvent, FileQuality, InputKind, Interner, Millis, SkipReason};
 use crate::promql::Storage;
 use crate::redact::{self, Redactor};
+use crate::report::baseline;
 use crate::report::charts;
 use crate::report::export::Exporter;
 use crate::report::render::{self, terminal};
@@ -35,6 +36,8 @@ use crate::report::{build, model::Report};
 #[derive(Debug)]
 pub struct Outcome {
     pub breached: bool,
+    /// With `--baseline`: whether anything regressed (what `check` exits by then).
+    pub regressed: Option<bool>,
     /// Paths named on the command line that could not be read (the run reported on the
     /// rest; the exit code says so).
     pub unreadable: Vec<String>,
@@ -457,7 +460,14 @@ fn memory_limits(cluster: &ClusterObjects) -> Vec<(String, u64)> {
 
 /// The report, and what goes to the terminal.
 fn output(cfg: &Config, a: &Analysis) -> Result<Outcome> {
-    let report = build::build(cfg, a);
+    let mut report = build::build(cfg, a);
+    if let Some(path) = &cfg.baseline {
+        let now = baseline::profile(&serde_json::to_value(&report)?, "this run")
+            .map_err(|e| anyhow::anyhow!("this run's report: {e}"))?;
+        let then = read_baseline(cfg, path)?;
+        report.baseline = Some(baseline::compare(&now, &then, cfg.max_increase));
+    }
+    let regressed = report.baseline.as_ref().map(|b| b.regressed);
     for e in report.rules.iter().filter_map(|r| r.error.as_ref()) {
         messages::rule_not_evaluated(&report.settings.rules, e);
     }
@@ -493,8 +503,41 @@ fn output(cfg: &Config, a: &Analysis) -> Result<Outcome> {
     }
     Ok(Outcome {
         breached,
+        regressed,
         unreadable: unreadable(&cfg.inputs),
     })
+}
+
+/// The baseline's profile: its report.json as it is, else its inputs analysed as this run's
+/// are (the same cause table and settings, the whole of them: no time window).
+fn read_baseline(cfg: &Config, path: &std::path::Path) -> Result<baseline::Profile> {
+    let name = path.display().to_string();
+    if path.is_file() && path.extension().is_some_and(|e| e == "json") {
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| {
+                std::io::Read::read_to_end(&mut std::io::Read::take(f, 512 << 20), &mut bytes)
+            })
+            .with_context(|| format!("reading the baseline {name}"))?;
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+            if baseline::is_report(&v) {
+                return baseline::profile(&v, &name)
+                    .map_err(|e| anyhow::anyhow!("--baseline {name}: {e}"));
+            }
+        }
+    }
+    let mut b = cfg.clone();
+    b.inputs = vec![path.to_path_buf()];
+    b.window.since = None;
+    b.window.until = None;
+    b.live = None;
+    b.export = None;
+    b.baseline = None;
+    b.step_summary = None;
+    let a = analyze(&b).with_context(|| format!("analysing the baseline {name}"))?;
+    let r = build::build(&b, &a);
+    baseline::profile(&serde_json::to_value(&r)?, &name)
+        .map_err(|e| anyhow::anyhow!("--baseline {name}: {e}"))
 }
 
 /// Appends the CI step summary (`GITHUB_STEP_SUMMARY`).

@@ -6,6 +6,7 @@
 //!
 //! [`Analysis`]: crate::correlate::Analysis
 
+pub mod baseline;
 pub mod build;
 pub mod charts;
 pub mod export;

@@ -38,12 +38,61 @@ pub struct Report {
     /// Pods and container terminations from `kubectl get pods` exports.
     pub infrastructure: Infrastructure,
     pub inputs: Inputs,
+    /// Every message signature (at most 1,000 per cause), most records first: what a later
+    /// run is compared with (`--baseline report.json`).
+    pub signatures: Vec<SignatureDoc>,
+    /// The comparison with `--baseline`, when one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineDoc>,
     /// The runbook's alert re-evaluated under other settings.
     pub what_if: WhatIfDoc,
     /// The incident as a `promtool test rules` regression test (`promtool-test/`).
     pub regression_test: Option<RegressionDoc>,
     /// Chart files written next to the report (relative paths), by chart.
     pub charts: BTreeMap<String, Vec<String>>,
+}
+
+/// One message signature of a cause.
+#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq)]
+pub struct SignatureDoc {
+    pub cause: String,
+    pub signature: String,
+    pub records: u64,
+    /// One real message with it (redacted).
+    pub example: String,
+}
+
+/// This run against a baseline (an earlier run's inputs or report.json).
+#[derive(Clone, Debug, Serialize)]
+pub struct BaselineDoc {
+    /// What the baseline was read from.
+    pub source: String,
+    /// The baseline's error records and span.
+    pub error_records: u64,
+    pub hours: f64,
+    /// Signatures never seen in the baseline, most records first.
+    pub new_signatures: Vec<SignatureDoc>,
+    /// Signatures of the baseline not seen now.
+    pub gone_signatures: Vec<SignatureDoc>,
+    /// Causes whose error events per hour rose beyond `--max-increase` (and by at least 5
+    /// events).
+    pub increased_causes: Vec<CauseIncrease>,
+    /// Alerts (name and `error_type`) that fire now and did not in the baseline.
+    pub new_alerts: Vec<String>,
+    pub max_increase: f64,
+    /// Whether any of the above was found (`check --baseline` exits 1).
+    pub regressed: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CauseIncrease {
+    pub cause: String,
+    pub baseline_events: u64,
+    pub events: u64,
+    pub baseline_per_hour: f64,
+    pub per_hour: f64,
+    /// `per_hour / baseline_per_hour`; null when the baseline had none.
+    pub factor: Option<f64>,
 }
 
 /// The what-if table: the same incident, the same engine, other rule settings.

@@ -82,10 +82,29 @@ pub fn build(cfg: &Config, a: &Analysis) -> Report {
         events,
         infrastructure,
         inputs: inputs(&a.inputs, a.collection.as_ref()),
+        signatures: signatures(cfg, a),
+        baseline: None,
         what_if,
         regression_test: a.regression.as_ref().map(whatif::regression_doc),
         charts: BTreeMap::new(),
     }
+}
+
+/// Every cause's signatures, causes in the report's order.
+fn signatures(cfg: &Config, a: &Analysis) -> Vec<SignatureDoc> {
+    a.findings
+        .events
+        .causes
+        .iter()
+        .flat_map(|c| {
+            c.signatures.iter().map(|m| SignatureDoc {
+                cause: cfg.causes.id(c.cause).to_owned(),
+                signature: m.signature.clone(),
+                records: m.records,
+                example: m.example.clone(),
+            })
+        })
+        .collect()
 }
 
 /// The inputs and their accounting.

@@ -135,6 +135,9 @@ pub fn render(r: &Report, link: &ChartLink<'_>) -> Vec<u8> {
     contents(r, &mut o);
     // The postmortem (a blameless template's sections), then the evidence, then the method.
     summary(r, link, &mut o);
+    if let Some(b) = &r.baseline {
+        o.push_str(&baseline_section(b, "##"));
+    }
     remediation(r, &mut o);
     timeline(r, &mut o);
     lessons(r, &mut o);
@@ -184,7 +187,11 @@ pub(crate) fn anchor(heading: &str) -> String {
 
 /// The sections, linked.
 fn contents(r: &Report, o: &mut String) {
-    let mut sections = vec!["Summary", "Action items", "Timeline"];
+    let mut sections = vec!["Summary"];
+    if r.baseline.is_some() {
+        sections.push("Compared with the baseline");
+    }
+    sections.extend(["Action items", "Timeline"]);
     if !r.summary.lessons.is_empty() {
         sections.push("Lessons learned");
     }
@@ -349,6 +356,87 @@ fn what_if(r: &Report, link: &ChartLink<'_>, o: &mut String) {
         }
         o.push('\n');
     }
+}
+
+/// This run against `--baseline`: what regressed, in tables (also the CI step summary's).
+pub(crate) fn baseline_section(b: &crate::report::model::BaselineDoc, level: &str) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "{level} Compared with the baseline\n");
+    let _ = writeln!(
+        o,
+        "Baseline: {} ({} error records over {} h). {}\n",
+        code(&b.source),
+        b.error_records,
+        b.hours,
+        if b.regressed {
+            "**Regressed**: what is new or worse is listed below."
+        } else {
+            "No regression: no new or gone message signature, no cause rose, no new alert."
+        }
+    );
+    if !b.new_alerts.is_empty() {
+        let names: Vec<String> = b.new_alerts.iter().map(|a| code(a)).collect();
+        let _ = writeln!(
+            o,
+            "Alerts that fire now and did not before: {}.\n",
+            names.join(", ")
+        );
+    }
+    if !b.increased_causes.is_empty() {
+        let _ = writeln!(o, "Causes that rose beyond {}x (and by at least 5 events):\n\n| Cause | Baseline events | Events | Baseline per hour | Per hour | Factor |\n|---|---|---|---|---|---|", b.max_increase);
+        for c in &b.increased_causes {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} |",
+                code(&c.cause),
+                c.baseline_events,
+                c.events,
+                c.baseline_per_hour,
+                c.per_hour,
+                c.factor.map_or("new".to_owned(), |f| format!("{f}x"))
+            );
+        }
+        o.push('\n');
+    }
+    let table = |o: &mut String, title: &str, sigs: &[crate::report::model::SignatureDoc]| {
+        if sigs.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            o,
+            "{title} ({}):\n\n| Signature | Cause | Records | Example |\n|---|---|---|---|",
+            sigs.len()
+        );
+        for s in sigs.iter().take(20) {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} |",
+                code(&s.signature),
+                code(&s.cause),
+                s.records,
+                code(&s.example)
+            );
+        }
+        if sigs.len() > 20 {
+            let _ = writeln!(
+                o,
+                "\n{} more in `report.json` (`baseline`).",
+                sigs.len() - 20
+            );
+        }
+        o.push('\n');
+    };
+    table(
+        &mut o,
+        "Messages never seen in the baseline",
+        &b.new_signatures,
+    );
+    table(
+        &mut o,
+        "Messages of the baseline not seen now",
+        &b.gone_signatures,
+    );
+    o
 }
 
 /// The regression test written beside the report, and how to keep it.

@@ -50,8 +50,41 @@ pub fn check_line(r: &Report) -> String {
         } else {
             String::new()
         },
-        if v.incomplete { " input=incomplete" } else { "" }
-    )
+        if v.incomplete { " input=incomplete" } else { "" },
+    ) + &baseline_word(r)
+}
+
+/// ` baseline=REGRESSED(new_signatures=3,...)` or ` baseline=no-regression` (nothing without
+/// `--baseline`).
+fn baseline_word(r: &Report) -> String {
+    let Some(b) = &r.baseline else {
+        return String::new();
+    };
+    if !b.regressed {
+        return " baseline=no-regression".into();
+    }
+    let mut parts = Vec::new();
+    if !b.new_signatures.is_empty() {
+        parts.push(format!("new_signatures={}", b.new_signatures.len()));
+    }
+    if !b.gone_signatures.is_empty() {
+        parts.push(format!("gone_signatures={}", b.gone_signatures.len()));
+    }
+    if !b.increased_causes.is_empty() {
+        let causes: Vec<String> = b
+            .increased_causes
+            .iter()
+            .map(|c| match c.factor {
+                Some(f) => format!("{}x{f}", c.cause),
+                None => format!("{}(new)", c.cause),
+            })
+            .collect();
+        parts.push(format!("increased={}", causes.join("+")));
+    }
+    if !b.new_alerts.is_empty() {
+        parts.push(format!("new_alerts={}", b.new_alerts.join("+")));
+    }
+    format!(" baseline=REGRESSED({})", parts.join(","))
 }
 
 /// The short summary `analyze` prints: inputs and lines, the verdict, the top causes, the
@@ -137,5 +170,8 @@ pub fn step_summary(r: &Report) -> String {
         i.lines_used,
         skipped
     ));
+    if let Some(b) = &r.baseline {
+        s.push_str(&super::markdown::baseline_section(b, "####"));
+    }
     s
 }
