@@ -8,11 +8,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Serialize;
 use serde_json::Value;
 
 use super::kubectl::{Kubectl, KubectlError};
-use crate::model::time::{format_duration, parse_prom_duration};
+use crate::model::rules::{AlertingRule, Rule, RuleGroup, RuleKind, RuleSet};
+use crate::model::time::parse_prom_duration;
 use crate::model::Millis;
 
 /// Why a Prometheus request failed.
@@ -287,36 +287,6 @@ pub struct RulesRead {
     pub problems: Vec<String>,
 }
 
-#[derive(Serialize)]
-struct RulesFile {
-    groups: Vec<GroupOut>,
-}
-
-#[derive(Serialize)]
-struct GroupOut {
-    name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    interval: Option<String>,
-    rules: Vec<RuleOut>,
-}
-
-#[derive(Serialize)]
-struct RuleOut {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    alert: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    record: Option<String>,
-    expr: String,
-    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
-    for_: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    keep_firing_for: Option<String>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    labels: BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    annotations: BTreeMap<String, String>,
-}
-
 fn seconds(v: &Value) -> Option<Millis> {
     v.as_f64()
         .filter(|s| s.is_finite() && *s > 0.0)
@@ -339,15 +309,15 @@ pub fn rules(body: &[u8]) -> Result<RulesRead, String> {
     let groups = v["data"]["groups"]
         .as_array()
         .ok_or("no data.groups in the answer")?;
-    let mut out = RulesFile { groups: Vec::new() };
+    let mut out = RuleSet::default();
     let mut selectors = Vec::new();
     let mut lookback: Millis = 0;
     let mut problems = Vec::new();
     let mut count = 0;
     for g in groups {
-        let mut group = GroupOut {
+        let mut group = RuleGroup {
             name: g["name"].as_str().unwrap_or("unnamed").to_owned(),
-            interval: seconds(&g["interval"]).map(format_duration),
+            interval_ms: seconds(&g["interval"]),
             rules: Vec::new(),
         };
         for r in g["rules"].as_array().map(Vec::as_slice).unwrap_or_default() {
@@ -365,23 +335,26 @@ pub fn rules(body: &[u8]) -> Result<RulesRead, String> {
                 Err(e) => problems.push(format!("rule {name}: {e}")),
             }
             count += 1;
-            group.rules.push(RuleOut {
-                alert: alerting.then(|| name.clone()),
-                record: (!alerting).then(|| name.clone()),
+            group.rules.push(Rule {
+                kind: if alerting {
+                    RuleKind::Alerting(AlertingRule {
+                        alert: name,
+                        for_ms: for_ms.unwrap_or(0),
+                        keep_firing_for_ms: seconds(&r["keepFiringFor"]).unwrap_or(0),
+                        annotations: strings(&r["annotations"]),
+                    })
+                } else {
+                    RuleKind::Recording(name)
+                },
                 expr: expr.to_owned(),
-                for_: for_ms.filter(|_| alerting).map(format_duration),
-                keep_firing_for: seconds(&r["keepFiringFor"])
-                    .filter(|_| alerting)
-                    .map(format_duration),
                 labels: strings(&r["labels"]),
-                annotations: strings(&r["annotations"]),
             });
         }
         out.groups.push(group);
     }
     selectors.sort();
     selectors.dedup();
-    let yaml = serde_saphyr::to_string(&out).map_err(|e| format!("cannot write YAML: {e}"))?;
+    let yaml = out.to_yaml()?;
     Ok(RulesRead {
         yaml,
         rules: count,

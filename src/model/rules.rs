@@ -57,7 +57,82 @@ pub struct RuleSet {
     pub problems: Vec<String>,
 }
 
+#[derive(serde::Serialize)]
+struct FileOut<'a> {
+    groups: Vec<GroupOut<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct GroupOut<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    interval: Option<String>,
+    rules: Vec<RuleOut<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct RuleOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alert: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record: Option<&'a str>,
+    expr: &'a str,
+    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
+    for_: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keep_firing_for: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    labels: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    annotations: &'a BTreeMap<String, String>,
+}
+
 impl RuleSet {
+    /// The rules as a Prometheus rules file (`groups:`), durations in Prometheus' syntax.
+    pub fn to_yaml(&self) -> Result<String, String> {
+        use super::time::format_duration;
+        static NONE: BTreeMap<String, String> = BTreeMap::new();
+        let nonzero = |ms: Millis| (ms > 0).then(|| format_duration(ms));
+        let out = FileOut {
+            groups: self
+                .groups
+                .iter()
+                .map(|g| GroupOut {
+                    name: &g.name,
+                    interval: g.interval_ms.map(format_duration),
+                    rules: g
+                        .rules
+                        .iter()
+                        .map(|r| {
+                            let (alert, record, for_, keep, annotations) = match &r.kind {
+                                RuleKind::Alerting(a) => (
+                                    Some(a.alert.as_str()),
+                                    None,
+                                    nonzero(a.for_ms),
+                                    nonzero(a.keep_firing_for_ms),
+                                    &a.annotations,
+                                ),
+                                RuleKind::Recording(n) => {
+                                    (None, Some(n.as_str()), None, None, &NONE)
+                                }
+                            };
+                            RuleOut {
+                                alert,
+                                record,
+                                expr: &r.expr,
+                                for_,
+                                keep_firing_for: keep,
+                                labels: &r.labels,
+                                annotations,
+                            }
+                        })
+                        .collect(),
+                })
+                .collect(),
+        };
+        serde_saphyr::to_string(&out).map_err(|e| format!("cannot write YAML: {e}"))
+    }
+
     pub fn alerting_rules(&self) -> impl Iterator<Item = (&RuleGroup, &Rule, &AlertingRule)> {
         self.groups.iter().flat_map(|g| {
             g.rules.iter().filter_map(move |r| match &r.kind {

@@ -184,6 +184,16 @@ pub fn document(
 mod tests {
     use super::*;
 
+    /// The kubectl lines a document gives.
+    fn lines(doc: &[u8], stats: &Stats) -> String {
+        let mut got = String::new();
+        document(doc, stats, &mut |r| {
+            got.push_str(&String::from_utf8_lossy(&r.bytes))
+        })
+        .unwrap();
+        got
+    }
+
     #[test]
     fn query_results_and_console_exports() {
         let doc = br#"{"results":[[
@@ -195,11 +205,7 @@ mod tests {
             {"field":"@logStream","value":"ip-10-0-1-2.ec2.internal-application.var.log.containers.mcp-backend-7c9d5b8f6d-9wzlm_mcp-everything_backend-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.log"}]],
           "statistics":{"recordsMatched":25000.0,"recordsScanned":90000.0,"bytesScanned":1.0e7},"status":"Complete"}"#;
         let stats = Stats::default();
-        let mut got = String::new();
-        document(&doc[..], &stats, &mut |r| {
-            got.push_str(&String::from_utf8_lossy(&r.bytes))
-        })
-        .unwrap();
+        let got = lines(doc, &stats);
         assert_eq!(
             got,
             "[pod/mcp-backend-7c9d5b8f6d-x2kqp/backend] 2026-11-20T09:40:06.001234567Z boom\n\
@@ -207,11 +213,7 @@ mod tests {
         );
         assert_eq!(stats.declared_total.load(Ordering::Relaxed), 25_000);
         let console = br#"[{"@timestamp":"2026-11-20 09:40:05.830","@message":"x","kubernetes.pod_name":"p-1","kubernetes.container_name":"c"}]"#;
-        let mut got = String::new();
-        document(&console[..], &stats, &mut |r| {
-            got.push_str(&String::from_utf8_lossy(&r.bytes))
-        })
-        .unwrap();
+        let got = lines(console, &stats);
         assert_eq!(got, "[pod/p-1/c] 2026-11-20T09:40:05.830000000Z x\n");
     }
 
@@ -219,11 +221,7 @@ mod tests {
     fn filter_log_events() {
         let doc = br#"{"events":[{"logStreamName":"n.var.log.containers.mcp-backend-7c9d5b8f6d-9wzlm_mcp-everything_backend-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.log","timestamp":1795167605830,"message":"{\"log\":\"boom\",\"stream\":\"stdout\"}","ingestionTime":1795167606000,"eventId":"1"}],"searchedLogStreams":[]}"#;
         let stats = Stats::default();
-        let mut got = String::new();
-        document(&doc[..], &stats, &mut |r| {
-            got.push_str(&String::from_utf8_lossy(&r.bytes))
-        })
-        .unwrap();
+        let got = lines(doc, &stats);
         assert_eq!(
             got,
             "[pod/mcp-backend-7c9d5b8f6d-9wzlm/backend] 2026-11-20T09:40:05.830000000Z boom\n"

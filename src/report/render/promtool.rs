@@ -4,17 +4,15 @@
 //! written line by line so that each check says in a comment which moment it pins (every
 //! scalar is a JSON string, which YAML reads as a double-quoted scalar).
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use anyhow::{Context, Result};
-use serde::Serialize;
 
 use super::{Document, Renderer};
 use crate::detect::regression::{Moment, RegressionTest};
 use crate::detect::replay::Basis;
 use crate::model::labels::{self, Labels};
-use crate::model::rules::{RuleKind, RuleSet};
+use crate::model::rules::RuleSet;
 use crate::model::time::{format_duration, format_short};
 use crate::promql::PromCompat;
 
@@ -49,74 +47,11 @@ impl Renderer for TestFile {
     }
 }
 
-#[derive(Serialize)]
-struct RulesOut {
-    groups: Vec<GroupOut>,
-}
-
-#[derive(Serialize)]
-struct GroupOut {
-    name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    interval: Option<String>,
-    rules: Vec<RuleOut>,
-}
-
-#[derive(Serialize)]
-struct RuleOut {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    alert: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    record: Option<String>,
-    expr: String,
-    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
-    for_: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    keep_firing_for: Option<String>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    labels: BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    annotations: BTreeMap<String, String>,
-}
-
 /// A Prometheus rules file of `set`.
 pub fn rules_yaml(set: &RuleSet) -> Result<String> {
-    let nonzero = |ms| (ms > 0).then(|| format_duration(ms));
-    let out = RulesOut {
-        groups: set
-            .groups
-            .iter()
-            .map(|g| GroupOut {
-                name: g.name.clone(),
-                interval: g.interval_ms.map(format_duration),
-                rules: g
-                    .rules
-                    .iter()
-                    .map(|r| match &r.kind {
-                        RuleKind::Alerting(a) => RuleOut {
-                            alert: Some(a.alert.clone()),
-                            record: None,
-                            expr: r.expr.clone(),
-                            for_: nonzero(a.for_ms),
-                            keep_firing_for: nonzero(a.keep_firing_for_ms),
-                            labels: r.labels.clone(),
-                            annotations: a.annotations.clone(),
-                        },
-                        RuleKind::Recording(name) => RuleOut {
-                            alert: None,
-                            record: Some(name.clone()),
-                            expr: r.expr.clone(),
-                            for_: None,
-                            keep_firing_for: None,
-                            labels: r.labels.clone(),
-                            annotations: BTreeMap::new(),
-                        },
-                    })
-                    .collect(),
-            })
-            .collect(),
-    };
-    serde_saphyr::to_string(&out).context("writing promtool-test/rules.yml")
+    set.to_yaml()
+        .map_err(anyhow::Error::msg)
+        .context("writing promtool-test/rules.yml")
 }
 
 /// A YAML scalar: a JSON string is a YAML double-quoted scalar.
