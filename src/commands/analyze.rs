@@ -83,6 +83,13 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         }
     }
     adopt_bundle_settings(&mut cfg);
+    if let Some(n) = cfg.threads {
+        // Work started outside the pool (the reader thread's JSON-array parsing) goes to the
+        // global pool: it gets the same size (already built, it keeps its own).
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global();
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads.unwrap_or(0))
         .build()

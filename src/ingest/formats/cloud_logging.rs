@@ -49,7 +49,7 @@ fn entry(bytes: &[u8]) -> Result<Entry, String> {
 }
 
 /// The document's entries, parsed a block at a time on all cores.
-pub fn document(src: impl BufRead, sink: &mut dyn FnMut(Rendered)) -> Result<(), String> {
+pub fn document(src: impl BufRead, sink: &mut (dyn FnMut(Rendered) + Send)) -> Result<(), String> {
     let mut bad = 0u64;
     let mut first_bad = None;
     super::array_elements(src, &mut |buf, ranges| {

@@ -125,7 +125,7 @@ fn flat_row(bytes: &[u8]) -> Result<Entry, String> {
 pub fn document(
     mut src: impl BufRead,
     stats: &Stats,
-    sink: &mut dyn FnMut(Rendered),
+    sink: &mut (dyn FnMut(Rendered) + Send),
 ) -> Result<(), String> {
     let head = src.fill_buf().map_err(|e| e.to_string())?;
     let first = head.iter().find(|c| !c.is_ascii_whitespace()).copied();

@@ -104,7 +104,7 @@ fn declared_total(head: &[u8]) -> Option<(u64, bool)> {
 pub fn document(
     mut src: impl BufRead,
     stats: &super::Stats,
-    sink: &mut dyn FnMut(Rendered),
+    sink: &mut (dyn FnMut(Rendered) + Send),
 ) -> Result<(), String> {
     let head = src.fill_buf().map_err(|e| e.to_string())?;
     let start = head

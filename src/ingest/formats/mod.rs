@@ -452,11 +452,11 @@ impl Rendered {
 /// Entries rendered one by one and handed on a megabyte at a time.
 pub struct Batcher<'s> {
     r: Rendered,
-    sink: &'s mut dyn FnMut(Rendered),
+    sink: &'s mut (dyn FnMut(Rendered) + Send),
 }
 
 impl<'s> Batcher<'s> {
-    pub fn new(sink: &'s mut dyn FnMut(Rendered)) -> Batcher<'s> {
+    pub fn new(sink: &'s mut (dyn FnMut(Rendered) + Send)) -> Batcher<'s> {
         Batcher {
             r: Rendered::default(),
             sink,
@@ -725,13 +725,38 @@ pub fn walk<T: serde::de::DeserializeOwned>(
 }
 
 /// Takes a block of a document and the ranges of the elements in it.
-pub type ElementsFn<'f> = dyn FnMut(&[u8], &[(usize, usize)]) + 'f;
+pub type ElementsFn<'f> = dyn FnMut(&[u8], &[(usize, usize)]) + Send + 'f;
+
+/// A block of elements: the bytes and each element's range in them.
+type Block = (Vec<u8>, Vec<(usize, usize)>);
 
 /// Calls `f` with the elements of a top-level JSON array, a block at a time (a buffer and the
-/// elements' ranges in it): memory holds one block and the element being read, never the
-/// document. Elements are found by depth outside strings; each is then parsed on its own
-/// (from a slice: fast, and on all cores with [`render_par`]).
-pub fn array_elements(mut src: impl Read, f: &mut ElementsFn<'_>) -> Result<(), String> {
+/// elements' ranges in it): memory holds two blocks and the element being read, never the
+/// document. Elements are found by depth outside strings on this thread while `f` handles the
+/// block before on another; each is then parsed on its own (from a slice: fast, and on all
+/// cores with [`render_par`]).
+pub fn array_elements(src: impl Read, f: &mut ElementsFn<'_>) -> Result<(), String> {
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Block>(1);
+        let handler = s.spawn(move || {
+            for (bytes, ranges) in rx {
+                f(&bytes, &ranges);
+            }
+        });
+        let scanned = scan_blocks(src, &mut |block| {
+            // The handler ends only when this sender is dropped.
+            let _ = tx.send(block);
+        });
+        drop(tx);
+        if handler.join().is_err() {
+            return Err("reading the document's elements failed".into());
+        }
+        scanned
+    })
+}
+
+/// Splits a top-level JSON array into blocks of whole elements, handing each on.
+fn scan_blocks(mut src: impl Read, emit: &mut dyn FnMut(Block)) -> Result<(), String> {
     const BLOCK: usize = 4 << 20;
     let mut buf: Vec<u8> = Vec::with_capacity(BLOCK);
     let mut block = vec![0u8; BLOCK];
@@ -792,7 +817,7 @@ pub fn array_elements(mut src: impl Read, f: &mut ElementsFn<'_>) -> Result<(), 
                         if let Some(s) = elem_start.take() {
                             ranges.push((s, i));
                         }
-                        f(&buf, &ranges);
+                        emit((buf, ranges));
                         return Ok(());
                     }
                     if depth == 1 {
@@ -813,15 +838,16 @@ pub fn array_elements(mut src: impl Read, f: &mut ElementsFn<'_>) -> Result<(), 
             }
             i += 1;
         }
-        f(&buf, &ranges);
-        // Keep only the element being read.
-        match elem_start {
+        // Hand on the whole elements; keep only the element being read.
+        let tail = match elem_start {
             Some(s) => {
-                buf.drain(..s);
                 elem_start = Some(0);
+                buf.split_off(s)
             }
-            None => buf.clear(),
-        }
+            None => Vec::with_capacity(BLOCK),
+        };
+        let done = std::mem::replace(&mut buf, tail);
+        emit((done, std::mem::take(&mut ranges)));
     }
     if !started {
         return Err("not a JSON array".into());
