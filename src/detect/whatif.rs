@@ -70,6 +70,8 @@ pub enum RuleFinding {
 #[derive(Clone, Debug)]
 pub struct WhatIf {
     pub basis: super::replay::Basis,
+    /// The rule's shape (its selector and comparison), for writing each row's expression.
+    pub rate: crate::promql::RateRule,
     /// Each series' labels (without `__name__`), as `Activation::series` numbers them.
     pub series_labels: Vec<Labels>,
     /// The rule's own setting first, then the alternatives.
@@ -171,6 +173,7 @@ pub fn what_if(r: &Replay, asked: &[RuleVariant]) -> WhatIf {
     let findings = findings(r, &rows);
     WhatIf {
         basis: r.basis,
+        rate: r.rate.clone(),
         series_labels: r
             .series
             .iter()

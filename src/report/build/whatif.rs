@@ -45,7 +45,7 @@ pub fn what_if_doc(a: &Analysis, alertname: &str) -> WhatIfDoc {
     let Some(real) = w.rows.first() else {
         return doc;
     };
-    doc.expr = Some(row_expr(a, real));
+    doc.expr = Some(row_expr(w, real));
     doc.basis = Some(basis(w.basis).to_owned());
     if let Some((from, to)) = w.span {
         doc.from = Some(t(from));
@@ -60,7 +60,7 @@ pub fn what_if_doc(a: &Analysis, alertname: &str) -> WhatIfDoc {
         })
         .collect();
     doc.quiet_hours = round6(w.quiet_ms as f64 / 3_600_000.0);
-    doc.rows = w.rows.iter().map(|r| row_doc(a, w, r, real)).collect();
+    doc.rows = w.rows.iter().map(|r| row_doc(w, r, real)).collect();
     doc.findings = w.findings.iter().map(|f| finding(f, alertname)).collect();
     doc
 }
@@ -80,31 +80,14 @@ fn unavailable(why: &NoReplay, alertname: &str) -> String {
     }
 }
 
-/// The expression of a row (the replayed rule's selector, the row's window, aggregation
-/// and threshold).
-fn row_expr(a: &Analysis, r: &WhatIfRow) -> String {
-    let Some(reg) = &a.regression else {
-        return String::new();
-    };
-    let Some(rule) = reg
-        .rules
-        .groups
-        .iter()
-        .flat_map(|g| &g.rules)
-        .find(|x| x.name() == reg.alertname)
-    else {
-        return String::new();
-    };
-    match crate::promql::parse(&rule.expr)
-        .ok()
-        .and_then(|e| e.rate_rule())
-    {
-        Some(rr) => rr.with(r.setting.window_ms, r.setting.summed, r.setting.threshold),
-        None => rule.expr.clone(),
-    }
+/// The expression of a row: the rule's selector and comparison, the row's window,
+/// aggregation and threshold.
+fn row_expr(w: &WhatIf, r: &WhatIfRow) -> String {
+    w.rate
+        .with(r.setting.window_ms, r.setting.summed, r.setting.threshold)
 }
 
-fn row_doc(a: &Analysis, w: &WhatIf, r: &WhatIfRow, real: &WhatIfRow) -> WhatIfRowDoc {
+fn row_doc(w: &WhatIf, r: &WhatIfRow, real: &WhatIfRow) -> WhatIfRowDoc {
     let s = r.setting;
     let minutes = r
         .first_firing
@@ -165,7 +148,7 @@ fn row_doc(a: &Analysis, w: &WhatIf, r: &WhatIfRow, real: &WhatIfRow) -> WhatIfR
         window: format_duration(s.window_ms),
         aggregation: if s.summed { "sum" } else { "series" }.into(),
         keep_firing_for: format_duration(s.keep_firing_for_ms),
-        expr: row_expr(a, r),
+        expr: row_expr(w, r),
         fires: r.first_firing.is_some(),
         first_firing_at: r.first_firing.map(t),
         minutes_vs_real: minutes,
