@@ -3,7 +3,7 @@
 //! `jsonPayload` (written back as one JSON line, its keys in their order), the container in
 //! `resource.labels` (`namespace_name`, `pod_name`, `container_name`).
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 use std::io::BufRead;
 
 use serde::Deserialize;
@@ -11,38 +11,50 @@ use serde_json::value::RawValue;
 
 use super::{minify, parse_rfc3339_ns, render_par, Entry, Rendered};
 
+/// One LogEntry, its text borrowed from the document where it has no escapes.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct LogEntry {
-    #[serde(default)]
-    timestamp: Option<String>,
-    #[serde(default)]
-    text_payload: Option<String>,
-    #[serde(default)]
-    json_payload: Option<Box<RawValue>>,
-    #[serde(default)]
-    resource: Resource,
+struct LogEntry<'a> {
+    #[serde(default, borrow)]
+    timestamp: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    text_payload: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    json_payload: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    resource: Resource<'a>,
 }
 
 #[derive(Default, Deserialize)]
-struct Resource {
-    #[serde(default)]
-    labels: BTreeMap<String, String>,
+struct Resource<'a> {
+    #[serde(default, borrow)]
+    labels: Labels<'a>,
+}
+
+/// The labels that name the container (the others are passed over unread).
+#[derive(Default, Deserialize)]
+struct Labels<'a> {
+    #[serde(default, borrow)]
+    namespace_name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pod_name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    container_name: Option<Cow<'a, str>>,
 }
 
 /// One entry (an element of the array).
 fn entry(bytes: &[u8]) -> Result<Entry, String> {
     let e: LogEntry = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-    let l = &e.resource.labels;
-    let text = match (e.text_payload, &e.json_payload) {
-        (Some(t), _) => t,
+    let l = e.resource.labels;
+    let text = match (e.text_payload, e.json_payload) {
+        (Some(t), _) => t.into_owned(),
         (None, Some(j)) => minify(j.get()),
         (None, None) => String::new(),
     };
     Ok(Entry {
-        namespace: l.get("namespace_name").cloned(),
-        pod: l.get("pod_name").cloned(),
-        container: l.get("container_name").cloned(),
+        namespace: l.namespace_name.map(Cow::into_owned),
+        pod: l.pod_name.map(Cow::into_owned),
+        container: l.container_name.map(Cow::into_owned),
         ts: e.timestamp.as_deref().and_then(parse_rfc3339_ns),
         text,
     })
