@@ -119,20 +119,17 @@ pub fn regression_test(r: &Replay, real: &[Activation]) -> Option<RegressionTest
         rules: RuleSet::default(),
     };
     let setting = r.real();
-    let alerts: Vec<AlertInstance> = t
-        .evaluate(&[setting])
-        .pop()
-        .unwrap_or_default()
-        .iter()
-        .map(|a| t.instance(a))
-        .collect();
+    let acts = t.evaluate(&[setting]).pop().unwrap_or_default();
+    let alerts: Vec<AlertInstance> = acts.iter().map(|a| t.instance(a)).collect();
+    // Each alert's series (None: the sum), as the evaluation numbered them.
+    let series_of: Vec<Option<u32>> = acts.iter().map(|a| a.series).collect();
     let rate_at = |s: usize, k: usize| {
         crate::promql::rate(&t.series[s].1, t.grid[k], setting.window_ms, t.compat)
     };
     let times = decisive(&alerts, &t, &rate_at);
     let checks = times
         .into_iter()
-        .map(|(t_ms, why)| check(&t, &alerts, &rate_at, t_ms, why))
+        .map(|(t_ms, why)| check(&t, (&alerts, &series_of), &rate_at, t_ms, why))
         .collect();
     let input = t
         .series
@@ -248,7 +245,7 @@ fn decisive(
 /// What the alert is at test time `t_ms`.
 fn check(
     t: &Replay,
-    alerts: &[AlertInstance],
+    (alerts, series_of): (&[AlertInstance], &[Option<u32>]),
     rate_at: &(dyn Fn(usize, usize) -> Option<f64> + Sync),
     t_ms: Millis,
     why: Vec<(Moment, Labels)>,
@@ -256,24 +253,16 @@ fn check(
     let k = (t_ms / t.interval_ms) as usize;
     // The expression's value for an alert's label set at step k (the last one it had, for an
     // alert held by keep_firing_for).
-    let value = |a: &AlertInstance| -> f64 {
-        let series = (!a.is_total).then(|| {
-            t.series.iter().position(|(l, _)| {
-                l.iter()
-                    .filter(|(n, _)| *n != "__name__")
-                    .eq(a.labels.iter())
-            })
-        });
+    let value = |i: usize| -> f64 {
         let per_step = |k: usize| -> Option<f64> {
-            match series {
+            match series_of[i] {
                 // The sum, in label order (as the evaluation adds it).
                 None => {
                     let vals: Vec<f64> =
                         (0..t.series.len()).filter_map(|s| rate_at(s, k)).collect();
                     (!vals.is_empty()).then(|| vals.iter().sum())
                 }
-                Some(Some(s)) => rate_at(s, k),
-                Some(None) => None,
+                Some(s) => rate_at(s as usize, k),
             }
         };
         (0..=k).rev().find_map(per_step).unwrap_or(f64::NAN)
@@ -287,11 +276,12 @@ fn check(
     };
     let mut firing: Vec<Expected> = alerts
         .iter()
-        .filter(|a| {
+        .enumerate()
+        .filter(|(_, a)| {
             a.firing_at.is_some_and(|f| f <= t_ms) && a.resolved_at.is_none_or(|r| t_ms < r)
         })
-        .map(|a| {
-            let v = value(a);
+        .map(|(i, a)| {
+            let v = value(i);
             Expected {
                 labels: with_rule_labels(&a.labels, v),
                 annotations: t
@@ -305,14 +295,15 @@ fn check(
     firing.sort_by(|a, b| a.labels.cmp(&b.labels));
     let mut pending: Vec<Labels> = alerts
         .iter()
-        .filter(|a| {
+        .enumerate()
+        .filter(|(_, a)| {
             a.pending_at <= t_ms
                 && match a.firing_at {
                     Some(f) => t_ms < f,
                     None => t_ms <= a.last_active,
                 }
         })
-        .map(|a| with_rule_labels(&a.labels, value(a)))
+        .map(|(i, a)| with_rule_labels(&a.labels, value(i)))
         .collect();
     pending.sort();
     Check {

@@ -314,6 +314,14 @@ impl<R: BufRead> LineReader<R> {
     }
 }
 
+/// Copies what `buf` takes of `out` from `pos` on, and moves `pos` past it.
+fn serve(out: &[u8], pos: &mut usize, buf: &mut [u8]) -> usize {
+    let n = buf.len().min(out.len() - *pos);
+    buf[..n].copy_from_slice(&out[*pos..*pos + n]);
+    *pos += n;
+    n
+}
+
 impl<R: BufRead> Read for LineReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.pos >= self.out.len() {
@@ -322,10 +330,7 @@ impl<R: BufRead> Read for LineReader<R> {
             }
             self.fill()?;
         }
-        let n = buf.len().min(self.out.len() - self.pos);
-        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
+        Ok(serve(&self.out, &mut self.pos, buf))
     }
 }
 
@@ -663,10 +668,7 @@ impl Read for IndexReader {
             }
             self.fill()?;
         }
-        let n = buf.len().min(self.out.len() - self.pos);
-        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
+        Ok(serve(&self.out, &mut self.pos, buf))
     }
 }
 
