@@ -175,6 +175,7 @@ fn read_settings(cfg: &Config) -> ReadSettings {
         max_input_bytes: cfg.max_input_bytes,
         captured_at: cfg.captured_at,
         only: None,
+        wanted: Some(crate::model::Levels::from_fn(|l| cfg.causes.may_count(l))),
     }
 }
 
@@ -217,6 +218,8 @@ fn repeated_lines(cfg: &Config, collector: &Collector, files: &[FileQuality]) ->
     if !only.is_empty() {
         let settings = ReadSettings {
             only: Some(only),
+            // Every line whole: repeats are told by their text.
+            wanted: None,
             ..read_settings(cfg)
         };
         ingest::run(&cfg.inputs, &settings, &&fp);

@@ -46,6 +46,7 @@ pub fn run(q: &QueryConfig) -> Result<String> {
         max_input_bytes: ingest::source::DEFAULT_MAX_INPUT_BYTES,
         captured_at: q.captured_at,
         only: None,
+        wanted: None,
     };
     let mut dumps = Vec::new();
     let mut files = Vec::new();

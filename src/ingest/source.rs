@@ -95,6 +95,10 @@ pub struct ReadSettings {
     pub captured_at: Option<Millis>,
     /// Read only these inputs (numbered as a full run numbers them); `None`: all.
     pub only: Option<std::collections::HashSet<u32>>,
+    /// The levels the run's sink wants, when it tells (`None`: it wants every record whole,
+    /// as the second pass over overlapping exports does). Documents then hand on the entries
+    /// at other levels as stubs the scanner counts the same way.
+    pub wanted: Option<crate::model::Levels>,
 }
 
 /// Walks `paths` and sends every input's messages to `tx`, taking chunk buffers from `pool`.
@@ -683,6 +687,8 @@ impl Reader<'_> {
         let ctx = super::formats::LineCtx {
             zone: self.settings.zone,
             year,
+            wanted: self.settings.wanted,
+            max_line: self.settings.max_line,
         };
         let t = match super::formats::transcode(layout, reader, ctx) {
             Ok(t) => t,

@@ -87,6 +87,27 @@ impl Level {
     }
 }
 
+/// A set of levels (which ones a run's sink wants), small enough to copy anywhere.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Levels(u8);
+
+impl Levels {
+    /// The levels for which `f` says yes.
+    pub fn from_fn(f: impl Fn(Level) -> bool) -> Levels {
+        Levels(
+            Level::ALL
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| f(**l))
+                .fold(0, |set, (i, _)| set | 1 << i),
+        )
+    }
+
+    pub fn contains(self, level: Level) -> bool {
+        self.0 & 1 << (level as u8) != 0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

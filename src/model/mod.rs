@@ -14,7 +14,7 @@ pub mod time;
 
 pub use alert::{AlertInstance, AlertSource, AlertState};
 pub use event::{ErrorEvent, Interner};
-pub use level::Level;
+pub use level::{Level, Levels};
 pub use quality::{FileQuality, InputKind, Problem, SkipReason};
 pub use time::Millis;
 

@@ -9,7 +9,8 @@ use std::io::BufRead;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{minify, parse_rfc3339_ns, render_par, Entry, Rendered};
+use super::{lean, minify, parse_rfc3339_ns, render_par_into, Entry, LineCtx, Rendered};
+use crate::model::Levels;
 
 /// One LogEntry, its text borrowed from the document where it has no escapes.
 #[derive(Deserialize)]
@@ -60,12 +61,115 @@ fn entry(bytes: &[u8]) -> Result<Entry, String> {
     })
 }
 
-/// The document's entries, parsed a block at a time on all cores.
-pub fn document(src: impl BufRead, sink: &mut (dyn FnMut(Rendered) + Send)) -> Result<(), String> {
+/// An entry whose structured line the run will only count, rendered as its stub from the
+/// bytes ([`lean`]); `None` when it needs the full parse.
+fn lean_entry(
+    bytes: &[u8],
+    nested: &[(usize, usize)],
+    wanted: Levels,
+    max_line: usize,
+    r: &mut Rendered,
+) -> Option<()> {
+    let (mut ts, mut payload, mut resource, mut other_text, mut seen) =
+        (None, None, None, false, 0u8);
+    lean::members(bytes, nested, (0, bytes.len()), |key, value| {
+        let bit = match key {
+            b"timestamp" => {
+                ts = Some(value);
+                1
+            }
+            b"jsonPayload" => {
+                payload = Some(value);
+                2
+            }
+            b"resource" => {
+                resource = Some(value);
+                4
+            }
+            b"textPayload" | b"protoPayload" => {
+                other_text = true;
+                0
+            }
+            _ => 0,
+        };
+        // A member twice is for the full parse to judge.
+        other_text |= seen & bit != 0;
+        seen |= bit;
+    })?;
+    if other_text {
+        return None;
+    }
+    let at = |(s, e): (usize, usize)| &bytes[s..e];
+    let (mut namespace, mut pod, mut container) = (None, None, None);
+    if let Some(resource) = resource {
+        let mut labels = None;
+        lean::members(bytes, nested, resource, |k, v| {
+            if k == b"labels" {
+                labels = Some(v);
+            }
+        })?;
+        if let Some(labels) = labels {
+            let mut plain = true;
+            lean::members(bytes, nested, labels, |k, v| {
+                let slot = match k {
+                    b"namespace_name" => &mut namespace,
+                    b"pod_name" => &mut pod,
+                    b"container_name" => &mut container,
+                    _ => return,
+                };
+                *slot = lean::plain_str(at(v));
+                plain &= slot.is_some();
+            })?;
+            if !plain {
+                return None;
+            }
+        }
+    }
+    let (ts, payload) = (at(ts?), at(payload?));
+    let ts_text = lean::plain_str(ts)?;
+    let (ns, ts_text) = match lean::kubelet_time(ts_text) {
+        Some(ns) => (ns, std::borrow::Cow::Borrowed(ts_text)),
+        None => {
+            let ns = parse_rfc3339_ns(ts_text)?;
+            (ns, std::borrow::Cow::Owned(super::format_ns(ns)))
+        }
+    };
+    let payload = std::str::from_utf8(payload).ok()?;
+    let line = if memchr::memchr2(b'\n', b'\r', payload.as_bytes()).is_some() {
+        std::borrow::Cow::Owned(minify(payload))
+    } else {
+        std::borrow::Cow::Borrowed(payload)
+    };
+    let stub = lean::stub(line.as_bytes(), wanted)?;
+    // A line the scanner would cut as overlong stays whole, to be cut the same way.
+    let prefix = super::prefix_of(pod, container).map_or(0, |(p, c)| p.len() + c.len() + 8);
+    if prefix + ts_text.len() + 1 + line.len() >= max_line {
+        return None;
+    }
+    r.add_parts((namespace, pod, container), (ns, &ts_text), stub);
+    Some(())
+}
+
+/// The document's entries, parsed a block at a time on all cores; with `ctx.wanted`, entries
+/// the run only counts are rendered as stubs.
+pub fn document(
+    src: impl BufRead,
+    ctx: &LineCtx,
+    sink: &mut (dyn FnMut(Rendered) + Send),
+) -> Result<(), String> {
     let mut bad = 0u64;
     let mut first_bad = None;
-    super::array_elements(src, &mut |buf, ranges| {
-        let mut r = render_par(buf, ranges, &entry);
+    let (wanted, max_line) = (ctx.wanted, ctx.max_line);
+    let render = |bytes: &[u8], nested: &[(usize, usize)], r: &mut Rendered| {
+        if let Some(wanted) = wanted {
+            if lean_entry(bytes, nested, wanted, max_line, r).is_some() {
+                return Ok(());
+            }
+        }
+        entry(bytes).map(|e| r.add(&e))
+    };
+    super::array_elements(src, &mut |block| {
+        let mut r = render_par_into(block, &render);
         bad += r.bad;
         if first_bad.is_none() {
             first_bad = r.first_bad.take();
@@ -82,6 +186,17 @@ pub fn document(src: impl BufRead, sink: &mut (dyn FnMut(Rendered) + Send)) -> R
 
 #[cfg(test)]
 mod tests {
+    use crate::model::{Level, Levels};
+
+    fn ctx(wanted: Option<Levels>) -> super::LineCtx {
+        super::LineCtx {
+            zone: crate::model::time::Zone::Utc,
+            year: 2026,
+            wanted,
+            max_line: 1 << 20,
+        }
+    }
+
     #[test]
     fn gcloud_entries() {
         let doc = br#"[
@@ -100,7 +215,7 @@ mod tests {
   {"insertId": "abd", "textPayload": "[Nest] 1  - 11/20/2026, 9:40:05 AM   ERROR boom\n", "resource": {"labels": {"pod_name": "mcp-backend-7c9d5b8f6d-x2kqp", "container_name": "backend"}}, "timestamp": "2026-11-20T09:40:05Z"}
 ]"#;
         let mut got = Vec::new();
-        super::document(&doc[..], &mut |r| got.push(r)).unwrap();
+        super::document(&doc[..], &ctx(None), &mut |r| got.push(r)).unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].entries.len(), 2);
         assert_eq!(got[0].namespace.as_deref(), Some("mcp-everything"));
@@ -111,5 +226,42 @@ mod tests {
              [pod/mcp-backend-7c9d5b8f6d-x2kqp/backend] 2026-11-20T09:40:05.000000000Z \
              [Nest] 1  - 11/20/2026, 9:40:05 AM   ERROR boom\n"
         );
+    }
+
+    #[test]
+    fn entries_only_counted_become_stubs() {
+        let doc = br#"[
+  {"insertId": "1", "jsonPayload": {"timestamp": "2026-11-20T09:40:05.100Z", "level": "info", "message": "Anthropic call completed"}, "resource": {"labels": {"container_name": "backend", "namespace_name": "mcp-everything", "pod_name": "mcp-backend-7c9d5b8f6d-x2kqp"}, "type": "k8s_container"}, "timestamp": "2026-11-20T09:40:05.100000001Z"},
+  {"insertId": "2", "jsonPayload": {
+      "level": "debug",
+      "message": "pretty"
+    }, "resource": {"labels": {"pod_name": "mcp-backend-7c9d5b8f6d-x2kqp", "container_name": "backend"}}, "timestamp": "2026-11-20T09:40:05.2Z"},
+  {"insertId": "3", "jsonPayload": {"level": "error", "message": "Graph execution failed: 529"}, "resource": {"labels": {"pod_name": "mcp-backend-7c9d5b8f6d-x2kqp", "container_name": "backend"}}, "timestamp": "2026-11-20T09:40:05.300000000Z"},
+  {"insertId": "4", "jsonPayload": {"level":"info","message":"Nest application successfully started"}, "resource": {"labels": {"pod_name": "mcp-backend-7c9d5b8f6d-x2kqp", "container_name": "backend"}}, "timestamp": "2026-11-20T09:40:05.400000000Z"},
+  {"insertId": "5", "textPayload": "plain info text", "resource": {"labels": {"pod_name": "mcp-backend-7c9d5b8f6d-x2kqp", "container_name": "backend"}}, "timestamp": "2026-11-20T09:40:05.500000000Z"}
+]"#;
+        let errors = Levels::from_fn(|l| l >= Level::Warn && l != Level::Unknown);
+        let render = |wanted| {
+            let mut got = Vec::new();
+            super::document(&doc[..], &ctx(wanted), &mut |r| got.push(r)).unwrap();
+            got.iter()
+                .map(|r| String::from_utf8_lossy(&r.bytes).into_owned())
+                .collect::<String>()
+        };
+        let p = "[pod/mcp-backend-7c9d5b8f6d-x2kqp/backend]";
+        assert_eq!(
+            render(Some(errors)),
+            format!(
+                "{p} 2026-11-20T09:40:05.100000001Z {{\"level\":\"info\"}}\n\
+                 {p} 2026-11-20T09:40:05.200000000Z {{\"level\":\"debug\"}}\n\
+                 {p} 2026-11-20T09:40:05.300000000Z {{\"level\": \"error\", \"message\": \"Graph execution failed: 529\"}}\n\
+                 {p} 2026-11-20T09:40:05.400000000Z {{\"level\":\"info\",\"message\":\"Nest application successfully started\"}}\n\
+                 {p} 2026-11-20T09:40:05.500000000Z plain info text\n"
+            )
+        );
+        // Without levels to skip, every entry whole.
+        let whole = render(None);
+        assert!(whole.contains("Anthropic call completed"));
+        assert!(whole.contains(r#"{"level":"debug","message":"pretty"}"#));
     }
 }

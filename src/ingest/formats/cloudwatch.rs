@@ -134,8 +134,8 @@ pub fn document(
         && memchr::memmem::find(window, b"\"results\"").is_none();
     if first == Some(b'[') {
         let mut bad = None;
-        super::array_elements(src, &mut |buf, ranges| {
-            let mut r = render_par(buf, ranges, &flat_row);
+        super::array_elements(src, &mut |block| {
+            let mut r = render_par(block, &flat_row);
             if bad.is_none() {
                 bad = r.first_bad.take();
             }

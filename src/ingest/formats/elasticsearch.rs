@@ -128,8 +128,8 @@ pub fn document(
                 .map(hit)
                 .map_err(|e| e.to_string())
         };
-        super::array_elements(src, &mut |buf, ranges| {
-            let mut r = render_par(buf, ranges, &parse);
+        super::array_elements(src, &mut |block| {
+            let mut r = render_par(block, &parse);
             if bad.is_none() {
                 bad = r.first_bad.take();
             }

@@ -16,8 +16,13 @@ pub mod cloudwatch;
 pub mod compose;
 pub mod cri;
 pub mod elasticsearch;
+pub mod elements;
+pub mod lean;
 pub mod loki;
 pub mod stern;
+pub mod structure;
+
+pub use elements::{array_elements, Block, ElementsFn};
 
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -229,23 +234,52 @@ impl Stats {
 
 /// Writes an entry as kubectl `--prefix --timestamps` lines (one per line of its text).
 pub fn write_entry(e: &Entry, out: &mut Vec<u8>) {
-    let prefix = match (&e.pod, &e.container) {
+    let ts = e.ts.map(format_ns);
+    write_lines(
+        e.pod.as_deref(),
+        e.container.as_deref(),
+        ts.as_deref(),
+        &e.text,
+        out,
+    );
+}
+
+/// The `[pod/POD/CONTAINER] ` prefix kubectl writes, when the names can be one.
+pub(super) fn prefix_of<'a>(
+    pod: Option<&'a str>,
+    container: Option<&'a str>,
+) -> Option<(&'a str, &'a str)> {
+    match (pod, container) {
         (Some(p), Some(c))
             if crate::model::is_kubernetes_name(p) && !c.is_empty() && !c.contains([' ', ']']) =>
         {
-            Some(format!("[pod/{p}/{c}] "))
+            Some((p, c))
         }
-        (Some(p), None) if crate::model::is_kubernetes_name(p) => Some(format!("[pod/{p}/{p}] ")),
+        (Some(p), None) if crate::model::is_kubernetes_name(p) => Some((p, p)),
         _ => None,
-    };
-    let ts = e.ts.map(format_ns);
-    let text = e.text.strip_suffix('\n').unwrap_or(&e.text);
+    }
+}
+
+/// [`write_entry`] from borrowed parts, the time already written the kubelet's way.
+fn write_lines(
+    pod: Option<&str>,
+    container: Option<&str>,
+    ts: Option<&str>,
+    text: &str,
+    out: &mut Vec<u8>,
+) {
+    let prefix = prefix_of(pod, container);
+    let text = text.strip_suffix('\n').unwrap_or(text);
     let text = text.strip_suffix('\r').unwrap_or(text);
     for line in text.split('\n') {
-        if let Some(p) = &prefix {
+        if let Some((p, c)) = prefix {
+            out.extend_from_slice(b"[pod/");
             out.extend_from_slice(p.as_bytes());
+            out.push(b'/');
+            out.extend_from_slice(c.as_bytes());
+            out.extend_from_slice(b"] ");
         }
-        if let Some(t) = &ts {
+        if let Some(t) = ts {
             out.extend_from_slice(t.as_bytes());
             out.push(b' ');
         }
@@ -259,6 +293,11 @@ pub struct LineCtx {
     pub zone: Zone,
     /// The year of `MM-DD` times (stern's `--timestamps=short`).
     pub year: i32,
+    /// The levels the run wants; entries at others may be handed on as stubs ([`lean`]).
+    /// `None`: every entry whole.
+    pub wanted: Option<crate::model::Levels>,
+    /// The longest line the scanner reads (`--max-line-bytes`): longer ones are never stubs.
+    pub max_line: usize,
 }
 
 /// A line format read line by line, its lines rewritten as kubectl's.
@@ -377,7 +416,7 @@ pub fn transcode<'r>(
             })
         }
         Layout::CloudLogging => {
-            cloud_logging::document(src, &mut |r| sorter.push_rendered(&r, &stats))
+            cloud_logging::document(src, &ctx, &mut |r| sorter.push_rendered(&r, &stats))
         }
         Layout::CloudWatch => {
             cloudwatch::document(src, &stats, &mut |r| sorter.push_rendered(&r, &stats))
@@ -426,9 +465,31 @@ impl Rendered {
         let before = self.bytes.len();
         write_entry(e, &mut self.bytes);
         let len = (self.bytes.len() - before) as u32;
-        self.entries.push((e.ts, container_key(e), len));
+        self.entries.push((
+            e.ts,
+            container_key(e.pod.as_deref(), e.container.as_deref()),
+            len,
+        ));
         if self.namespace.is_none() {
             self.namespace.clone_from(&e.namespace);
+        }
+    }
+
+    /// Adds an entry from borrowed parts (its time in nanoseconds and as written).
+    fn add_parts(
+        &mut self,
+        names: (Option<&str>, Option<&str>, Option<&str>),
+        ts: (i64, &str),
+        text: &str,
+    ) {
+        let (namespace, pod, container) = names;
+        let before = self.bytes.len();
+        write_lines(pod, container, Some(ts.1), text, &mut self.bytes);
+        let len = (self.bytes.len() - before) as u32;
+        self.entries
+            .push((Some(ts.0), container_key(pod, container), len));
+        if self.namespace.is_none() {
+            self.namespace = namespace.map(str::to_owned);
         }
     }
 
@@ -485,37 +546,42 @@ impl Drop for Batcher<'_> {
 }
 
 /// Which container an entry is of, as a number (FNV-1a of pod and container).
-fn container_key(e: &Entry) -> u64 {
+fn container_key(pod: Option<&str>, container: Option<&str>) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let parts = [e.pod.as_deref(), Some("/"), e.container.as_deref()];
+    let parts = [pod, Some("/"), container];
     for b in parts.iter().flatten().flat_map(|s| s.bytes()) {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
     h
 }
 
-/// Parses and renders elements (`ranges` of `buf`) on all cores, keeping their order.
+/// Parses and renders a block's elements on all cores, keeping their order.
 pub fn render_par(
-    buf: &[u8],
-    ranges: &[(usize, usize)],
+    block: &Block<'_>,
     parse: &(dyn Fn(&[u8]) -> Result<Entry, String> + Sync),
 ) -> Rendered {
+    render_par_into(block, &|bytes, _, r| parse(bytes).map(|e| r.add(&e)))
+}
+
+/// Renders one element (its bytes, the containers nested in it) into a block.
+pub type RenderFn<'f> =
+    dyn Fn(&[u8], &[(usize, usize)], &mut Rendered) -> Result<(), String> + Sync + 'f;
+
+/// [`render_par`] with a renderer that writes each element (its bytes and the containers
+/// nested in it) into the block itself.
+pub fn render_par_into(block: &Block<'_>, render: &RenderFn<'_>) -> Rendered {
     use rayon::prelude::*;
-    let per = ranges
-        .len()
-        .div_ceil(rayon::current_num_threads() * 4)
-        .max(64);
-    let parts: Vec<Rendered> = ranges
-        .par_chunks(per)
-        .map(|chunk| {
+    let n = block.found.ranges.len();
+    let per = n.div_ceil(rayon::current_num_threads() * 4).max(64);
+    let parts: Vec<Rendered> = (0..n.div_ceil(per))
+        .into_par_iter()
+        .map(|c| {
             let mut r = Rendered::default();
-            for &(s, e) in chunk {
-                match parse(&buf[s..e]) {
-                    Ok(entry) => r.add(&entry),
-                    Err(why) => {
-                        r.bad += 1;
-                        r.first_bad.get_or_insert(why);
-                    }
+            for k in c * per..((c + 1) * per).min(n) {
+                let (bytes, nested) = block.element(k);
+                if let Err(why) = render(bytes, nested, &mut r) {
+                    r.bad += 1;
+                    r.first_bad.get_or_insert(why);
                 }
             }
             r
@@ -724,151 +790,6 @@ pub fn walk<T: serde::de::DeserializeOwned>(
     let mut de = serde_json::Deserializer::from_reader(io::Cursor::new(head).chain(src));
     walk.deserialize(&mut de).map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())
-}
-
-/// Takes a block of a document and the ranges of the elements in it.
-pub type ElementsFn<'f> = dyn FnMut(&[u8], &[(usize, usize)]) + Send + 'f;
-
-/// A block of elements: the bytes and each element's range in them.
-type Block = (Vec<u8>, Vec<(usize, usize)>);
-
-/// Calls `f` with the elements of a top-level JSON array, a block at a time (a buffer and the
-/// elements' ranges in it): memory holds two blocks and the element being read, never the
-/// document. Elements are found by depth outside strings on this thread while `f` handles the
-/// block before on another; each is then parsed on its own (from a slice: fast, and on all
-/// cores with [`render_par`]).
-pub fn array_elements(src: impl Read, f: &mut ElementsFn<'_>) -> Result<(), String> {
-    std::thread::scope(|s| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Block>(1);
-        let handler = s.spawn(move || {
-            for (bytes, ranges) in rx {
-                f(&bytes, &ranges);
-            }
-        });
-        let scanned = scan_blocks(src, &mut |block| {
-            // The handler ends only when this sender is dropped.
-            let _ = tx.send(block);
-        });
-        drop(tx);
-        if handler.join().is_err() {
-            return Err("reading the document's elements failed".into());
-        }
-        scanned
-    })
-}
-
-/// Splits a top-level JSON array into blocks of whole elements, handing each on.
-fn scan_blocks(mut src: impl Read, emit: &mut dyn FnMut(Block)) -> Result<(), String> {
-    const BLOCK: usize = 4 << 20;
-    let mut buf: Vec<u8> = Vec::with_capacity(BLOCK);
-    let mut block = vec![0u8; BLOCK];
-    let mut ranges: Vec<(usize, usize)> = Vec::new();
-    // Scanner state, kept across blocks.
-    let (mut depth, mut quoted, mut escaped, mut started) = (0usize, false, false, false);
-    let mut elem_start: Option<usize> = None;
-    loop {
-        let n = read_full(&mut src, &mut block).map_err(|e| e.to_string())?;
-        if n == 0 {
-            break;
-        }
-        ranges.clear();
-        let base = buf.len();
-        buf.extend_from_slice(&block[..n]);
-        let mut i = base;
-        while i < buf.len() {
-            let c = buf[i];
-            if quoted {
-                if escaped {
-                    escaped = false;
-                } else if c == b'\\' {
-                    escaped = true;
-                } else if c == b'"' {
-                    quoted = false;
-                } else if let Some(skip) = memchr::memchr2(b'"', b'\\', &buf[i..]) {
-                    // Jump to the next quote or backslash inside the string.
-                    i += skip;
-                    continue;
-                } else {
-                    i = buf.len();
-                    continue;
-                }
-                i += 1;
-                continue;
-            }
-            match c {
-                b'"' => {
-                    quoted = true;
-                    if depth == 1 && elem_start.is_none() {
-                        elem_start = Some(i);
-                    }
-                }
-                b'[' | b'{' => {
-                    if depth == 0 {
-                        if c != b'[' {
-                            return Err("not a JSON array".into());
-                        }
-                        started = true;
-                    } else if depth == 1 && elem_start.is_none() {
-                        elem_start = Some(i);
-                    }
-                    depth += 1;
-                }
-                b']' | b'}' => {
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
-                        if let Some(s) = elem_start.take() {
-                            ranges.push((s, i));
-                        }
-                        emit((buf, ranges));
-                        return Ok(());
-                    }
-                    if depth == 1 {
-                        if let Some(s) = elem_start.take() {
-                            ranges.push((s, i + 1));
-                        }
-                    }
-                }
-                b',' if depth == 1 => {
-                    if let Some(s) = elem_start.take() {
-                        ranges.push((s, i));
-                    }
-                }
-                c if depth == 1 && elem_start.is_none() && !c.is_ascii_whitespace() => {
-                    elem_start = Some(i);
-                }
-                _ => {}
-            }
-            i += 1;
-        }
-        // Hand on the whole elements; keep only the element being read.
-        let tail = match elem_start {
-            Some(s) => {
-                elem_start = Some(0);
-                buf.split_off(s)
-            }
-            None => Vec::with_capacity(BLOCK),
-        };
-        let done = std::mem::replace(&mut buf, tail);
-        emit((done, std::mem::take(&mut ranges)));
-    }
-    if !started {
-        return Err("not a JSON array".into());
-    }
-    Err("the array is not closed: the document was cut".into())
-}
-
-/// Reads until `buf` is full or the input ends.
-fn read_full(src: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match src.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 /// The largest document parsed from memory.

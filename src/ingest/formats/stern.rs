@@ -144,6 +144,8 @@ mod tests {
         let ctx = LineCtx {
             zone: Zone::Utc,
             year: 2026,
+            wanted: None,
+            max_line: 1 << 20,
         };
         assert_eq!(
             one("mcp-backend-7c9d5b8f6d-x2kqp backend 2026-11-20T09:40:05.830123456Z {\"level\":\"error\"}", &ctx),
@@ -159,6 +161,8 @@ mod tests {
         let berlin = LineCtx {
             zone: Zone::parse("Europe/Berlin").unwrap(),
             year: 2026,
+            wanted: None,
+            max_line: 1 << 20,
         };
         assert_eq!(
             one("\x1b[32mmcp-backend-7c9d5b8f6d-x2kqp\x1b[0m \x1b[33mbackend\x1b[0m 11-20 10:40:05 boom", &berlin),

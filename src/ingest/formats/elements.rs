@@ -1,0 +1,445 @@
+//! The elements of a top-level JSON array, found without parsing them: a reader thread reads
+//! the document in blocks; each block is scanned for brackets and separators outside strings
+//! on all cores, in pieces cut after line ends (a line end is never inside a JSON string, so
+//! every piece but the first starts outside one; when a piece before ends inside a string
+//! after all, the document is not valid there and the piece is scanned again from that
+//! state, as a single pass would), and the pieces' events are replayed in order to follow
+//! the depth and cut the elements. Memory holds two blocks and the element being read,
+//! never the document; an element is never scanned twice, however long.
+
+use std::io::{self, Read};
+
+use super::structure::{structurals, StrState};
+
+/// Takes a block of a document's elements.
+pub type ElementsFn<'f> = dyn FnMut(&Block<'_>) + Send + 'f;
+
+/// Whole elements of a document: the bytes, each element's range in them, and the objects
+/// and arrays nested in each (to skip a value without scanning it again).
+#[derive(Debug, Default)]
+pub struct Found {
+    pub ranges: Vec<(usize, usize)>,
+    /// (open, one past close) of nested containers, relative to their element's start.
+    nested: Vec<(usize, usize)>,
+    /// Each element's slice of `nested`.
+    nested_of: Vec<(usize, usize)>,
+}
+
+/// A block of elements, as handed on.
+pub struct Block<'a> {
+    pub bytes: &'a [u8],
+    pub found: &'a Found,
+}
+
+impl Block<'_> {
+    /// Element `k`'s bytes and the containers nested in it (positions in those bytes).
+    pub fn element(&self, k: usize) -> (&[u8], &[(usize, usize)]) {
+        let (s, e) = self.found.ranges[k];
+        let (a, b) = self.found.nested_of[k];
+        (&self.bytes[s..e], &self.found.nested[a..b])
+    }
+}
+
+impl Found {
+    fn element(&mut self, range: (usize, usize), nested_from: usize) {
+        self.ranges.push(range);
+        self.nested_of
+            .push((nested_from.min(self.nested.len()), self.nested.len()));
+    }
+}
+
+/// Bytes read at a time.
+const BLOCK: usize = 4 << 20;
+/// The smallest piece scanned on its own.
+const PIECE: usize = 256 << 10;
+/// How much may come before the array opens.
+const MAX_HEAD: usize = 1 << 20;
+
+/// A bracket, or a comma that may separate elements, at `pos`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Event {
+    pos: usize,
+    byte: u8,
+}
+
+/// Scans `b[from..to]` starting in `st`: its events, and the state at its end. Brackets are
+/// always kept; commas only at or above the lowest depth a bracket has left so far in the
+/// piece (the depth after the array's `[` is the lowest until its `]`, so no separator of the
+/// array's elements is left out).
+fn scan(b: &[u8], from: usize, to: usize, mut st: StrState) -> (Vec<Event>, StrState) {
+    let mut events = Vec::new();
+    let (mut depth, mut lowest) = (0i64, i64::MAX);
+    structurals(b, from, to, &mut st, |pos, byte| {
+        match byte {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth -= 1,
+            _ if depth > lowest => return true,
+            _ => {}
+        }
+        if byte != b',' {
+            lowest = lowest.min(depth);
+        }
+        events.push(Event { pos, byte });
+        true
+    });
+    (events, st)
+}
+
+/// Where the array stands between events.
+#[derive(Debug, Default)]
+struct Stitch {
+    depth: usize,
+    started: bool,
+    /// Just after the last separator at the elements' depth (`[`, `,`, an element's end).
+    after: usize,
+    /// Where the element being read (an object or array) opened.
+    open: Option<usize>,
+    /// Containers open inside it, and where its nested ones start in [`Found`].
+    stack: Vec<usize>,
+    nested_from: usize,
+}
+
+/// What replaying a block's events found.
+enum Replayed {
+    /// The array closed.
+    Closed,
+    /// More to read.
+    Open,
+}
+
+impl Stitch {
+    /// Non-blank bytes of `b[from..to]` (a scalar element, or something that is none).
+    #[inline]
+    fn gap(b: &[u8], from: usize, to: usize, found: &mut Found) {
+        let g = &b[from.min(to)..to];
+        if g.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        if let (Some(s), Some(e)) = (
+            g.iter().position(|c| !c.is_ascii_whitespace()),
+            g.iter().rposition(|c| !c.is_ascii_whitespace()),
+        ) {
+            found.element((from + s, from + e + 1), usize::MAX);
+        }
+    }
+
+    fn replay(
+        &mut self,
+        b: &[u8],
+        events: &[Event],
+        found: &mut Found,
+    ) -> Result<Replayed, String> {
+        for ev in events {
+            match ev.byte {
+                b'{' | b'[' => {
+                    match self.depth {
+                        0 => {
+                            if ev.byte != b'[' {
+                                return Err("not a JSON array".into());
+                            }
+                            self.started = true;
+                            self.after = ev.pos + 1;
+                        }
+                        1 => {
+                            Self::gap(b, self.after, ev.pos, found);
+                            self.open = Some(ev.pos);
+                            self.stack.clear();
+                            self.nested_from = found.nested.len();
+                        }
+                        _ => self.stack.push(ev.pos),
+                    }
+                    self.depth += 1;
+                }
+                b'}' | b']' => {
+                    if self.depth >= 3 {
+                        if let (Some(o), Some(el)) = (self.stack.pop(), self.open) {
+                            found.nested.push((o - el, ev.pos + 1 - el));
+                        }
+                    }
+                    self.depth = self.depth.saturating_sub(1);
+                    match self.depth {
+                        0 => {
+                            Self::gap(b, self.after, ev.pos, found);
+                            return Ok(Replayed::Closed);
+                        }
+                        1 => {
+                            let (start, from) = match self.open.take() {
+                                Some(o) => (o, self.nested_from),
+                                None => (self.after, usize::MAX),
+                            };
+                            found.element((start, ev.pos + 1), from);
+                            self.after = ev.pos + 1;
+                        }
+                        _ => {}
+                    }
+                }
+                _ if self.depth == 1 => {
+                    Self::gap(b, self.after, ev.pos, found);
+                    self.after = ev.pos + 1;
+                }
+                _ => {}
+            }
+        }
+        Ok(Replayed::Open)
+    }
+}
+
+/// Scans `b[from..]` on all cores, in pieces cut after line ends: the events in order, and
+/// the string state at the end.
+fn scan_par(b: &[u8], from: usize, st: StrState) -> (Vec<Event>, StrState) {
+    use rayon::prelude::*;
+    let threads = rayon::current_num_threads();
+    let target = ((b.len() - from) / (threads * 2)).max(PIECE);
+    let mut cuts = vec![from];
+    while let Some(&last) = cuts.last() {
+        let want = last + target;
+        if want >= b.len() {
+            break;
+        }
+        match memchr::memchr(b'\n', &b[want..]) {
+            Some(k) => cuts.push(want + k + 1),
+            None => break,
+        }
+    }
+    cuts.push(b.len());
+    if cuts.len() == 2 {
+        return scan(b, from, b.len(), st);
+    }
+    let pieces: Vec<(Vec<Event>, StrState)> = cuts
+        .par_windows(2)
+        .enumerate()
+        .map(|(k, w)| scan(b, w[0], w[1], if k == 0 { st } else { StrState::default() }))
+        .collect();
+    let mut events = Vec::with_capacity(pieces.iter().map(|p| p.0.len()).sum());
+    let mut end = st;
+    for (k, (mut ev, mut piece_end)) in pieces.into_iter().enumerate() {
+        if k > 0 && end != StrState::default() {
+            // A line end inside a string: not JSON there; scan as one pass would.
+            (ev, piece_end) = scan(b, cuts[k], cuts[k + 1], end);
+        }
+        events.append(&mut ev);
+        end = piece_end;
+    }
+    (events, end)
+}
+
+/// Calls `f` with the elements of a top-level JSON array, a block at a time (a buffer and the
+/// elements' ranges in it). This thread reads the next block while another scans and handles
+/// the one before.
+pub fn array_elements(src: impl Read, f: &mut ElementsFn<'_>) -> Result<(), String> {
+    array_elements_in(src, BLOCK, f)
+}
+
+fn array_elements_in(
+    mut src: impl Read,
+    block: usize,
+    f: &mut ElementsFn<'_>,
+) -> Result<(), String> {
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(1);
+        let handler = s.spawn(move || elements(rx, f));
+        loop {
+            // Room before the bytes for the element the block before left unfinished.
+            let mut buf = vec![0u8; HEAD];
+            buf.reserve(block);
+            let read = (&mut src)
+                .take(block as u64)
+                .read_to_end(&mut buf)
+                .map(|_| buf);
+            let last = !matches!(&read, Ok(b) if b.len() > HEAD);
+            // The handler stops listening once the array closes.
+            if tx.send(read).is_err() || last {
+                break;
+            }
+        }
+        drop(tx);
+        handler
+            .join()
+            .unwrap_or_else(|_| Err("reading the document's elements failed".into()))
+    })
+}
+
+/// Room kept before each block's bytes for the unfinished element of the block before, so
+/// that neither is copied to join them (a longer one is).
+const HEAD: usize = 64 << 10;
+
+/// Scans the blocks from `rx` (each after [`HEAD`] bytes of room) and hands their elements
+/// to `f`.
+fn elements(
+    rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    f: &mut ElementsFn<'_>,
+) -> Result<(), String> {
+    // The unfinished element (or what precedes the array), and its events.
+    let mut carry: Vec<u8> = Vec::new();
+    let mut events: Vec<Event> = Vec::new();
+    let mut st = StrState::default();
+    let mut stitch = Stitch::default();
+    for read in rx {
+        let mut buf = read.map_err(|e| e.to_string())?;
+        if buf.len() <= HEAD {
+            break;
+        }
+        let from = carry.len();
+        let start = if from <= HEAD {
+            buf[HEAD - from..HEAD].copy_from_slice(&carry);
+            HEAD - from
+        } else {
+            carry.extend_from_slice(&buf[HEAD..]);
+            buf = std::mem::take(&mut carry);
+            0
+        };
+        let data = &buf[start..];
+        let (mut new, end) = scan_par(data, from, st);
+        st = end;
+        events.append(&mut new);
+        let mut found = Found::default();
+        let replayed = stitch.replay(data, &events, &mut found)?;
+        if !found.ranges.is_empty() {
+            f(&Block {
+                bytes: data,
+                found: &found,
+            });
+        }
+        if let Replayed::Closed = replayed {
+            return Ok(());
+        }
+        if !stitch.started && data.len() > MAX_HEAD {
+            return Err("not a JSON array".into());
+        }
+        // Keep the element being read and its events, to replay them with the next block
+        // from the state before it.
+        let cut = match (stitch.started, stitch.open) {
+            (false, _) => 0,
+            (true, Some(open)) => open,
+            (true, None) => stitch.after,
+        };
+        events.retain(|e| e.pos >= cut);
+        for e in &mut events {
+            e.pos -= cut;
+        }
+        carry.clear();
+        carry.extend_from_slice(&data[cut..]);
+        stitch = Stitch {
+            depth: usize::from(stitch.started),
+            started: stitch.started,
+            ..Stitch::default()
+        };
+    }
+    if !stitch.started {
+        return Err("not a JSON array".into());
+    }
+    Err("the array is not closed: the document was cut".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The elements as `array_elements_in` cuts them with blocks of `block` bytes.
+    fn cut(doc: &str, block: usize) -> (Vec<String>, Result<(), String>) {
+        let mut got = Vec::new();
+        let r = array_elements_in(doc.as_bytes(), block, &mut |b| {
+            for k in 0..b.found.ranges.len() {
+                let (el, nested) = b.element(k);
+                // Every nested container is where the element has one.
+                for &(o, c) in nested {
+                    assert!(matches!((el[o], el[c - 1]), (b'{', b'}') | (b'[', b']')));
+                }
+                got.push(String::from_utf8_lossy(el).into_owned());
+            }
+        });
+        (got, r)
+    }
+
+    /// Every element, as serde_json reads the document.
+    fn truth(doc: &str) -> Vec<String> {
+        let v: Vec<Box<serde_json::value::RawValue>> = serde_json::from_str(doc).unwrap();
+        v.iter().map(|r| r.get().to_owned()).collect()
+    }
+
+    fn documents() -> Vec<String> {
+        let entry = |i: usize| {
+            format!(
+                r#"{{"i":{i},"text":"a \"quoted\" [bracket] {{brace}}, comma\\\\","nested":{{"list":[1,[2,{{"x":"]"}}]],"e":{{}}}},"s":"{}"}}"#,
+                "x".repeat(i % 40)
+            )
+        };
+        let compact = format!("[{}]", (0..300).map(entry).collect::<Vec<_>>().join(","));
+        let per_line = format!(
+            "[\n{}\n]\n",
+            (0..300).map(entry).collect::<Vec<_>>().join(",\n")
+        );
+        let values: Vec<serde_json::Value> = (0..300)
+            .map(|i| serde_json::from_str(&entry(i)).unwrap())
+            .collect();
+        let pretty = serde_json::to_string_pretty(&values).unwrap();
+        vec![
+            compact,
+            per_line,
+            pretty,
+            "[]".into(),
+            " \n [ ] ".into(),
+            r#"[1, "a,b", true, null, {"k":[]}, [1,2], -3.5e2 ,"]"]"#.into(),
+            "[\n  \"line\\nbreak\",\n  {\"a\": \"\\\\\"}\n]".into(),
+        ]
+    }
+
+    #[test]
+    fn elements_as_a_json_parser_reads_them() {
+        for doc in documents() {
+            let want: Vec<String> = truth(&doc)
+                .into_iter()
+                .map(|e| e.trim().to_owned())
+                .collect();
+            for block in [1, 7, 64, 1000, 1 << 20] {
+                if block == 1 && doc.len() > 2000 {
+                    continue;
+                }
+                let (got, r) = cut(&doc, block);
+                assert_eq!(r, Ok(()), "{doc:.60} / {block}");
+                let got: Vec<String> = got.iter().map(|e| e.trim().to_owned()).collect();
+                // serde_json's raw values keep the document's own bytes.
+                assert_eq!(got.len(), want.len(), "{doc:.60} / {block}");
+                for (g, w) in got.iter().zip(&want) {
+                    assert_eq!(g, w, "{doc:.60} / {block}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn pieces_scanned_in_parallel_agree_with_one_pass() {
+        // Big enough to be cut in pieces, with line ends between and inside elements.
+        let values: Vec<serde_json::Value> = (0..20_000)
+            .map(|i| serde_json::json!({"i": i, "t": "a,\"b\"{[", "n": {"k": [i, {"z": "}"}]}}))
+            .collect();
+        let doc = serde_json::to_string_pretty(&values).unwrap();
+        let b = doc.as_bytes();
+        let one = scan(b, 0, b.len(), StrState::default());
+        let par = scan_par(b, 0, StrState::default());
+        // Commas are kept per piece at its own lowest depth: compare what the replay cuts.
+        let (mut r1, mut r2) = (Found::default(), Found::default());
+        Stitch::default().replay(b, &one.0, &mut r1).unwrap();
+        Stitch::default().replay(b, &par.0, &mut r2).unwrap();
+        assert_eq!(r1.ranges.len(), 20_000);
+        assert_eq!(r1.ranges, r2.ranges);
+        assert_eq!(r1.nested, r2.nested);
+    }
+
+    #[test]
+    fn broken_documents_say_what_is_wrong() {
+        assert_eq!(cut(r#"{"a":1}"#, 64).1, Err("not a JSON array".into()));
+        assert_eq!(cut("hello", 64).1, Err("not a JSON array".into()));
+        let (got, r) = cut(r#"[{"a":1},{"b":2},{"c":"#, 4);
+        assert_eq!(got, [r#"{"a":1}"#, r#"{"b":2}"#]);
+        assert_eq!(
+            r,
+            Err("the array is not closed: the document was cut".into())
+        );
+        // A raw line end inside a string (not JSON): read as a single pass would.
+        let doc = "[{\"a\":\"x\n{\"}, {\"b\":1}\n,{\"c\":2}]";
+        let (got, r) = cut(doc, 1 << 20);
+        assert_eq!(r, Ok(()));
+        assert_eq!(got, ["{\"a\":\"x\n{\"}", "{\"b\":1}", "{\"c\":2}"]);
+    }
+}
