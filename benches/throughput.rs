@@ -2,7 +2,8 @@
 //! log at 1% and 50% error lines, plain and gzipped, side by side with `rg -c` over the cause
 //! table's literals and `pigz -dc` (also with `-p 1`: on some virtual machines pigz's helper
 //! threads spend more time waiting on each other than inflating), with the peak memory of
-//! each run (ru_maxrss).
+//! each run (ru_maxrss); then the 1% file's lines as a Cloud Logging JSON array, cut to the
+//! same size and whole.
 //!
 //! `cargo bench` (500 MB per file by default; `POSTMORTEM_BENCH_MB=100 cargo bench` for a quick run).
 
@@ -145,11 +146,14 @@ fn main() {
             );
         }
     }
-    // The same lines as a JSON-array export (gcloud logging read --format=json's shape,
-    // compact, one entry per line of the kubectl file), read by the foreign-format path.
+    // JSON-array exports (gcloud logging read --format=json's shape, compact, one entry per
+    // line of the kubectl file), read by the foreign-format path: the same lines as the 1%
+    // file (larger: the envelope around each line), and the first of them up to the same size.
     let kubectl = dir.join(format!("bulk-{mb}mb-1pct.log"));
-    let json = dir.join(format!("gcloud-{mb}mb-1pct.json"));
-    to_gcloud(&kubectl, &json);
+    let same_lines = dir.join(format!("gcloud-{mb}mb-1pct.json"));
+    to_gcloud(&kubectl, &same_lines, None);
+    let same_size = dir.join(format!("gcloud-{mb}mb-1pct-cut.json"));
+    to_gcloud(&kubectl, &same_size, Some(mb * 1_000_000));
     let out = dir.join("out");
     let run = |path: &Path| {
         best_of(3, || {
@@ -170,21 +174,23 @@ fn main() {
         .expect("postmortem ran")
     };
     let (tk, _) = run(&kubectl);
-    let (tj, mj) = run(&json);
-    let size = std::fs::metadata(&json).map_or(0, |m| m.len()) as f64 / 1e6;
-    println!(
-        "{:<34} {:>9.2} {:>10.0} {:>10.0} | {:.1}x the kubectl file's {:.2} s",
-        format!("gcloud-{mb}mb-1pct.json ({size:.0} MB)"),
-        tj,
-        size / tj,
-        mj,
-        tj / tk,
-        tk
-    );
+    for (json, what) in [(&same_size, "cut to"), (&same_lines, "lines of")] {
+        let (tj, mj) = run(json);
+        let size = std::fs::metadata(json).map_or(0, |m| m.len()) as f64 / 1e6;
+        println!(
+            "{:<34} {:>9.2} {:>10.0} {:>10.0} | {:.1}x the kubectl file's {:.2} s ({what} it)",
+            format!("gcloud JSON array ({size:.0} MB)"),
+            tj,
+            size / tj,
+            mj,
+            tj / tk,
+            tk
+        );
+    }
 }
 
-/// Writes the kubectl bulk file's lines as a Cloud Logging JSON array.
-fn to_gcloud(kubectl: &Path, json: &Path) {
+/// Writes the kubectl bulk file's lines as a Cloud Logging JSON array, of at most `cap` bytes.
+fn to_gcloud(kubectl: &Path, json: &Path, cap: Option<u64>) {
     use std::io::BufRead;
     if json.exists() {
         return;
@@ -192,6 +198,7 @@ fn to_gcloud(kubectl: &Path, json: &Path) {
     let src = std::io::BufReader::new(std::fs::File::open(kubectl).unwrap());
     let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(json).unwrap());
     out.write_all(b"[\n").unwrap();
+    let mut written = 2u64;
     for (i, line) in src.lines().enumerate() {
         let line = line.unwrap();
         let Some((prefix, rest)) = line.split_once("] ") else {
@@ -201,14 +208,15 @@ fn to_gcloud(kubectl: &Path, json: &Path) {
         let Some((ts, payload)) = rest.split_once(' ') else {
             continue;
         };
-        if i > 0 {
-            out.write_all(b",\n").unwrap();
+        let entry = format!(
+            "{}{{\"insertId\":\"{i:x}\",\"jsonPayload\":{payload},\"resource\":{{\"labels\":{{\"container_name\":\"backend\",\"namespace_name\":\"mcp-everything\",\"pod_name\":\"{pod}\"}},\"type\":\"k8s_container\"}},\"severity\":\"INFO\",\"timestamp\":\"{ts}\"}}",
+            if i > 0 { ",\n" } else { "" }
+        );
+        if cap.is_some_and(|c| written + entry.len() as u64 + 3 > c) {
+            break;
         }
-        write!(
-            out,
-            "{{\"insertId\":\"{i:x}\",\"jsonPayload\":{payload},\"resource\":{{\"labels\":{{\"container_name\":\"backend\",\"namespace_name\":\"mcp-everything\",\"pod_name\":\"{pod}\"}},\"type\":\"k8s_container\"}},\"severity\":\"INFO\",\"timestamp\":\"{ts}\"}}"
-        )
-        .unwrap();
+        out.write_all(entry.as_bytes()).unwrap();
+        written += entry.len() as u64;
     }
     out.write_all(b"\n]\n").unwrap();
     out.flush().unwrap();

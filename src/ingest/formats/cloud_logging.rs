@@ -64,12 +64,12 @@ fn entry(bytes: &[u8]) -> Result<Entry, String> {
 /// An entry whose structured line the run will only count, rendered as its stub from the
 /// bytes ([`lean`]); `None` when it needs the full parse.
 fn lean_entry(
-    bytes: &[u8],
-    nested: &[(usize, usize)],
+    el: &super::Element<'_>,
     wanted: Levels,
     max_line: usize,
     r: &mut Rendered,
 ) -> Option<()> {
+    let (bytes, nested) = (el.bytes, el.nested);
     let (mut ts, mut payload, mut resource, mut other_text, mut seen) =
         (None, None, None, false, 0u8);
     lean::members(bytes, nested, (0, bytes.len()), |key, value| {
@@ -127,22 +127,28 @@ fn lean_entry(
     }
     let (ts, payload) = (at(ts?), at(payload?));
     let ts_text = lean::plain_str(ts)?;
-    let (ns, ts_text) = match lean::kubelet_time(ts_text) {
+    let (ns, ts_text) = match lean::kubelet_time(ts_text, &mut r.minute) {
         Some(ns) => (ns, std::borrow::Cow::Borrowed(ts_text)),
         None => {
             let ns = parse_rfc3339_ns(ts_text)?;
             (ns, std::borrow::Cow::Owned(super::format_ns(ns)))
         }
     };
-    let payload = std::str::from_utf8(payload).ok()?;
-    let line = if memchr::memchr2(b'\n', b'\r', payload.as_bytes()).is_some() {
-        std::borrow::Cow::Owned(minify(payload))
+    // As the full parse would, refuse text that is not UTF-8 (what the structure scan saw to
+    // be ASCII is).
+    let line = if memchr::memchr2(b'\n', b'\r', payload).is_some() {
+        std::borrow::Cow::Owned(minify(std::str::from_utf8(payload).ok()?).into_bytes())
     } else {
+        if !el.ascii {
+            std::str::from_utf8(payload).ok()?;
+        }
         std::borrow::Cow::Borrowed(payload)
     };
-    let stub = lean::stub(line.as_bytes(), wanted)?;
+    let stub = lean::stub(&line, wanted)?;
     // A line the scanner would cut as overlong stays whole, to be cut the same way.
-    let prefix = super::prefix_of(pod, container).map_or(0, |(p, c)| p.len() + c.len() + 8);
+    // At most the prefix kubectl would write (the pod's name twice when no container).
+    let (p, c) = (pod.map_or(0, str::len), container.map_or(0, str::len));
+    let prefix = p + c.max(p) + 8;
     if prefix + ts_text.len() + 1 + line.len() >= max_line {
         return None;
     }
@@ -160,13 +166,13 @@ pub fn document(
     let mut bad = 0u64;
     let mut first_bad = None;
     let (wanted, max_line) = (ctx.wanted, ctx.max_line);
-    let render = |bytes: &[u8], nested: &[(usize, usize)], r: &mut Rendered| {
+    let render = |el: &super::Element<'_>, r: &mut Rendered| {
         if let Some(wanted) = wanted {
-            if lean_entry(bytes, nested, wanted, max_line, r).is_some() {
+            if lean_entry(el, wanted, max_line, r).is_some() {
                 return Ok(());
             }
         }
-        entry(bytes).map(|e| r.add(&e))
+        entry(el.bytes).map(|e| r.add(&e))
     };
     super::array_elements(src, &mut |block| {
         let mut r = render_par_into(block, &render);

@@ -23,6 +23,8 @@ pub struct Found {
     nested: Vec<(usize, usize)>,
     /// Each element's slice of `nested`.
     nested_of: Vec<(usize, usize)>,
+    /// Every byte of the block is ASCII (its elements need no UTF-8 check).
+    pub ascii: bool,
 }
 
 /// A block of elements, as handed on.
@@ -31,12 +33,23 @@ pub struct Block<'a> {
     pub found: &'a Found,
 }
 
+/// One element: its bytes, the containers nested in it (positions in those bytes), and
+/// whether its bytes are known to be ASCII.
+pub struct Element<'a> {
+    pub bytes: &'a [u8],
+    pub nested: &'a [(usize, usize)],
+    pub ascii: bool,
+}
+
 impl Block<'_> {
-    /// Element `k`'s bytes and the containers nested in it (positions in those bytes).
-    pub fn element(&self, k: usize) -> (&[u8], &[(usize, usize)]) {
+    pub fn element(&self, k: usize) -> Element<'_> {
         let (s, e) = self.found.ranges[k];
         let (a, b) = self.found.nested_of[k];
-        (&self.bytes[s..e], &self.found.nested[a..b])
+        Element {
+            bytes: &self.bytes[s..e],
+            nested: &self.found.nested[a..b],
+            ascii: self.found.ascii,
+        }
     }
 }
 
@@ -66,10 +79,10 @@ struct Event {
 /// always kept; commas only at or above the lowest depth a bracket has left so far in the
 /// piece (the depth after the array's `[` is the lowest until its `]`, so no separator of the
 /// array's elements is left out).
-fn scan(b: &[u8], from: usize, to: usize, mut st: StrState) -> (Vec<Event>, StrState) {
+fn scan(b: &[u8], from: usize, to: usize, mut st: StrState) -> Piece {
     let mut events = Vec::new();
     let (mut depth, mut lowest) = (0i64, i64::MAX);
-    structurals(b, from, to, &mut st, |pos, byte| {
+    let ascii = structurals(b, from, to, &mut st, |pos, byte| {
         match byte {
             b'{' | b'[' => depth += 1,
             b'}' | b']' => depth -= 1,
@@ -82,7 +95,19 @@ fn scan(b: &[u8], from: usize, to: usize, mut st: StrState) -> (Vec<Event>, StrS
         events.push(Event { pos, byte });
         true
     });
-    (events, st)
+    Piece {
+        events,
+        end: st,
+        ascii,
+    }
+}
+
+/// What scanning a stretch found: its events, the string state at its end, and whether all
+/// its bytes were ASCII.
+struct Piece {
+    events: Vec<Event>,
+    end: StrState,
+    ascii: bool,
 }
 
 /// Where the array stands between events.
@@ -184,9 +209,8 @@ impl Stitch {
     }
 }
 
-/// Scans `b[from..]` on all cores, in pieces cut after line ends: the events in order, and
-/// the string state at the end.
-fn scan_par(b: &[u8], from: usize, st: StrState) -> (Vec<Event>, StrState) {
+/// Scans `b[from..]` on all cores, in pieces cut after line ends, in order.
+fn scan_par(b: &[u8], from: usize, st: StrState) -> Vec<Piece> {
     use rayon::prelude::*;
     let threads = rayon::current_num_threads();
     let target = ((b.len() - from) / (threads * 2)).max(PIECE);
@@ -203,24 +227,21 @@ fn scan_par(b: &[u8], from: usize, st: StrState) -> (Vec<Event>, StrState) {
     }
     cuts.push(b.len());
     if cuts.len() == 2 {
-        return scan(b, from, b.len(), st);
+        return vec![scan(b, from, b.len(), st)];
     }
-    let pieces: Vec<(Vec<Event>, StrState)> = cuts
+    let mut pieces: Vec<Piece> = cuts
         .par_windows(2)
         .enumerate()
         .map(|(k, w)| scan(b, w[0], w[1], if k == 0 { st } else { StrState::default() }))
         .collect();
-    let mut events = Vec::with_capacity(pieces.iter().map(|p| p.0.len()).sum());
-    let mut end = st;
-    for (k, (mut ev, mut piece_end)) in pieces.into_iter().enumerate() {
-        if k > 0 && end != StrState::default() {
+    for k in 1..pieces.len() {
+        let before = pieces[k - 1].end;
+        if before != StrState::default() {
             // A line end inside a string: not JSON there; scan as one pass would.
-            (ev, piece_end) = scan(b, cuts[k], cuts[k + 1], end);
+            pieces[k] = scan(b, cuts[k], cuts[k + 1], before);
         }
-        events.append(&mut ev);
-        end = piece_end;
     }
-    (events, end)
+    pieces
 }
 
 /// Calls `f` with the elements of a top-level JSON array, a block at a time (a buffer and the
@@ -237,7 +258,17 @@ fn array_elements_in(
 ) -> Result<(), String> {
     std::thread::scope(|s| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(1);
-        let handler = s.spawn(move || elements(rx, f));
+        let (found_tx, found_rx) = std::sync::mpsc::sync_channel::<Cut>(1);
+        // Three stages, each on its thread: read, find the elements, hand them on.
+        let handler = s.spawn(move || elements(rx, &found_tx));
+        let consumer = s.spawn(move || {
+            for (buf, start, found) in found_rx {
+                f(&Block {
+                    bytes: &buf[start..],
+                    found: &found,
+                });
+            }
+        });
         loop {
             // Room before the bytes for the element the block before left unfinished.
             let mut buf = vec![0u8; HEAD];
@@ -253,24 +284,32 @@ fn array_elements_in(
             }
         }
         drop(tx);
-        handler
+        let found = handler
             .join()
-            .unwrap_or_else(|_| Err("reading the document's elements failed".into()))
+            .unwrap_or_else(|_| Err("reading the document's elements failed".into()));
+        match consumer.join() {
+            Ok(()) => found,
+            Err(_) => Err("handling the document's elements failed".into()),
+        }
     })
 }
+
+/// A block's bytes, where its data starts in them, and the elements found.
+type Cut = (Vec<u8>, usize, Found);
 
 /// Room kept before each block's bytes for the unfinished element of the block before, so
 /// that neither is copied to join them (a longer one is).
 const HEAD: usize = 64 << 10;
 
-/// Scans the blocks from `rx` (each after [`HEAD`] bytes of room) and hands their elements
-/// to `f`.
+/// Scans the blocks from `rx` (each after [`HEAD`] bytes of room) and sends on their
+/// elements.
 fn elements(
     rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
-    f: &mut ElementsFn<'_>,
+    out: &std::sync::mpsc::SyncSender<Cut>,
 ) -> Result<(), String> {
     // The unfinished element (or what precedes the array), and its events.
     let mut carry: Vec<u8> = Vec::new();
+    let mut carry_ascii = true;
     let mut events: Vec<Event> = Vec::new();
     let mut st = StrState::default();
     let mut stitch = Stitch::default();
@@ -289,18 +328,23 @@ fn elements(
             0
         };
         let data = &buf[start..];
-        let (mut new, end) = scan_par(data, from, st);
-        st = end;
-        events.append(&mut new);
-        let mut found = Found::default();
-        let replayed = stitch.replay(data, &events, &mut found)?;
-        if !found.ranges.is_empty() {
-            f(&Block {
-                bytes: data,
-                found: &found,
-            });
+        let pieces = scan_par(data, from, st);
+        st = pieces.last().map_or(st, |p| p.end);
+        let ascii = carry_ascii && pieces.iter().all(|p| p.ascii);
+        let mut found = Found {
+            ascii,
+            ..Found::default()
+        };
+        let mut replayed = stitch.replay(data, &events, &mut found)?;
+        for p in &pieces {
+            if let Replayed::Open = replayed {
+                replayed = stitch.replay(data, &p.events, &mut found)?;
+            }
         }
         if let Replayed::Closed = replayed {
+            if !found.ranges.is_empty() {
+                let _ = out.send((buf, start, found));
+            }
             return Ok(());
         }
         if !stitch.started && data.len() > MAX_HEAD {
@@ -314,16 +358,25 @@ fn elements(
             (true, None) => stitch.after,
         };
         events.retain(|e| e.pos >= cut);
+        for p in &pieces {
+            let kept = p.events.partition_point(|e| e.pos < cut);
+            events.extend_from_slice(&p.events[kept..]);
+        }
         for e in &mut events {
             e.pos -= cut;
         }
         carry.clear();
         carry.extend_from_slice(&data[cut..]);
+        carry_ascii = ascii;
         stitch = Stitch {
             depth: usize::from(stitch.started),
             started: stitch.started,
             ..Stitch::default()
         };
+        // The block goes on; only what the next one needs stayed.
+        if !found.ranges.is_empty() && out.send((buf, start, found)).is_err() {
+            return Err("handling the document's elements failed".into());
+        }
     }
     if !stitch.started {
         return Err("not a JSON array".into());
@@ -340,7 +393,9 @@ mod tests {
         let mut got = Vec::new();
         let r = array_elements_in(doc.as_bytes(), block, &mut |b| {
             for k in 0..b.found.ranges.len() {
-                let (el, nested) = b.element(k);
+                let e = b.element(k);
+                let (el, nested) = (e.bytes, e.nested);
+                assert_eq!(e.ascii, el.is_ascii() && e.ascii);
                 // Every nested container is where the element has one.
                 for &(o, c) in nested {
                     assert!(matches!((el[o], el[c - 1]), (b'{', b'}') | (b'[', b']')));
@@ -417,10 +472,14 @@ mod tests {
         let b = doc.as_bytes();
         let one = scan(b, 0, b.len(), StrState::default());
         let par = scan_par(b, 0, StrState::default());
+        assert!(par.len() > 1);
         // Commas are kept per piece at its own lowest depth: compare what the replay cuts.
         let (mut r1, mut r2) = (Found::default(), Found::default());
-        Stitch::default().replay(b, &one.0, &mut r1).unwrap();
-        Stitch::default().replay(b, &par.0, &mut r2).unwrap();
+        Stitch::default().replay(b, &one.events, &mut r1).unwrap();
+        let mut stitch = Stitch::default();
+        for p in &par {
+            stitch.replay(b, &p.events, &mut r2).unwrap();
+        }
         assert_eq!(r1.ranges.len(), 20_000);
         assert_eq!(r1.ranges, r2.ranges);
         assert_eq!(r1.nested, r2.nested);

@@ -7,13 +7,14 @@
 //! message, a structure this walker does not follow) falls back to the full parse.
 
 use crate::ingest::logs::json_log;
+use crate::model::time::{parse_kubelet_timestamp, MinuteCache};
 use crate::model::{Level, Levels};
 
 /// The end (exclusive) of the JSON string opening at `b[i]` (a quote).
 fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
     i += 1;
     loop {
-        i += memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
+        i = super::structure::quote_or_backslash(b, i)?;
         if b[i] == b'"' {
             return Some(i + 1);
         }
@@ -68,8 +69,8 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 }
 
 /// Calls `f` with each member (key without its quotes, value's range) of the object at
-/// `b[span.0..span.1]`; `nested` as for [`value_end`]. `None` when it is not an object of that
-/// plain shape or a key holds an escape.
+/// `b[span.0..span.1]`, `nested` being the containers the element scan found in `b`. `None`
+/// when it is not an object of that plain shape or a key holds an escape.
 pub fn members<'a>(
     b: &'a [u8],
     nested: &[(usize, usize)],
@@ -143,14 +144,17 @@ pub fn stub(line: &[u8], wanted: Levels) -> Option<&'static str> {
 }
 
 /// A time the kubelet's way (`2026-11-20T09:40:05.830123456Z`) and its nanoseconds, when `s`
-/// is already written so; `None` for any other form (the full path converts it).
-pub fn kubelet_time(s: &str) -> Option<i64> {
+/// is already written so; `None` for any other form (the full path converts it). `cache`
+/// remembers the minute of the time before.
+pub fn kubelet_time(s: &str, cache: &mut MinuteCache) -> Option<i64> {
     let b = s.as_bytes();
     if b.len() != 30 || b[19] != b'.' || b[29] != b'Z' || !b[20..29].iter().all(u8::is_ascii_digit)
     {
         return None;
     }
-    super::parse_rfc3339_ns(s)
+    parse_kubelet_timestamp(b, cache)
+        .filter(|p| p.has_zone && p.len == b.len())
+        .map(|p| p.nanos())
 }
 
 #[cfg(test)]
@@ -230,8 +234,21 @@ mod tests {
 
     #[test]
     fn kubelet_times_only() {
-        assert!(kubelet_time("2026-11-20T00:00:00.036275413Z").is_some());
-        assert!(kubelet_time("2026-11-20T00:00:00.036Z").is_none());
-        assert!(kubelet_time("2026-11-20T00:00:00.036275413+00:00").is_none());
+        let mut c = MinuteCache::default();
+        for t in [
+            "2026-11-20T00:00:00.036275413Z",
+            "2026-11-20T00:00:59.999999999Z",
+            "2026-11-20T00:01:00.000000001Z",
+            "2024-02-29T23:59:59.000000000Z",
+        ] {
+            assert_eq!(
+                kubelet_time(t, &mut c),
+                super::super::parse_rfc3339_ns(t),
+                "{t}"
+            );
+        }
+        assert!(kubelet_time("2026-11-20T00:00:00.036Z", &mut c).is_none());
+        assert!(kubelet_time("2026-11-20T00:00:00.036275413+00:00", &mut c).is_none());
+        assert!(kubelet_time("2026-02-30T00:00:00.000000000Z", &mut c).is_none());
     }
 }

@@ -22,7 +22,7 @@ pub mod loki;
 pub mod stern;
 pub mod structure;
 
-pub use elements::{array_elements, Block, ElementsFn};
+pub use elements::{array_elements, Block, Element, ElementsFn};
 
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -458,6 +458,19 @@ pub struct Rendered {
     /// Elements that could not be read, and why the first could not.
     pub bad: u64,
     pub first_bad: Option<String>,
+    /// The last entry's pod and container, its line prefix and container key: most entries
+    /// are of the container the one before was.
+    last: Option<LastOrigin>,
+    /// The minute of the last time read ([`lean::kubelet_time`]).
+    pub minute: crate::model::time::MinuteCache,
+}
+
+#[derive(Debug)]
+struct LastOrigin {
+    pod: Option<String>,
+    container: Option<String>,
+    prefix: Vec<u8>,
+    key: u64,
 }
 
 impl Rendered {
@@ -483,11 +496,34 @@ impl Rendered {
         text: &str,
     ) {
         let (namespace, pod, container) = names;
+        let same = self
+            .last
+            .as_ref()
+            .is_some_and(|l| l.pod.as_deref() == pod && l.container.as_deref() == container);
+        if !same {
+            let mut prefix = Vec::new();
+            write_lines(pod, container, None, "", &mut prefix);
+            prefix.pop();
+            self.last = Some(LastOrigin {
+                pod: pod.map(str::to_owned),
+                container: container.map(str::to_owned),
+                prefix,
+                key: container_key(pod, container),
+            });
+        }
+        let Some(last) = &self.last else { return };
         let before = self.bytes.len();
-        write_lines(pod, container, Some(ts.1), text, &mut self.bytes);
+        let text = text.strip_suffix('\n').unwrap_or(text);
+        let text = text.strip_suffix('\r').unwrap_or(text);
+        for line in text.split('\n') {
+            self.bytes.extend_from_slice(&last.prefix);
+            self.bytes.extend_from_slice(ts.1.as_bytes());
+            self.bytes.push(b' ');
+            self.bytes.extend_from_slice(line.as_bytes());
+            self.bytes.push(b'\n');
+        }
         let len = (self.bytes.len() - before) as u32;
-        self.entries
-            .push((Some(ts.0), container_key(pod, container), len));
+        self.entries.push((Some(ts.0), last.key, len));
         if self.namespace.is_none() {
             self.namespace = namespace.map(str::to_owned);
         }
@@ -560,12 +596,11 @@ pub fn render_par(
     block: &Block<'_>,
     parse: &(dyn Fn(&[u8]) -> Result<Entry, String> + Sync),
 ) -> Rendered {
-    render_par_into(block, &|bytes, _, r| parse(bytes).map(|e| r.add(&e)))
+    render_par_into(block, &|el, r| parse(el.bytes).map(|e| r.add(&e)))
 }
 
-/// Renders one element (its bytes, the containers nested in it) into a block.
-pub type RenderFn<'f> =
-    dyn Fn(&[u8], &[(usize, usize)], &mut Rendered) -> Result<(), String> + Sync + 'f;
+/// Renders one element into a block.
+pub type RenderFn<'f> = dyn Fn(&Element<'_>, &mut Rendered) -> Result<(), String> + Sync + 'f;
 
 /// [`render_par`] with a renderer that writes each element (its bytes and the containers
 /// nested in it) into the block itself.
@@ -578,8 +613,7 @@ pub fn render_par_into(block: &Block<'_>, render: &RenderFn<'_>) -> Rendered {
         .map(|c| {
             let mut r = Rendered::default();
             for k in c * per..((c + 1) * per).min(n) {
-                let (bytes, nested) = block.element(k);
-                if let Err(why) = render(bytes, nested, &mut r) {
+                if let Err(why) = render(&block.element(k), &mut r) {
                     r.bad += 1;
                     r.first_bad.get_or_insert(why);
                 }

@@ -16,15 +16,15 @@ pub struct StrState {
 /// Quote, backslash and structural-character masks of 64 bytes.
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn masks(block: &[u8; 64]) -> (u64, u64, u64) {
+fn masks(block: &[u8; 64]) -> (u64, u64, u64, u64) {
     use std::arch::x86_64::{
         __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
     };
-    let (mut quote, mut backslash, mut structural) = (0u64, 0u64, 0u64);
+    let (mut quote, mut backslash, mut structural, mut high) = (0u64, 0u64, 0u64, 0u64);
     for k in 0..4 {
         // SAFETY: SSE2 is enabled on every x86_64 target, and the load reads the 16 bytes
         // at 16 * k of the 64-byte array.
-        let (q, b, s) = unsafe {
+        let (q, b, s, h) = unsafe {
             let v = _mm_loadu_si128(block.as_ptr().add(16 * k).cast::<__m128i>());
             // `[` and `{` differ only in the 0x20 bit, as `]` and `}` do.
             let folded = _mm_or_si128(v, _mm_set1_epi8(0x20));
@@ -39,22 +39,27 @@ fn masks(block: &[u8; 64]) -> (u64, u64, u64) {
                 _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8))),
                 _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8))),
                 _mm_movemask_epi8(s),
+                _mm_movemask_epi8(v),
             )
         };
         let shift = 16 * k;
         quote |= u64::from(q as u16) << shift;
         backslash |= u64::from(b as u16) << shift;
         structural |= u64::from(s as u16) << shift;
+        high |= u64::from(h as u16) << shift;
     }
-    (quote, backslash, structural)
+    (quote, backslash, structural, high)
 }
 
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
-fn masks(block: &[u8; 64]) -> (u64, u64, u64) {
-    let (mut quote, mut backslash, mut structural) = (0u64, 0u64, 0u64);
+fn masks(block: &[u8; 64]) -> (u64, u64, u64, u64) {
+    let (mut quote, mut backslash, mut structural, mut high) = (0u64, 0u64, 0u64, 0u64);
     for (i, &c) in block.iter().enumerate() {
         let bit = 1u64 << i;
+        if c >= 0x80 {
+            high |= bit;
+        }
         match c {
             b'"' => quote |= bit,
             b'\\' => backslash |= bit,
@@ -62,7 +67,38 @@ fn masks(block: &[u8; 64]) -> (u64, u64, u64) {
             _ => {}
         }
     }
-    (quote, backslash, structural)
+    (quote, backslash, structural, high)
+}
+
+/// The first quote or backslash at or after `b[from]`, 16 bytes at a time: keys and short
+/// values end within the first compare, without a search's setup.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub fn quote_or_backslash(b: &[u8], mut from: usize) -> Option<usize> {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    while from + 16 <= b.len() {
+        // SAFETY: SSE2 is enabled on every x86_64 target, and the load reads b[from..from + 16].
+        let mask = unsafe {
+            let v = _mm_loadu_si128(b.as_ptr().add(from).cast::<__m128i>());
+            _mm_movemask_epi8(_mm_or_si128(
+                _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8)),
+                _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8)),
+            ))
+        };
+        if mask != 0 {
+            return Some(from + mask.trailing_zeros() as usize);
+        }
+        from += 16;
+    }
+    memchr::memchr2(b'"', b'\\', b.get(from..)?).map(|k| from + k)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+pub fn quote_or_backslash(b: &[u8], from: usize) -> Option<usize> {
+    memchr::memchr2(b'"', b'\\', b.get(from..)?).map(|k| from + k)
 }
 
 /// The characters escaped by a backslash (simdjson's `find_escaped`): runs of backslashes
@@ -92,61 +128,131 @@ fn prefix_xor(mut x: u64) -> u64 {
     x
 }
 
+/// The walk over 64-byte blocks, with the mask function given (SSE2 or AVX2).
+macro_rules! walk {
+    ($masks:ident, $b:ident, $from:ident, $to:ident, $st:ident, $f:ident) => {{
+        let mut prev_escaped = u64::from($st.escaped);
+        let mut prev_quoted = if $st.quoted { u64::MAX } else { 0 };
+        let mut at = $from;
+        let mut pad;
+        let mut non_ascii = 0u64;
+        while at < $to {
+            let n = ($to - at).min(64);
+            let block: &[u8; 64] = if n == 64 {
+                $b[at..at + 64].try_into().expect("64 bytes")
+            } else {
+                pad = [b' '; 64];
+                pad[..n].copy_from_slice(&$b[at..$to]);
+                &pad
+            };
+            let (quote, backslash, structural, high) = $masks(block);
+            non_ascii |= high;
+            let esc = escaped(backslash, &mut prev_escaped);
+            let quotes = quote & !esc;
+            let inside = prefix_xor(quotes) ^ prev_quoted;
+            let mut outside = structural & !inside;
+            while outside != 0 {
+                let i = outside.trailing_zeros() as usize;
+                if !$f(at + i, $b[at + i]) {
+                    // The state just after the stopping character: outside any string.
+                    *$st = StrState::default();
+                    return non_ascii == 0;
+                }
+                outside &= outside - 1;
+            }
+            prev_quoted = ((inside as i64) >> 63) as u64;
+            if n < 64 {
+                // The padding is blank: the state is the last real byte's. `inside` holds an
+                // opening quote and not a closing one: it is the state after.
+                let last = 1u64 << (n - 1);
+                *$st = StrState {
+                    quoted: inside & last != 0,
+                    escaped: backslash & last != 0 && esc & last == 0,
+                };
+                return non_ascii == 0;
+            }
+            at += 64;
+        }
+        *$st = StrState {
+            quoted: prev_quoted != 0,
+            escaped: prev_escaped != 0,
+        };
+        non_ascii == 0
+    }};
+}
+
 /// Calls `f(position, byte)` for every `{ } [ ] ,` outside strings in `b[from..to]`, which
-/// starts in `st`; stops early when `f` returns false. Leaves `st` as it stands at the stop.
+/// starts in `st`; stops early when `f` returns false. Leaves `st` as it stands at the stop,
+/// and returns whether every byte it read was ASCII (no UTF-8 to check there). Uses AVX2
+/// when the processor has it.
 pub fn structurals(
     b: &[u8],
     from: usize,
     to: usize,
     st: &mut StrState,
-    mut f: impl FnMut(usize, u8) -> bool,
-) {
-    let mut prev_escaped = u64::from(st.escaped);
-    let mut prev_quoted = if st.quoted { u64::MAX } else { 0 };
-    let mut at = from;
-    let mut pad;
-    while at < to {
-        let n = (to - at).min(64);
-        let block: &[u8; 64] = if n == 64 {
-            b[at..at + 64].try_into().expect("64 bytes")
-        } else {
-            pad = [b' '; 64];
-            pad[..n].copy_from_slice(&b[at..to]);
-            &pad
-        };
-        let (quote, backslash, structural) = masks(block);
-        let esc = escaped(backslash, &mut prev_escaped);
-        let quotes = quote & !esc;
-        let inside = prefix_xor(quotes) ^ prev_quoted;
-        let mut outside = structural & !inside;
-        while outside != 0 {
-            let i = outside.trailing_zeros() as usize;
-            if !f(at + i, b[at + i]) {
-                // The state just after the stopping character: outside any string.
-                *st = StrState::default();
-                return;
-            }
-            outside &= outside - 1;
-        }
-        prev_quoted = ((inside as i64) >> 63) as u64;
-        if n < 64 {
-            // The padding is blank: the state is the last real byte's.
-            let last = 1u64 << (n - 1);
-            // `inside` holds an opening quote and not a closing one: it is the state after.
-            let quoted_after = inside & last != 0;
-            let escaped_after = backslash & last != 0 && esc & last == 0;
-            *st = StrState {
-                quoted: quoted_after,
-                escaped: escaped_after,
-            };
-            return;
-        }
-        at += 64;
+    f: impl FnMut(usize, u8) -> bool,
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2, checked just above.
+        return unsafe { structurals_avx2(b, from, to, st, f) };
     }
-    *st = StrState {
-        quoted: prev_quoted != 0,
-        escaped: prev_escaped != 0,
+    structurals_plain(b, from, to, st, f)
+}
+
+/// [`structurals`] with [`masks`] (SSE2 on x86_64).
+fn structurals_plain(
+    b: &[u8],
+    from: usize,
+    to: usize,
+    st: &mut StrState,
+    mut f: impl FnMut(usize, u8) -> bool,
+) -> bool {
+    walk!(masks, b, from, to, st, f)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn structurals_avx2(
+    b: &[u8],
+    from: usize,
+    to: usize,
+    st: &mut StrState,
+    mut f: impl FnMut(usize, u8) -> bool,
+) -> bool {
+    walk!(masks_avx2, b, from, to, st, f)
+}
+
+/// [`masks`] with two 32-byte compares.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn masks_avx2(block: &[u8; 64]) -> (u64, u64, u64, u64) {
+    use std::arch::x86_64::{
+        __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256,
+        _mm256_set1_epi8,
     };
+    let (mut quote, mut backslash, mut structural, mut high) = (0u64, 0u64, 0u64, 0u64);
+    for k in 0..2 {
+        // SAFETY: the load reads the 32 bytes at 32 * k of the 64-byte array.
+        let v = unsafe { _mm256_loadu_si256(block.as_ptr().add(32 * k).cast::<__m256i>()) };
+        let folded = _mm256_or_si256(v, _mm256_set1_epi8(0x20));
+        let s = _mm256_or_si256(
+            _mm256_or_si256(
+                _mm256_cmpeq_epi8(folded, _mm256_set1_epi8(b'{' as i8)),
+                _mm256_cmpeq_epi8(folded, _mm256_set1_epi8(b'}' as i8)),
+            ),
+            _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b',' as i8)),
+        );
+        let q = _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'"' as i8)));
+        let bs = _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'\\' as i8)));
+        let shift = 32 * k;
+        quote |= u64::from(q as u32) << shift;
+        backslash |= u64::from(bs as u32) << shift;
+        structural |= u64::from(_mm256_movemask_epi8(s) as u32) << shift;
+        high |= u64::from(_mm256_movemask_epi8(v) as u32) << shift;
+    }
+    (quote, backslash, structural, high)
 }
 
 #[cfg(test)]
@@ -181,13 +287,21 @@ mod tests {
         (out, st)
     }
 
-    fn fast(b: &[u8], mut st: StrState) -> (Vec<usize>, StrState) {
-        let mut out = Vec::new();
-        structurals(b, 0, b.len(), &mut st, |i, _| {
+    fn fast(b: &[u8], st: StrState) -> (Vec<usize>, StrState) {
+        let (mut out, mut st1) = (Vec::new(), st);
+        let ascii = structurals(b, 0, b.len(), &mut st1, |i, _| {
             out.push(i);
             true
         });
-        (out, st)
+        assert_eq!(ascii, b.is_ascii());
+        // The plain path gives the same, whatever the processor.
+        let (mut out2, mut st2) = (Vec::new(), st);
+        structurals_plain(b, 0, b.len(), &mut st2, |i, _| {
+            out2.push(i);
+            true
+        });
+        assert_eq!((&out, st1), (&out2, st2));
+        (out, st1)
     }
 
     #[test]
@@ -202,6 +316,7 @@ mod tests {
             ),
             "\\\"\"\\\\\"".repeat(50),
             String::new(),
+            format!("[\"{}\", \"Müller\"]", "x".repeat(70)),
         ];
         for t in &texts {
             for start in [
@@ -234,6 +349,20 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn quotes_and_backslashes_found_anywhere() {
+        let text = format!("{}\\{}\"{}", "a".repeat(20), "b".repeat(3), "c".repeat(40));
+        let b = text.as_bytes();
+        for from in 0..b.len() {
+            let want = b[from..]
+                .iter()
+                .position(|&c| c == b'"' || c == b'\\')
+                .map(|k| from + k);
+            assert_eq!(quote_or_backslash(b, from), want, "{from}");
+        }
+        assert_eq!(quote_or_backslash(b, b.len() + 5), None);
     }
 
     #[test]
