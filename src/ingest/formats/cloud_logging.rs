@@ -100,8 +100,10 @@ fn lean_entry(
         return None;
     }
     let at = |(s, e): (usize, usize)| &bytes[s..e];
+    // Most entries name the container the one before did, in the same bytes.
+    let same_origin = resource.is_some_and(|res| r.same_resource(at(res)));
     let (mut namespace, mut pod, mut container) = (None, None, None);
-    if let Some(resource) = resource {
+    if let (Some(resource), false) = (resource, same_origin) {
         let mut labels = None;
         lean::members(bytes, nested, resource, |k, v| {
             if k == b"labels" {
@@ -147,12 +149,20 @@ fn lean_entry(
     let stub = lean::stub(&line, wanted)?;
     // A line the scanner would cut as overlong stays whole, to be cut the same way.
     // At most the prefix kubectl would write (the pod's name twice when no container).
-    let (p, c) = (pod.map_or(0, str::len), container.map_or(0, str::len));
+    let (p, c) = match same_origin {
+        true => r.origin_lens(),
+        false => (pod.map_or(0, str::len), container.map_or(0, str::len)),
+    };
     let prefix = p + c.max(p) + 8;
     if prefix + ts_text.len() + 1 + line.len() >= max_line {
         return None;
     }
-    r.add_parts((namespace, pod, container), (ns, &ts_text), stub);
+    if same_origin {
+        r.add_same_origin((ns, &ts_text), stub);
+    } else {
+        r.add_parts((namespace, pod, container), (ns, &ts_text), stub);
+        r.remember_resource(resource.map_or(&[][..], at));
+    }
     Some(())
 }
 
@@ -244,7 +254,10 @@ mod tests {
     }, "resource": {"labels": {"pod_name": "mcp-backend-7c9d5b8f6d-x2kqp", "container_name": "backend"}}, "timestamp": "2026-11-20T09:40:05.2Z"},
   {"insertId": "3", "jsonPayload": {"level": "error", "message": "Graph execution failed: 529"}, "resource": {"labels": {"pod_name": "mcp-backend-7c9d5b8f6d-x2kqp", "container_name": "backend"}}, "timestamp": "2026-11-20T09:40:05.300000000Z"},
   {"insertId": "4", "jsonPayload": {"level":"info","message":"Nest application successfully started"}, "resource": {"labels": {"pod_name": "mcp-backend-7c9d5b8f6d-x2kqp", "container_name": "backend"}}, "timestamp": "2026-11-20T09:40:05.400000000Z"},
-  {"insertId": "5", "textPayload": "plain info text", "resource": {"labels": {"pod_name": "mcp-backend-7c9d5b8f6d-x2kqp", "container_name": "backend"}}, "timestamp": "2026-11-20T09:40:05.500000000Z"}
+  {"insertId": "5", "textPayload": "plain info text", "resource": {"labels": {"pod_name": "mcp-backend-7c9d5b8f6d-x2kqp", "container_name": "backend"}}, "timestamp": "2026-11-20T09:40:05.500000000Z"},
+  {"insertId": "6", "jsonPayload": {"level": "info"}, "resource": {"labels": {"pod_name": "mcp-backend-7c9d5b8f6d-9wzlm", "container_name": "backend"}}, "timestamp": "2026-11-20T09:40:05.600000000Z"},
+  {"insertId": "7", "jsonPayload": {"level": "info"}, "resource": {"labels": {"pod_name": "mcp-backend-7c9d5b8f6d-x2kqp", "container_name": "backend"}}, "timestamp": "2026-11-20T09:40:05.700000000Z"},
+  {"insertId": "8", "jsonPayload": {"level": "info"}, "resource": {"labels": {"pod_name": "mcp-backend-7c9d5b8f6d-x2kqp", "container_name": "backend"}}, "timestamp": "2026-11-20T09:40:05.800000000Z"}
 ]"#;
         let errors = Levels::from_fn(|l| l >= Level::Warn && l != Level::Unknown);
         let render = |wanted| {
@@ -262,7 +275,10 @@ mod tests {
                  {p} 2026-11-20T09:40:05.200000000Z {{\"level\":\"debug\"}}\n\
                  {p} 2026-11-20T09:40:05.300000000Z {{\"level\": \"error\", \"message\": \"Graph execution failed: 529\"}}\n\
                  {p} 2026-11-20T09:40:05.400000000Z {{\"level\":\"info\",\"message\":\"Nest application successfully started\"}}\n\
-                 {p} 2026-11-20T09:40:05.500000000Z plain info text\n"
+                 {p} 2026-11-20T09:40:05.500000000Z plain info text\n\
+                 [pod/mcp-backend-7c9d5b8f6d-9wzlm/backend] 2026-11-20T09:40:05.600000000Z {{\"level\":\"info\"}}\n\
+                 {p} 2026-11-20T09:40:05.700000000Z {{\"level\":\"info\"}}\n\
+                 {p} 2026-11-20T09:40:05.800000000Z {{\"level\":\"info\"}}\n"
             )
         );
         // Without levels to skip, every entry whole.

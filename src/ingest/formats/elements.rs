@@ -68,31 +68,32 @@ const PIECE: usize = 256 << 10;
 /// How much may come before the array opens.
 const MAX_HEAD: usize = 1 << 20;
 
-/// A bracket, or a comma that may separate elements, at `pos`.
+/// A bracket outside strings, at `pos`; `blank` when the bytes since the bracket before it,
+/// in the same piece, are known to be only blanks and commas (so the replay need not read
+/// them: between elements, they are seldom in this core's cache any more).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Event {
     pos: usize,
     byte: u8,
+    blank: bool,
 }
 
-/// Scans `b[from..to]` starting in `st`: its events, and the state at its end. Brackets are
-/// always kept; commas only at or above the lowest depth a bracket has left so far in the
-/// piece (the depth after the array's `[` is the lowest until its `]`, so no separator of the
-/// array's elements is left out).
+/// Scans `b[from..to]` starting in `st`: its brackets, and the state at its end. (Commas are
+/// not needed: elements that are objects or arrays end at their bracket, and what lies between
+/// them is split where it has to be, see [`Stitch::gap`].)
 fn scan(b: &[u8], from: usize, to: usize, mut st: StrState) -> Piece {
     let mut events = Vec::new();
-    let (mut depth, mut lowest) = (0i64, i64::MAX);
+    let mut prev = None;
     let ascii = structurals(b, from, to, &mut st, |pos, byte| {
-        match byte {
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => depth -= 1,
-            _ if depth > lowest => return true,
-            _ => {}
-        }
-        if byte != b',' {
-            lowest = lowest.min(depth);
-        }
-        events.push(Event { pos, byte });
+        // Only short stretches are looked at (the bytes were just read).
+        let blank = prev.is_some_and(|p: usize| {
+            pos - p <= 16
+                && b[p + 1..pos]
+                    .iter()
+                    .all(|c| c.is_ascii_whitespace() || *c == b',')
+        });
+        events.push(Event { pos, byte, blank });
+        prev = Some(pos);
         true
     });
     Piece {
@@ -115,7 +116,7 @@ struct Piece {
 struct Stitch {
     depth: usize,
     started: bool,
-    /// Just after the last separator at the elements' depth (`[`, `,`, an element's end).
+    /// Just after the array's `[` or the last element that was an object or array.
     after: usize,
     /// Where the element being read (an object or array) opened.
     open: Option<usize>,
@@ -133,19 +134,50 @@ enum Replayed {
 }
 
 impl Stitch {
-    /// Non-blank bytes of `b[from..to]` (a scalar element, or something that is none).
+    /// The elements in `b[from..to]` that are no object or array (numbers, strings, literals,
+    /// or what is no JSON), split at commas outside strings; usually there is only a comma and
+    /// blanks. The piece after the last comma is an element too when `whole` (an element or
+    /// the array's end follows), else it may go on in the next block. Returns where the
+    /// unsplit rest starts.
     #[inline]
-    fn gap(b: &[u8], from: usize, to: usize, found: &mut Found) {
+    fn gap(b: &[u8], from: usize, to: usize, whole: bool, found: &mut Found) -> usize {
         let g = &b[from.min(to)..to];
-        if g.iter().all(u8::is_ascii_whitespace) {
-            return;
+        if g.iter().all(|c| c.is_ascii_whitespace() || *c == b',') {
+            return if whole {
+                to
+            } else {
+                from + g.iter().rposition(|c| *c == b',').map_or(0, |p| p + 1)
+            };
         }
-        if let (Some(s), Some(e)) = (
-            g.iter().position(|c| !c.is_ascii_whitespace()),
-            g.iter().rposition(|c| !c.is_ascii_whitespace()),
-        ) {
-            found.element((from + s, from + e + 1), usize::MAX);
+        let mut push = |s: usize, e: usize| {
+            let piece = &g[s..e];
+            if let (Some(a), Some(z)) = (
+                piece.iter().position(|c| !c.is_ascii_whitespace()),
+                piece.iter().rposition(|c| !c.is_ascii_whitespace()),
+            ) {
+                found.element((from + s + a, from + s + z + 1), usize::MAX);
+            }
+        };
+        let (mut start, mut quoted, mut escaped) = (0, false, false);
+        for (i, &c) in g.iter().enumerate() {
+            if escaped {
+                escaped = false;
+            } else if c == b'\\' {
+                escaped = true;
+            } else if quoted {
+                quoted = c != b'"';
+            } else if c == b'"' {
+                quoted = true;
+            } else if c == b',' {
+                push(start, i);
+                start = i + 1;
+            }
         }
+        if whole {
+            push(start, g.len());
+            return to;
+        }
+        from + start
     }
 
     fn replay(
@@ -154,6 +186,7 @@ impl Stitch {
         events: &[Event],
         found: &mut Found,
     ) -> Result<Replayed, String> {
+        let mut prev = usize::MAX - 1;
         for ev in events {
             match ev.byte {
                 b'{' | b'[' => {
@@ -166,7 +199,11 @@ impl Stitch {
                             self.after = ev.pos + 1;
                         }
                         1 => {
-                            Self::gap(b, self.after, ev.pos, found);
+                            // Nothing to read when only blanks and commas follow the bracket
+                            // before, which `after` is just past.
+                            if !(ev.blank && self.after == prev + 1) {
+                                Self::gap(b, self.after, ev.pos, true, found);
+                            }
                             self.open = Some(ev.pos);
                             self.stack.clear();
                             self.nested_from = found.nested.len();
@@ -184,7 +221,7 @@ impl Stitch {
                     self.depth = self.depth.saturating_sub(1);
                     match self.depth {
                         0 => {
-                            Self::gap(b, self.after, ev.pos, found);
+                            Self::gap(b, self.after, ev.pos, true, found);
                             return Ok(Replayed::Closed);
                         }
                         1 => {
@@ -198,22 +235,19 @@ impl Stitch {
                         _ => {}
                     }
                 }
-                _ if self.depth == 1 => {
-                    Self::gap(b, self.after, ev.pos, found);
-                    self.after = ev.pos + 1;
-                }
                 _ => {}
             }
+            prev = ev.pos;
         }
         Ok(Replayed::Open)
     }
 }
 
 /// Scans `b[from..]` on all cores, in pieces cut after line ends, in order.
-fn scan_par(b: &[u8], from: usize, st: StrState) -> Vec<Piece> {
+fn scan_par(b: &[u8], from: usize, st: StrState, piece: usize) -> Vec<Piece> {
     use rayon::prelude::*;
     let threads = rayon::current_num_threads();
-    let target = ((b.len() - from) / (threads * 2)).max(PIECE);
+    let target = ((b.len() - from) / (threads * 2)).max(piece);
     let mut cuts = vec![from];
     while let Some(&last) = cuts.last() {
         let want = last + target;
@@ -248,35 +282,43 @@ fn scan_par(b: &[u8], from: usize, st: StrState) -> Vec<Piece> {
 /// elements' ranges in it). This thread reads the next block while another scans and handles
 /// the one before.
 pub fn array_elements(src: impl Read, f: &mut ElementsFn<'_>) -> Result<(), String> {
-    array_elements_in(src, BLOCK, f)
+    array_elements_sized(src, BLOCK, PIECE, f)
 }
 
-fn array_elements_in(
+/// [`array_elements`] reading `block` bytes at a time and scanning pieces of at least `piece`
+/// bytes on their own (small sizes let tests and fuzzing reach every seam).
+pub fn array_elements_sized(
     mut src: impl Read,
     block: usize,
+    piece: usize,
     f: &mut ElementsFn<'_>,
 ) -> Result<(), String> {
+    let (block, piece) = (block.max(1), piece.max(1));
     std::thread::scope(|s| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(1);
         let (found_tx, found_rx) = std::sync::mpsc::sync_channel::<Cut>(1);
+        // Buffers handed back to be read into again (fresh memory costs page faults and
+        // zeroing every time).
+        let (back_tx, back_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
         // Three stages, each on its thread: read, find the elements, hand them on.
-        let handler = s.spawn(move || elements(rx, &found_tx));
+        let handler = s.spawn(move || elements(rx, piece, &found_tx));
         let consumer = s.spawn(move || {
             for (buf, start, found) in found_rx {
                 f(&Block {
                     bytes: &buf[start..],
                     found: &found,
                 });
+                let _ = back_tx.try_send(buf);
             }
         });
         loop {
             // Room before the bytes for the element the block before left unfinished.
-            let mut buf = vec![0u8; HEAD];
-            buf.reserve(block);
-            let read = (&mut src)
-                .take(block as u64)
-                .read_to_end(&mut buf)
-                .map(|_| buf);
+            let mut buf = back_rx.try_recv().unwrap_or_default();
+            buf.resize(HEAD + block, 0);
+            let read = read_full(&mut src, &mut buf[HEAD..]).map(|n| {
+                buf.truncate(HEAD + n);
+                buf
+            });
             let last = !matches!(&read, Ok(b) if b.len() > HEAD);
             // The handler stops listening once the array closes.
             if tx.send(read).is_err() || last {
@@ -294,6 +336,20 @@ fn array_elements_in(
     })
 }
 
+/// Reads until `buf` is full or the input ends.
+fn read_full(src: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match src.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
 /// A block's bytes, where its data starts in them, and the elements found.
 type Cut = (Vec<u8>, usize, Found);
 
@@ -305,6 +361,7 @@ const HEAD: usize = 64 << 10;
 /// elements.
 fn elements(
     rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    piece: usize,
     out: &std::sync::mpsc::SyncSender<Cut>,
 ) -> Result<(), String> {
     // The unfinished element (or what precedes the array), and its events.
@@ -328,7 +385,7 @@ fn elements(
             0
         };
         let data = &buf[start..];
-        let pieces = scan_par(data, from, st);
+        let pieces = scan_par(data, from, st, piece);
         st = pieces.last().map_or(st, |p| p.end);
         let ascii = carry_ascii && pieces.iter().all(|p| p.ascii);
         let mut found = Found {
@@ -349,6 +406,11 @@ fn elements(
         }
         if !stitch.started && data.len() > MAX_HEAD {
             return Err("not a JSON array".into());
+        }
+        // Scalar elements read so far go on now, so that an array of numbers or strings is
+        // never held whole.
+        if stitch.started && stitch.open.is_none() {
+            stitch.after = Stitch::gap(data, stitch.after, data.len(), false, &mut found);
         }
         // Keep the element being read and its events, to replay them with the next block
         // from the state before it.
@@ -388,10 +450,10 @@ fn elements(
 mod tests {
     use super::*;
 
-    /// The elements as `array_elements_in` cuts them with blocks of `block` bytes.
+    /// The elements as `array_elements_sized` cuts them with blocks of `block` bytes.
     fn cut(doc: &str, block: usize) -> (Vec<String>, Result<(), String>) {
         let mut got = Vec::new();
-        let r = array_elements_in(doc.as_bytes(), block, &mut |b| {
+        let r = array_elements_sized(doc.as_bytes(), block, 16, &mut |b| {
             for k in 0..b.found.ranges.len() {
                 let e = b.element(k);
                 let (el, nested) = (e.bytes, e.nested);
@@ -471,9 +533,8 @@ mod tests {
         let doc = serde_json::to_string_pretty(&values).unwrap();
         let b = doc.as_bytes();
         let one = scan(b, 0, b.len(), StrState::default());
-        let par = scan_par(b, 0, StrState::default());
+        let par = scan_par(b, 0, StrState::default(), PIECE);
         assert!(par.len() > 1);
-        // Commas are kept per piece at its own lowest depth: compare what the replay cuts.
         let (mut r1, mut r2) = (Found::default(), Found::default());
         Stitch::default().replay(b, &one.events, &mut r1).unwrap();
         let mut stitch = Stitch::default();

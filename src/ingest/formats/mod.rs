@@ -471,6 +471,8 @@ struct LastOrigin {
     container: Option<String>,
     prefix: Vec<u8>,
     key: u64,
+    /// The document's bytes that named it (Cloud Logging's `resource`), when known.
+    resource: Vec<u8>,
 }
 
 impl Rendered {
@@ -509,8 +511,42 @@ impl Rendered {
                 container: container.map(str::to_owned),
                 prefix,
                 key: container_key(pod, container),
+                resource: Vec::new(),
             });
         }
+        self.add_same_origin(ts, text);
+        if self.namespace.is_none() {
+            self.namespace = namespace.map(str::to_owned);
+        }
+    }
+
+    /// Whether `resource` is the bytes that named the last entry's origin.
+    fn same_resource(&self, resource: &[u8]) -> bool {
+        self.last
+            .as_ref()
+            .is_some_and(|l| !l.resource.is_empty() && l.resource == resource)
+    }
+
+    /// Notes the bytes that named the last entry's origin.
+    fn remember_resource(&mut self, resource: &[u8]) {
+        if let Some(l) = self.last.as_mut() {
+            l.resource.clear();
+            l.resource.extend_from_slice(resource);
+        }
+    }
+
+    /// The last origin's pod and container name lengths.
+    fn origin_lens(&self) -> (usize, usize) {
+        self.last.as_ref().map_or((0, 0), |l| {
+            (
+                l.pod.as_deref().map_or(0, str::len),
+                l.container.as_deref().map_or(0, str::len),
+            )
+        })
+    }
+
+    /// Adds an entry of the last entry's origin.
+    fn add_same_origin(&mut self, ts: (i64, &str), text: &str) {
         let Some(last) = &self.last else { return };
         let before = self.bytes.len();
         let text = text.strip_suffix('\n').unwrap_or(text);
@@ -524,9 +560,6 @@ impl Rendered {
         }
         let len = (self.bytes.len() - before) as u32;
         self.entries.push((Some(ts.0), last.key, len));
-        if self.namespace.is_none() {
-            self.namespace = namespace.map(str::to_owned);
-        }
     }
 
     fn append(&mut self, mut other: Rendered) {
