@@ -300,8 +300,9 @@ pub fn array_elements_sized(
         // Buffers handed back to be read into again (fresh memory costs page faults and
         // zeroing every time).
         let (back_tx, back_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        let (found_back_tx, found_back_rx) = std::sync::mpsc::sync_channel::<Found>(4);
         // Three stages, each on its thread: read, find the elements, hand them on.
-        let handler = s.spawn(move || elements(rx, piece, &found_tx));
+        let handler = s.spawn(move || elements(rx, piece, &found_tx, &found_back_rx));
         let consumer = s.spawn(move || {
             for (buf, start, found) in found_rx {
                 f(&Block {
@@ -309,6 +310,7 @@ pub fn array_elements_sized(
                     found: &found,
                 });
                 let _ = back_tx.try_send(buf);
+                let _ = found_back_tx.try_send(found);
             }
         });
         loop {
@@ -363,6 +365,7 @@ fn elements(
     rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
     piece: usize,
     out: &std::sync::mpsc::SyncSender<Cut>,
+    back: &std::sync::mpsc::Receiver<Found>,
 ) -> Result<(), String> {
     // The unfinished element (or what precedes the array), and its events.
     let mut carry: Vec<u8> = Vec::new();
@@ -388,10 +391,12 @@ fn elements(
         let pieces = scan_par(data, from, st, piece);
         st = pieces.last().map_or(st, |p| p.end);
         let ascii = carry_ascii && pieces.iter().all(|p| p.ascii);
-        let mut found = Found {
-            ascii,
-            ..Found::default()
-        };
+        // The lists of a block handed on before, emptied, else new ones.
+        let mut found = back.try_recv().unwrap_or_default();
+        found.ranges.clear();
+        found.nested.clear();
+        found.nested_of.clear();
+        found.ascii = ascii;
         let mut replayed = stitch.replay(data, &events, &mut found)?;
         for p in &pieces {
             if let Replayed::Open = replayed {

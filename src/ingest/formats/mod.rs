@@ -561,27 +561,6 @@ impl Rendered {
         let len = (self.bytes.len() - before) as u32;
         self.entries.push((Some(ts.0), last.key, len));
     }
-
-    fn append(&mut self, mut other: Rendered) {
-        if self.bytes.is_empty() {
-            let (bad, first_bad) = (self.bad, self.first_bad.take());
-            *self = other;
-            self.bad += bad;
-            if first_bad.is_some() {
-                self.first_bad = first_bad;
-            }
-            return;
-        }
-        self.bytes.append(&mut other.bytes);
-        self.entries.append(&mut other.entries);
-        if self.namespace.is_none() {
-            self.namespace = other.namespace;
-        }
-        self.bad += other.bad;
-        if self.first_bad.is_none() {
-            self.first_bad = other.first_bad;
-        }
-    }
 }
 
 /// Entries rendered one by one and handed on a megabyte at a time.
@@ -644,8 +623,16 @@ pub fn render_par_into(block: &Block<'_>, render: &RenderFn<'_>) -> Rendered {
     let parts: Vec<Rendered> = (0..n.div_ceil(per))
         .into_par_iter()
         .map(|c| {
-            let mut r = Rendered::default();
-            for k in c * per..((c + 1) * per).min(n) {
+            let (from, to) = (c * per, ((c + 1) * per).min(n));
+            // Room for what the elements usually become (a stub is a fifth of an entry),
+            // so the buffers seldom grow.
+            let bytes = block.found.ranges[to - 1].1 - block.found.ranges[from].0;
+            let mut r = Rendered {
+                bytes: Vec::with_capacity(bytes / 4),
+                entries: Vec::with_capacity(to - from),
+                ..Rendered::default()
+            };
+            for k in from..to {
                 if let Err(why) = render(&block.element(k), &mut r) {
                     r.bad += 1;
                     r.first_bad.get_or_insert(why);
@@ -654,9 +641,21 @@ pub fn render_par_into(block: &Block<'_>, render: &RenderFn<'_>) -> Rendered {
             r
         })
         .collect();
-    let mut all = Rendered::default();
+    let mut all = Rendered {
+        bytes: Vec::with_capacity(parts.iter().map(|p| p.bytes.len()).sum()),
+        entries: Vec::with_capacity(parts.iter().map(|p| p.entries.len()).sum()),
+        ..Rendered::default()
+    };
     for p in parts {
-        all.append(p);
+        all.bytes.extend_from_slice(&p.bytes);
+        all.entries.extend_from_slice(&p.entries);
+        if all.namespace.is_none() {
+            all.namespace = p.namespace;
+        }
+        all.bad += p.bad;
+        if all.first_bad.is_none() {
+            all.first_bad = p.first_bad;
+        }
     }
     all
 }
