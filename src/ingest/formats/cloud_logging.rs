@@ -1,7 +1,9 @@
 //! Google Cloud Logging, as `gcloud logging read --format=json` prints it: an array of
 //! LogEntry objects, newest first; the text in `textPayload` or the structured line in
 //! `jsonPayload` (written back as one JSON line, its keys in their order), the container in
-//! `resource.labels` (`namespace_name`, `pod_name`, `container_name`).
+//! `resource.labels` (`namespace_name`, `pod_name`, `container_name`). An entry whose
+//! `jsonPayload` is at a level the run does not count is read from its bytes and handed on as
+//! a stub line ([`super::lean`]); the others are parsed with serde.
 
 use std::borrow::Cow;
 use std::io::BufRead;
