@@ -72,7 +72,7 @@ fn lean_entry(
     r: &mut Rendered,
 ) -> Option<()> {
     let (bytes, nested) = (el.bytes, el.nested);
-    let (mut ts, mut payload, mut resource, mut other_text, mut seen) =
+    let (mut ts, mut payload, mut resource, mut full_parse, mut seen) =
         (None, None, None, false, 0u8);
     lean::members(bytes, nested, (0, bytes.len()), |key, value| {
         let bit = match key {
@@ -89,16 +89,16 @@ fn lean_entry(
                 4
             }
             b"textPayload" | b"protoPayload" => {
-                other_text = true;
+                full_parse = true;
                 0
             }
             _ => 0,
         };
         // A member twice is for the full parse to judge.
-        other_text |= seen & bit != 0;
+        full_parse |= seen & bit != 0;
         seen |= bit;
     })?;
-    if other_text {
+    if full_parse {
         return None;
     }
     let at = |(s, e): (usize, usize)| &bytes[s..e];

@@ -28,28 +28,10 @@ fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
 fn value_end(b: &[u8], nested: &[(usize, usize)], i: usize) -> Option<usize> {
     match *b.get(i)? {
         b'"' => string_end(b, i),
-        b'{' | b'[' if nested.iter().any(|n| n.0 == i) => {
-            nested.iter().find(|n| n.0 == i).map(|n| n.1)
-        }
-        b'{' | b'[' => {
-            let (mut depth, mut end) = (0usize, None);
-            let mut st = super::structure::StrState::default();
-            super::structure::structurals(b, i, b.len(), &mut st, |pos, c| {
-                match c {
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            end = Some(pos + 1);
-                            return false;
-                        }
-                    }
-                    _ => {}
-                }
-                true
-            });
-            end
-        }
+        b'{' | b'[' => match nested.iter().find(|n| n.0 == i) {
+            Some(n) => Some(n.1),
+            None => container_end(b, i),
+        },
         b',' | b'}' | b']' | b':' => None,
         _ => {
             let n = b[i..]
@@ -59,6 +41,25 @@ fn value_end(b: &[u8], nested: &[(usize, usize)], i: usize) -> Option<usize> {
             Some(i + n)
         }
     }
+}
+
+/// The end (exclusive) of the object or array opening at `b[i]`, followed by depth.
+fn container_end(b: &[u8], i: usize) -> Option<usize> {
+    let (mut depth, mut end) = (0usize, None);
+    let mut st = super::structure::StrState::default();
+    super::structure::structurals(b, i, b.len(), &mut st, |pos, c| {
+        if matches!(c, b'{' | b'[') {
+            depth += 1;
+        } else {
+            depth -= 1;
+            if depth == 0 {
+                end = Some(pos + 1);
+                return false;
+            }
+        }
+        true
+    });
+    end
 }
 
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
