@@ -11,7 +11,7 @@ use std::io::BufRead;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{lean, minify, parse_rfc3339_ns, render_par_into, Entry, LineCtx, Rendered};
+use super::{lean, minify, parse_rfc3339_ns, render_block, Entry, LineCtx, Rendered, RenderedSink};
 use crate::model::Levels;
 
 /// One LogEntry, its text borrowed from the document where it has no escapes.
@@ -173,7 +173,7 @@ fn lean_entry(
 pub fn document(
     src: impl BufRead,
     ctx: &LineCtx,
-    sink: &mut (dyn FnMut(Rendered) + Send),
+    sink: &mut RenderedSink<'_>,
 ) -> Result<(), String> {
     let mut bad = 0u64;
     let mut first_bad = None;
@@ -186,13 +186,13 @@ pub fn document(
         }
         entry(el.bytes).map(|e| r.add(&e))
     };
+    let mut pool = Vec::new();
     super::array_elements(src, &mut |block| {
-        let mut r = render_par_into(block, &render);
-        bad += r.bad;
+        let (n, why) = render_block(block, &render, &mut pool, sink);
+        bad += n;
         if first_bad.is_none() {
-            first_bad = r.first_bad.take();
+            first_bad = why;
         }
-        sink(r);
     })?;
     match first_bad {
         Some(why) => Err(format!(
@@ -233,12 +233,19 @@ mod tests {
   {"insertId": "abd", "textPayload": "[Nest] 1  - 11/20/2026, 9:40:05 AM   ERROR boom\n", "resource": {"labels": {"pod_name": "mcp-backend-7c9d5b8f6d-x2kqp", "container_name": "backend"}}, "timestamp": "2026-11-20T09:40:05Z"}
 ]"#;
         let mut got = Vec::new();
-        super::document(&doc[..], &ctx(None), &mut |r| got.push(r)).unwrap();
+        super::document(&doc[..], &ctx(None), &mut |r| {
+            got.push((
+                String::from_utf8_lossy(&r.bytes).into_owned(),
+                r.entries.len(),
+                r.namespace.clone(),
+            ))
+        })
+        .unwrap();
         assert_eq!(got.len(), 1);
-        assert_eq!(got[0].entries.len(), 2);
-        assert_eq!(got[0].namespace.as_deref(), Some("mcp-everything"));
+        assert_eq!(got[0].1, 2);
+        assert_eq!(got[0].2.as_deref(), Some("mcp-everything"));
         assert_eq!(
-            String::from_utf8_lossy(&got[0].bytes),
+            got[0].0,
             "[pod/mcp-backend-7c9d5b8f6d-x2kqp/backend] 2026-11-20T09:40:06.001234567Z \
              {\"timestamp\":\"2026-11-20T09:40:06.001Z\",\"level\":\"error\",\"message\":\"Graph execution failed: 529\"}\n\
              [pod/mcp-backend-7c9d5b8f6d-x2kqp/backend] 2026-11-20T09:40:05.000000000Z \
@@ -264,10 +271,11 @@ mod tests {
         let errors = Levels::from_fn(|l| l >= Level::Warn && l != Level::Unknown);
         let render = |wanted| {
             let mut got = Vec::new();
-            super::document(&doc[..], &ctx(wanted), &mut |r| got.push(r)).unwrap();
-            got.iter()
-                .map(|r| String::from_utf8_lossy(&r.bytes).into_owned())
-                .collect::<String>()
+            super::document(&doc[..], &ctx(wanted), &mut |r| {
+                got.push(String::from_utf8_lossy(&r.bytes).into_owned())
+            })
+            .unwrap();
+            got.concat()
         };
         let p = "[pod/mcp-backend-7c9d5b8f6d-x2kqp/backend]";
         assert_eq!(

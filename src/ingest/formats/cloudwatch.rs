@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{parse_rfc3339_ns, render_par, Batcher, Entry, Rendered, Stats};
+use super::{parse_rfc3339_ns, render_par, Batcher, Entry, RenderedSink, Stats};
 
 #[derive(Deserialize)]
 struct Field {
@@ -125,7 +125,7 @@ fn flat_row(bytes: &[u8]) -> Result<Entry, String> {
 pub fn document(
     mut src: impl BufRead,
     stats: &Stats,
-    sink: &mut (dyn FnMut(Rendered) + Send),
+    sink: &mut RenderedSink<'_>,
 ) -> Result<(), String> {
     let head = src.fill_buf().map_err(|e| e.to_string())?;
     let first = head.iter().find(|c| !c.is_ascii_whitespace()).copied();
@@ -134,12 +134,12 @@ pub fn document(
         && memchr::memmem::find(window, b"\"results\"").is_none();
     if first == Some(b'[') {
         let mut bad = None;
+        let mut pool = Vec::new();
         super::array_elements(src, &mut |block| {
-            let mut r = render_par(block, &flat_row);
+            let (_, why) = render_par(block, &flat_row, &mut pool, sink);
             if bad.is_none() {
-                bad = r.first_bad.take();
+                bad = why;
             }
-            sink(r);
         })?;
         return bad.map_or(Ok(()), |e| Err(format!("a row could not be read: {e}")));
     }

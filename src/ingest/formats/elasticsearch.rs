@@ -10,7 +10,7 @@ use std::io::BufRead;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{parse_rfc3339_ns, render_par, Batcher, Entry, Rendered};
+use super::{parse_rfc3339_ns, render_par, Batcher, Entry, RenderedSink};
 
 #[derive(Deserialize)]
 struct Hit {
@@ -104,7 +104,7 @@ fn declared_total(head: &[u8]) -> Option<(u64, bool)> {
 pub fn document(
     mut src: impl BufRead,
     stats: &super::Stats,
-    sink: &mut (dyn FnMut(Rendered) + Send),
+    sink: &mut RenderedSink<'_>,
 ) -> Result<(), String> {
     let head = src.fill_buf().map_err(|e| e.to_string())?;
     let start = head
@@ -128,12 +128,12 @@ pub fn document(
                 .map(hit)
                 .map_err(|e| e.to_string())
         };
+        let mut pool = Vec::new();
         super::array_elements(src, &mut |block| {
-            let mut r = render_par(block, &parse);
+            let (_, why) = render_par(block, &parse, &mut pool, sink);
             if bad.is_none() {
-                bad = r.first_bad.take();
+                bad = why;
             }
-            sink(r);
         })?;
         return bad.map_or(Ok(()), |e| Err(format!("a hit could not be read: {e}")));
     }

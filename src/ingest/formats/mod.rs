@@ -416,12 +416,12 @@ pub fn transcode<'r>(
             })
         }
         Layout::CloudLogging => {
-            cloud_logging::document(src, &ctx, &mut |r| sorter.push_rendered(&r, &stats))
+            cloud_logging::document(src, &ctx, &mut |r| sorter.push_rendered(r, &stats))
         }
         Layout::CloudWatch => {
-            cloudwatch::document(src, &stats, &mut |r| sorter.push_rendered(&r, &stats))
+            cloudwatch::document(src, &stats, &mut |r| sorter.push_rendered(r, &stats))
         }
-        _ => elasticsearch::document(src, &stats, &mut |r| sorter.push_rendered(&r, &stats)),
+        _ => elasticsearch::document(src, &stats, &mut |r| sorter.push_rendered(r, &stats)),
     };
     if let Err(e) = read {
         stats.problem(format!(
@@ -434,16 +434,17 @@ pub fn transcode<'r>(
 }
 
 /// Entries of a document, written as lines to a temporary file with an index, then read back
-/// in time order. Memory: 24 bytes per entry (the index) and 16 per container, not the text.
+/// in time order. Memory: 16 bytes per entry (the index) and 16 per container, not the text.
 struct Sorter {
     file: io::BufWriter<std::fs::File>,
-    offset: u64,
-    /// (time or the previous entry's, offset, length), in the export's order.
-    index: Vec<(i64, u64, u32)>,
+    /// (time or the previous entry's, length), in the export's order (the offsets follow).
+    index: Vec<(i64, u32)>,
     buf: Vec<u8>,
     last_ts: i64,
     /// Each container's last time, and whether every container's times so far rise (or fall).
+    /// The current container's is in `current` (most entries are of the one before's).
     last_of: std::collections::HashMap<u64, i64>,
+    current: Option<(u64, i64)>,
     rising: bool,
     falling: bool,
     error: Option<io::Error>,
@@ -476,6 +477,16 @@ struct LastOrigin {
 }
 
 impl Rendered {
+    /// Empties it for the next entries, keeping its buffers and what it caches (the last
+    /// origin, the minute).
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.entries.clear();
+        self.namespace = None;
+        self.bad = 0;
+        self.first_bad = None;
+    }
+
     fn add(&mut self, e: &Entry) {
         let before = self.bytes.len();
         write_entry(e, &mut self.bytes);
@@ -566,11 +577,11 @@ impl Rendered {
 /// Entries rendered one by one and handed on a megabyte at a time.
 pub struct Batcher<'s> {
     r: Rendered,
-    sink: &'s mut (dyn FnMut(Rendered) + Send),
+    sink: &'s mut RenderedSink<'s>,
 }
 
 impl<'s> Batcher<'s> {
-    pub fn new(sink: &'s mut (dyn FnMut(Rendered) + Send)) -> Batcher<'s> {
+    pub fn new(sink: &'s mut RenderedSink<'s>) -> Batcher<'s> {
         Batcher {
             r: Rendered::default(),
             sink,
@@ -580,7 +591,8 @@ impl<'s> Batcher<'s> {
     pub fn push(&mut self, e: &Entry) {
         self.r.add(e);
         if self.r.bytes.len() >= 1 << 20 {
-            (self.sink)(std::mem::take(&mut self.r));
+            (self.sink)(&self.r);
+            self.r.clear();
         }
     }
 }
@@ -588,7 +600,7 @@ impl<'s> Batcher<'s> {
 impl Drop for Batcher<'_> {
     fn drop(&mut self) {
         if !self.r.entries.is_empty() {
-            (self.sink)(std::mem::take(&mut self.r));
+            (self.sink)(&self.r);
         }
     }
 }
@@ -603,72 +615,83 @@ fn container_key(pod: Option<&str>, container: Option<&str>) -> u64 {
     h
 }
 
-/// Parses and renders a block's elements on all cores, keeping their order.
+/// Takes rendered entries, borrowed (the buffers are used again for the next ones).
+pub type RenderedSink<'s> = dyn FnMut(&Rendered) + Send + 's;
+
+/// Parses and renders a block's elements on all cores and hands them on in order (see
+/// [`render_block`]).
 pub fn render_par(
     block: &Block<'_>,
     parse: &(dyn Fn(&[u8]) -> Result<Entry, String> + Sync),
-) -> Rendered {
-    render_par_into(block, &|el, r| parse(el.bytes).map(|e| r.add(&e)))
+    pool: &mut Vec<Rendered>,
+    sink: &mut RenderedSink<'_>,
+) -> (u64, Option<String>) {
+    render_block(
+        block,
+        &|el, r| parse(el.bytes).map(|e| r.add(&e)),
+        pool,
+        sink,
+    )
 }
 
 /// Renders one element into a block.
 pub type RenderFn<'f> = dyn Fn(&Element<'_>, &mut Rendered) -> Result<(), String> + Sync + 'f;
 
-/// [`render_par`] with a renderer that writes each element (its bytes and the containers
-/// nested in it) into the block itself.
-pub fn render_par_into(block: &Block<'_>, render: &RenderFn<'_>) -> Rendered {
+/// Renders a block's elements on all cores with `render`, which writes each element (its
+/// bytes and the containers nested in it) into a part, and hands the parts on in order. The
+/// parts' buffers stay in `pool` for the next block (fresh ones cost page faults every
+/// time). Returns how many elements could not be read, and why the first could not.
+pub fn render_block(
+    block: &Block<'_>,
+    render: &RenderFn<'_>,
+    pool: &mut Vec<Rendered>,
+    sink: &mut RenderedSink<'_>,
+) -> (u64, Option<String>) {
     use rayon::prelude::*;
     let n = block.found.ranges.len();
-    let per = n.div_ceil(rayon::current_num_threads() * 4).max(64);
-    let parts: Vec<Rendered> = (0..n.div_ceil(per))
-        .into_par_iter()
-        .map(|c| {
-            let (from, to) = (c * per, ((c + 1) * per).min(n));
-            // Room for what the elements usually become (a stub is a fifth of an entry),
-            // so the buffers seldom grow.
-            let bytes = block.found.ranges[to - 1].1 - block.found.ranges[from].0;
-            let mut r = Rendered {
-                bytes: Vec::with_capacity(bytes / 4),
-                entries: Vec::with_capacity(to - from),
-                ..Rendered::default()
-            };
-            for k in from..to {
-                if let Err(why) = render(&block.element(k), &mut r) {
-                    r.bad += 1;
-                    r.first_bad.get_or_insert(why);
-                }
-            }
-            r
-        })
-        .collect();
-    let mut all = Rendered {
-        bytes: Vec::with_capacity(parts.iter().map(|p| p.bytes.len()).sum()),
-        entries: Vec::with_capacity(parts.iter().map(|p| p.entries.len()).sum()),
-        ..Rendered::default()
-    };
-    for p in parts {
-        all.bytes.extend_from_slice(&p.bytes);
-        all.entries.extend_from_slice(&p.entries);
-        if all.namespace.is_none() {
-            all.namespace = p.namespace;
-        }
-        all.bad += p.bad;
-        if all.first_bad.is_none() {
-            all.first_bad = p.first_bad;
-        }
+    if n == 0 {
+        return (0, None);
     }
-    all
+    let per = n.div_ceil(rayon::current_num_threads() * 4).max(64);
+    let count = n.div_ceil(per);
+    if pool.len() < count {
+        pool.resize_with(count, Rendered::default);
+    }
+    pool[..count].par_iter_mut().enumerate().for_each(|(c, r)| {
+        let (from, to) = (c * per, ((c + 1) * per).min(n));
+        r.clear();
+        // Room for what the elements usually become (a stub is a fifth of an entry), so
+        // the buffers seldom grow.
+        let bytes = block.found.ranges[to - 1].1 - block.found.ranges[from].0;
+        r.bytes.reserve(bytes / 4);
+        r.entries.reserve(to - from);
+        for k in from..to {
+            if let Err(why) = render(&block.element(k), r) {
+                r.bad += 1;
+                r.first_bad.get_or_insert(why);
+            }
+        }
+    });
+    let (mut bad, mut first_bad) = (0, None);
+    for r in &mut pool[..count] {
+        bad += r.bad;
+        if first_bad.is_none() {
+            first_bad = r.first_bad.take();
+        }
+        sink(r);
+    }
+    (bad, first_bad)
 }
 
 impl Sorter {
     fn new() -> io::Result<Sorter> {
         Ok(Sorter {
             file: io::BufWriter::with_capacity(1 << 20, tempfile::tempfile()?),
-            offset: 0,
             index: Vec::new(),
             buf: Vec::new(),
             last_ts: i64::MIN,
             last_of: std::collections::HashMap::new(),
+            current: None,
             rising: true,
             falling: true,
             error: None,
@@ -702,12 +725,21 @@ impl Sorter {
             // An entry without a time keeps its place after the one before it.
             let ts = ts.unwrap_or(self.last_ts);
             self.last_ts = ts;
-            if let Some(last) = self.last_of.insert(container, ts) {
+            let last = match self.current {
+                Some((c, last)) if c == container => Some(last),
+                other => {
+                    if let Some((c, last)) = other {
+                        self.last_of.insert(c, last);
+                    }
+                    self.last_of.get(&container).copied()
+                }
+            };
+            if let Some(last) = last {
                 self.rising &= last <= ts;
                 self.falling &= last >= ts;
             }
-            self.index.push((ts, self.offset, len));
-            self.offset += u64::from(len);
+            self.current = Some((container, ts));
+            self.index.push((ts, len));
         }
     }
 
@@ -725,7 +757,15 @@ impl Sorter {
             return Ok(Box::new(BufReader::with_capacity(256 * 1024, file)));
         }
         stats.reordered.store(1, Ordering::Relaxed);
-        let mut index = self.index;
+        let mut offset = 0u64;
+        let mut index: Vec<(i64, u64, u32)> = self
+            .index
+            .into_iter()
+            .map(|(ts, len)| {
+                offset += u64::from(len);
+                (ts, offset - u64::from(len), len)
+            })
+            .collect();
         let newest_first = index.first().map(|f| f.0) > index.last().map(|l| l.0);
         if self.falling || newest_first {
             index.reverse();

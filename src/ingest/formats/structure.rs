@@ -125,9 +125,22 @@ fn prefix_xor(mut x: u64) -> u64 {
     x
 }
 
-/// The walk over 64-byte blocks, with the mask function given (SSE2 or AVX2).
+/// [`prefix_xor`] as one carry-less multiplication by all ones (simdjson's way).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "pclmulqdq")]
+#[inline]
+fn prefix_xor_clmul(x: u64) -> u64 {
+    use std::arch::x86_64::{
+        _mm_clmulepi64_si128, _mm_cvtsi128_si64, _mm_set1_epi8, _mm_set_epi64x,
+    };
+    let product = _mm_clmulepi64_si128(_mm_set_epi64x(0, x as i64), _mm_set1_epi8(-1), 0);
+    _mm_cvtsi128_si64(product) as u64
+}
+
+/// The walk over 64-byte blocks, with the mask and prefix-XOR functions given (SSE2 and
+/// shifts, or AVX2 and a carry-less multiplication).
 macro_rules! walk {
-    ($masks:ident, $b:ident, $from:ident, $to:ident, $st:ident, $f:ident) => {{
+    ($masks:ident, $prefix_xor:ident, $b:ident, $from:ident, $to:ident, $st:ident, $f:ident) => {{
         let mut prev_escaped = u64::from($st.escaped);
         let mut prev_quoted = if $st.quoted { u64::MAX } else { 0 };
         let mut at = $from;
@@ -146,7 +159,7 @@ macro_rules! walk {
             non_ascii |= high;
             let esc = escaped(backslash, &mut prev_escaped);
             let quotes = quote & !esc;
-            let inside = prefix_xor(quotes) ^ prev_quoted;
+            let inside = $prefix_xor(quotes) ^ prev_quoted;
             // (An escaped character is never structural, even outside a string, where JSON
             // has no backslash.)
             let mut outside = structural & !inside & !esc;
@@ -192,8 +205,10 @@ pub fn structurals(
     f: impl FnMut(usize, u8) -> bool,
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor has AVX2, checked just above.
+    if std::arch::is_x86_feature_detected!("avx2")
+        && std::arch::is_x86_feature_detected!("pclmulqdq")
+    {
+        // SAFETY: the processor has AVX2 and PCLMULQDQ, checked just above.
         return unsafe { structurals_avx2(b, from, to, st, f) };
     }
     structurals_plain(b, from, to, st, f)
@@ -207,11 +222,11 @@ fn structurals_plain(
     st: &mut StrState,
     mut f: impl FnMut(usize, u8) -> bool,
 ) -> bool {
-    walk!(masks, b, from, to, st, f)
+    walk!(masks, prefix_xor, b, from, to, st, f)
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,pclmulqdq")]
 fn structurals_avx2(
     b: &[u8],
     from: usize,
@@ -219,7 +234,7 @@ fn structurals_avx2(
     st: &mut StrState,
     mut f: impl FnMut(usize, u8) -> bool,
 ) -> bool {
-    walk!(masks_avx2, b, from, to, st, f)
+    walk!(masks_avx2, prefix_xor_clmul, b, from, to, st, f)
 }
 
 /// [`masks`] with two 32-byte compares.
