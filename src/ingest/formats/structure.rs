@@ -3,7 +3,7 @@
 //! escaped characters from the runs of backslashes, the inside of strings from the unescaped
 //! quotes (a prefix XOR), and so the structural characters outside strings, without a branch
 //! per byte. The masks come from SSE2 compares on x86_64 (part of every x86_64 target) and
-//! from a plain loop elsewhere. Used to cut a document's elements and to skip a value.
+//! from a plain loop elsewhere (AVX2 and PCLMULQDQ when the processor has them). Used to cut a document's elements and to skip a value.
 
 /// Whether the text before a position ended inside a string, or just after a backslash in
 /// one (the state the next 64 bytes start in).
@@ -196,7 +196,7 @@ macro_rules! walk {
 /// Calls `f(position, byte)` for every `{ } [ ]` outside strings in `b[from..to]`, which
 /// starts in `st`; stops early when `f` returns false. Leaves `st` as it stands at the stop,
 /// and returns whether every byte it read was ASCII (no UTF-8 to check there). Uses AVX2
-/// when the processor has it.
+/// and a carry-less multiplication when the processor has them.
 pub fn structurals(
     b: &[u8],
     from: usize,
