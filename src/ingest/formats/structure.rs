@@ -2,8 +2,9 @@
 //! finds it: bit masks of quotes, backslashes and brackets (`{ } [ ]`), the
 //! escaped characters from the runs of backslashes, the inside of strings from the unescaped
 //! quotes (a prefix XOR), and so the structural characters outside strings, without a branch
-//! per byte. The masks come from SSE2 compares on x86_64 (part of every x86_64 target) and
-//! from a plain loop elsewhere (AVX2 and PCLMULQDQ when the processor has them). Used to cut a document's elements and to skip a value.
+//! per byte. The masks come from SSE2 compares on x86_64 (part of every x86_64 target; AVX2
+//! and PCLMULQDQ when the processor has them) and from a plain loop elsewhere. Used to cut a
+//! document's elements and to skip a value.
 
 /// Whether the text before a position ended inside a string, or just after a backslash in
 /// one (the state the next 64 bytes start in).
