@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use anyhow::Context;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
-use super::failures::{Basis, Grouper};
+use super::failures::{Basis, Counted, Grouper};
 use super::matcher::Fields;
 use super::overlap::{Check, Duplicates, Span, Spans};
 use super::signature::{error_key, signature};
@@ -496,6 +496,7 @@ impl RecordSink for EventSink<'_> {
             outcome: c.outcome,
             first_of_event: true,
             counted: false,
+            counted_as_outcome: false,
         });
     }
 }
@@ -516,6 +517,12 @@ pub struct EventTable {
     pub basis: Basis,
     pub counted: u64,
     pub counted_by_rule: Vec<u64>,
+    /// What each basis counts (`counted` is the run's), and whether any record was an
+    /// outcome (the run's basis is outcomes then): a partial keeps both, since the basis of
+    /// a merge is decided over all its shards.
+    pub as_failures: Counted,
+    pub as_outcomes: Counted,
+    pub any_outcome: bool,
     /// The first error record's time.
     pub first_ts: Option<Millis>,
     /// Distinct pods beyond [`MAX_PODS`], whose records count under [`OTHER_PODS`].
@@ -721,8 +728,11 @@ pub fn merge(
     outcome?;
     table.records = records;
     table.failures = grouper.failures;
-    table.counted = grouper.counted;
-    table.counted_by_rule = grouper.counted_by_rule;
+    table.counted = grouper.counted().counted;
+    table.counted_by_rule = grouper.counted().by_rule.clone();
+    table.as_failures = grouper.as_failures;
+    table.as_outcomes = grouper.as_outcomes;
+    table.any_outcome = basis == Basis::Outcomes;
     table.first_ts = first_ts;
     Ok((table, qualities))
 }

@@ -47,32 +47,53 @@ struct PodFailures {
     pruned_at: Millis,
 }
 
+/// What the counter counts under one basis: in all, and per outcome rule (by index).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counted {
+    pub counted: u64,
+    pub by_rule: Vec<u64>,
+}
+
 /// Groups the error records, streamed in time order, into failures and marks the counted ones.
 pub struct Grouper {
     basis: Basis,
     /// A second outcome record wrapping one counted this recently is the same failure.
     nested_window: Millis,
     pods: foldhash::HashMap<Sym, PodFailures>,
-    /// Records counted, per outcome rule (by index), in outcome mode.
-    pub counted_by_rule: Vec<u64>,
-    pub counted: u64,
+    /// Records counted under the failures basis and under the outcomes basis (the run's is
+    /// `basis`; a partial keeps both).
+    pub as_failures: Counted,
+    pub as_outcomes: Counted,
     pub failures: u64,
 }
 
 impl Grouper {
     pub fn new(basis: Basis, nested_window: Millis, outcome_rules: usize) -> Grouper {
+        let counted = Counted {
+            counted: 0,
+            by_rule: vec![0; outcome_rules],
+        };
         Grouper {
             basis,
             nested_window,
             pods: foldhash::HashMap::default(),
-            counted_by_rule: vec![0; outcome_rules],
-            counted: 0,
+            as_failures: counted.clone(),
+            as_outcomes: counted,
             failures: 0,
         }
     }
 
+    /// What the run's basis counted.
+    pub fn counted(&self) -> &Counted {
+        match self.basis {
+            Basis::Failures => &self.as_failures,
+            Basis::Outcomes => &self.as_outcomes,
+        }
+    }
+
     /// Places one record (records must come in time order): sets whether it starts a failure,
-    /// the cause it takes from its failure, and whether the alert counts it.
+    /// the cause it takes from its failure, and whether the alert counts it (under the run's
+    /// basis, and under the outcomes basis whatever the run's).
     pub fn place(&mut self, r: &mut ErrorEvent) {
         let pod = self.pods.entry(r.pod).or_default();
         if r.ts - pod.pruned_at > CASCADE_HORIZON / 4 {
@@ -105,18 +126,27 @@ impl Grouper {
                 failure.cause = r.cause;
             }
         }
-        r.counted = match (self.basis, r.outcome) {
-            (Basis::Failures, _) => r.first_of_event,
-            (Basis::Outcomes, None) => false,
-            (Basis::Outcomes, Some(_)) => !failure
+        r.counted_as_outcome = r.outcome.is_some()
+            && !failure
                 .counted
-                .is_some_and(|(sig, at)| sig != r.signature && r.ts - at <= self.nested_window),
+                .is_some_and(|(sig, at)| sig != r.signature && r.ts - at <= self.nested_window);
+        if r.counted_as_outcome {
+            failure.counted = Some((r.signature, r.ts));
+        }
+        r.counted = match self.basis {
+            Basis::Failures => r.first_of_event,
+            Basis::Outcomes => r.counted_as_outcome,
         };
-        if r.counted {
-            self.counted += 1;
-            if let Some(rule) = r.outcome {
-                failure.counted = Some((r.signature, r.ts));
-                if let Some(n) = self.counted_by_rule.get_mut(rule as usize) {
+        for (counts, yes) in [
+            (&mut self.as_failures, r.first_of_event),
+            (&mut self.as_outcomes, r.counted_as_outcome),
+        ] {
+            if yes {
+                counts.counted += 1;
+                if let Some(n) = r
+                    .outcome
+                    .and_then(|rule| counts.by_rule.get_mut(rule as usize))
+                {
                     *n += 1;
                 }
             }
@@ -165,8 +195,16 @@ mod tests {
         let firsts: Vec<bool> = rs.iter().map(|r| r.first_of_event).collect();
         assert_eq!(firsts, [true, false, false, false, true, false]);
         assert!(rs.iter().all(|r| r.cause == GITHUB));
-        assert_eq!((g.failures, g.counted), (2, 2));
+        assert_eq!((g.failures, g.counted().counted), (2, 2));
         assert!(rs[0].counted && rs[4].counted && !rs[2].counted);
+        // What the outcomes basis would count is known as well (a partial keeps both).
+        let as_outcome: Vec<Millis> = rs
+            .iter()
+            .filter(|r| r.counted_as_outcome)
+            .map(|r| r.ts)
+            .collect();
+        assert_eq!(as_outcome, [40_010, 90_020]);
+        assert_eq!(g.as_outcomes.by_rule, [2, 0]);
 
         // With outcome records, they are what is counted, at their time.
         let mut rs2 = rs.clone();
@@ -176,7 +214,8 @@ mod tests {
         let g = run(Basis::Outcomes, &mut rs2);
         let counted: Vec<Millis> = rs2.iter().filter(|r| r.counted).map(|r| r.ts).collect();
         assert_eq!(counted, [40_010, 90_020]);
-        assert_eq!(g.counted_by_rule, [2, 0]);
+        assert_eq!(g.counted().by_rule, [2, 0]);
+        assert_eq!(g.as_failures.counted, 2);
     }
 
     #[test]
@@ -191,7 +230,7 @@ mod tests {
         let g = run(Basis::Outcomes, &mut rs);
         let counted: Vec<bool> = rs.iter().map(|r| r.counted).collect();
         assert_eq!(counted, [true, false, true]);
-        assert_eq!(g.counted_by_rule, [0, 2]);
+        assert_eq!(g.counted().by_rule, [0, 2]);
         assert_eq!(rs[1].cause, DB);
     }
 

@@ -40,7 +40,7 @@ fn encode(r: &ErrorEvent, out: &mut [u8; RECORD_BYTES]) {
     out[52..56].copy_from_slice(&r.signature.to_le_bytes());
     out[56..58].copy_from_slice(&r.cause.to_le_bytes());
     out[58] = r.level as u8;
-    out[59] = r.first_of_event as u8 | (r.counted as u8) << 1;
+    out[59] = r.first_of_event as u8 | (r.counted as u8) << 1 | (r.counted_as_outcome as u8) << 2;
     out[60] = r.outcome.is_some() as u8;
     out[61] = r.outcome.unwrap_or(0);
     out[62..64].fill(0);
@@ -66,6 +66,7 @@ fn decode(b: &[u8]) -> ErrorEvent {
             .unwrap_or(Level::Unknown),
         first_of_event: b[59] & 1 != 0,
         counted: b[59] & 2 != 0,
+        counted_as_outcome: b[59] & 4 != 0,
         outcome: (b[60] != 0).then_some(b[61]),
     }
 }
@@ -440,6 +441,7 @@ mod tests {
             first_of_event: true,
             outcome: Some(2),
             counted: true,
+            counted_as_outcome: true,
         }
     }
 

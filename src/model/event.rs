@@ -43,6 +43,9 @@ pub struct ErrorEvent {
     pub first_of_event: bool,
     /// The alert's counter counts it (an outcome record, else a failure's first record).
     pub counted: bool,
+    /// The counter would count it if the run's basis were outcomes (set whatever the basis:
+    /// a partial of one shard keeps both, the basis being decided over all shards).
+    pub counted_as_outcome: bool,
 }
 
 #[cfg(test)]
@@ -65,6 +68,7 @@ impl ErrorEvent {
             outcome: None,
             first_of_event: true,
             counted: true,
+            counted_as_outcome: false,
         }
     }
 }
