@@ -90,6 +90,11 @@ pub enum Command {
     /// Evaluate a PromQL expression over exported metric dumps and print the result as
     /// `promtool query` does (or as the Prometheus API's JSON with -o json).
     Query(QueryArgs),
+    /// Merge partials written by `analyze SHARD... --partial FILE.parquet` (the map step of an
+    /// analysis split by pod) into the report one `analyze` over all the shards' inputs would
+    /// write. PATH: the partials. Give the flags the shards were given; the report's as for
+    /// analyze (--out, --format, --baseline, ...).
+    Merge(AnalyzeArgs),
     /// Only collect: export the deployment's pods, logs, events and Prometheus' rules and
     /// samples from the current cluster into a bundle folder (to attach to the ticket;
     /// `postmortem analyze DIR` reads it later).
@@ -332,6 +337,11 @@ pub struct AnalyzeArgs {
     /// Also write the classified error events as a table (.parquet or .csv, by extension).
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub export: Option<PathBuf>,
+    /// Write this shard's partial (Parquet) for `postmortem merge` instead of a report: the
+    /// map step of an analysis split by pod (all of a pod's logs in one shard; see
+    /// docs/scaling.md).
+    #[arg(long, value_name = "FILE.parquet", help_heading = "Output")]
+    pub partial: Option<PathBuf>,
     /// Print nothing on the terminal but errors (and, for `check`, the verdict line).
     #[arg(short, long, help_heading = "Output")]
     pub quiet: bool,

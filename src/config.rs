@@ -70,6 +70,17 @@ pub enum Mode {
     Check,
 }
 
+/// Which part of a split analysis a run is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// The whole analysis of the inputs.
+    Whole,
+    /// The map step: write this shard's partial here instead of a report.
+    Map(PathBuf),
+    /// The reduce step (`postmortem merge`): the inputs are partials.
+    Merge,
+}
+
 /// Table export format, from the file extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExportKind {
@@ -94,6 +105,7 @@ pub struct Window {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub mode: Mode,
+    pub step: Step,
     pub inputs: Vec<PathBuf>,
     /// Collect from the cluster first (`--live`, or no path with a terminal on stdin); the
     /// inputs are then the bundle collected.
@@ -393,6 +405,35 @@ impl Window {
 
 impl Config {
     pub fn from_args(mode: Mode, mut a: AnalyzeArgs, wall_clock: Millis) -> Result<Config> {
+        let step = match a.partial.take() {
+            None => Step::Whole,
+            Some(p) => {
+                let refuse = |flag: &str| {
+                    anyhow::anyhow!(
+                        "--partial writes only this shard's partial; {flag} belongs to the merge (postmortem merge PARTIAL... {flag} ...)"
+                    )
+                };
+                if mode == Mode::Check {
+                    bail!("check --partial: write partials with analyze --partial, then check the merged report with postmortem merge");
+                }
+                if a.live {
+                    bail!("--partial with --live: collect first (postmortem collect), then write the partials from the bundle's files");
+                }
+                if a.export.is_some() {
+                    return Err(refuse("--export"));
+                }
+                if a.baseline.is_some() {
+                    return Err(refuse("--baseline"));
+                }
+                if a.out.is_some() {
+                    return Err(refuse("--out"));
+                }
+                if a.paths.is_empty() {
+                    bail!("--partial: name this shard's inputs (files, folders or archives)");
+                }
+                Step::Map(p)
+            }
+        };
         let (inputs, live) = inputs(std::mem::take(&mut a.paths), a.live)?;
         let mut window = Window::from_args(&a, wall_clock)?;
         let live = if live {
@@ -459,6 +500,7 @@ impl Config {
             }
         }
         Ok(Config {
+            step,
             baseline: a.baseline.clone(),
             max_increase: a.max_increase,
             mode,
@@ -486,6 +528,34 @@ impl Config {
             spill_after: a.spill_after.max(1),
             redact: !a.no_redact,
         })
+    }
+}
+
+impl Config {
+    /// `postmortem merge`: the paths are partials; every other flag as for `analyze` (those
+    /// that shape the partials must be the shards').
+    pub fn for_merge(mut a: AnalyzeArgs, wall_clock: Millis) -> Result<Config> {
+        if a.partial.is_some() {
+            bail!(
+                "merge --partial: merge writes a report; partials are written by analyze --partial"
+            );
+        }
+        if a.live {
+            bail!("merge --live: merge reads partials; collect and write them first");
+        }
+        if a.export.is_some() {
+            bail!("merge --export: partials hold no records; give --export to analyze over the inputs themselves");
+        }
+        if a.paths.is_empty() {
+            bail!("merge: name the partials (written by analyze SHARD... --partial FILE.parquet)");
+        }
+        if let Some(p) = a.paths.iter().find(|p| p.as_os_str() == "-") {
+            bail!("merge {}: partials are files, not a stream", p.display());
+        }
+        a.live = false;
+        let mut cfg = Config::from_args(Mode::Analyze, a, wall_clock)?;
+        cfg.step = Step::Merge;
+        Ok(cfg)
     }
 }
 

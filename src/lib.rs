@@ -26,6 +26,8 @@ pub mod detect;
 pub mod ingest;
 pub mod messages;
 pub mod model;
+#[cfg(feature = "report")]
+pub mod partial;
 pub mod promql;
 pub mod redact;
 #[cfg(feature = "report")]

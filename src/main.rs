@@ -38,6 +38,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 commands::analyze::run(&Config::from_args(Mode::Analyze, args, wall_clock)?)?;
             Ok(exit_code(&outcome, 0))
         }
+        Command::Merge(args) => {
+            let outcome = commands::analyze::run(&Config::for_merge(args, wall_clock)?)?;
+            Ok(exit_code(&outcome, 0))
+        }
         Command::Check(args) => {
             let outcome =
                 commands::analyze::run(&Config::from_args(Mode::Check, args, wall_clock)?)?;

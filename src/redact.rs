@@ -233,6 +233,15 @@ impl Redactor {
         self.counts.lock().map(|c| c.clone()).unwrap_or_default()
     }
 
+    /// Adds what another process redacted (a shard's map step, for the merge's report).
+    pub fn add_counts(&self, more: &BTreeMap<String, u64>) {
+        if let Ok(mut counts) = self.counts.lock() {
+            for (k, n) in more {
+                *counts.entry(k.clone()).or_default() += n;
+            }
+        }
+    }
+
     /// The tag replacing `secret`.
     fn tag(&self, kind: &str, secret: &str) -> String {
         let h = xxhash_rust::xxh3::xxh3_64_with_seed(secret.as_bytes(), self.key);

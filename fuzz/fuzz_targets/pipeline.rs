@@ -40,6 +40,7 @@ fuzz_target!(|data: &[u8]| {
         only: None,
         // The sink wants every record whole (json_elements fuzzes the stubs).
         wanted: None,
+        keep_documents: false,
     };
     for r in ingest::run(&[dir.path().to_owned()], &settings, &Count) {
         let q = &r.quality;

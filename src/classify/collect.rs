@@ -24,7 +24,7 @@ use crate::model::{ErrorEvent, FileQuality, Interner, Level, Millis, SkipReason}
 const EXAMPLE_MAX: usize = 400;
 
 /// When each pod (and container) was seen in the logs, from its records of every level.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PodSeen {
     pub pod: String,
     pub container: String,
@@ -506,8 +506,10 @@ impl RecordSink for EventSink<'_> {
 #[derive(Debug, Default)]
 pub struct EventTable {
     pub syms: Interner,
-    /// An example message for each signature.
+    /// An example message for each signature, and where it was found (input, line: the
+    /// first one in input order).
     pub examples: HashMap<Sym, String>,
+    pub example_at: HashMap<Sym, (u32, u64)>,
     /// Every pod/container seen, sorted.
     pub pods: Vec<PodSeen>,
     /// Error records (repeats removed) and the failures they make (cascades on one pod).
@@ -652,6 +654,11 @@ pub fn merge(
         Basis::Failures
     };
     let mut table = EventTable {
+        example_at: sh
+            .examples
+            .iter()
+            .map(|(&sig, (at, _))| (sig, *at))
+            .collect(),
         examples: sh
             .examples
             .into_iter()

@@ -48,7 +48,7 @@ struct PodFailures {
 }
 
 /// What the counter counts under one basis: in all, and per outcome rule (by index).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counted {
     pub counted: u64,
     pub by_rule: Vec<u64>,

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 
 use crate::classify::overlap::{self, Check, Duplicates, Fingerprinter};
-use crate::classify::{self, Classifier, Collector, MergeSettings};
-use crate::config::{Config, Mode};
+use crate::classify::{self, Classifier, Collector, EventTable, MergeSettings};
+use crate::config::{Config, Mode, Step};
 use crate::correlate::events::EventsBuilder;
 use crate::correlate::{self, Analysis, Stages};
 use crate::detect::logs::{self, SeriesBuilder};
@@ -94,9 +94,17 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         .num_threads(cfg.threads.unwrap_or(0))
         .build()
         .context("starting the worker threads")?;
-    let outcome = pool.install(|| {
-        let analysis = analyze(&cfg)?;
-        output(&cfg, &analysis)
+    let outcome = pool.install(|| match &cfg.step {
+        Step::Map(path) => {
+            map_step(&cfg, path)?;
+            Ok(Outcome {
+                breached: false,
+                regressed: None,
+                unreadable: unreadable(&cfg.inputs),
+            })
+        }
+        Step::Merge => output(&cfg, &merge_step(&cfg)?),
+        Step::Whole => output(&cfg, &analyze(&cfg)?),
     });
     drop(scratch);
     outcome
@@ -157,12 +165,33 @@ fn adopt_bundle_settings(cfg: &mut Config) {
 }
 
 /// What ingest read besides the log records (those went through the classifier).
+#[derive(Default)]
 struct Read {
     files: Vec<FileQuality>,
     cluster: ClusterObjects,
     dumps: Vec<prom::Dump>,
     found_rules: Vec<(String, RuleSet)>,
     collections: Vec<Collection>,
+    /// The whole documents as read, with their input numbers (a map step keeps them).
+    documents: Vec<(usize, ingest::KeptDocument)>,
+}
+
+impl Read {
+    /// Takes in one input's result (all but its log records).
+    fn absorb<S>(&mut self, r: ingest::InputResult<S>) {
+        if let Some(objects) = r.cluster {
+            self.cluster.absorb(objects);
+        }
+        self.dumps.extend(r.metrics);
+        self.collections.extend(r.collection);
+        if let Some(rules) = r.rules {
+            self.found_rules.push((r.quality.name.clone(), rules));
+        }
+        if let Some(d) = r.document {
+            self.documents.push((self.files.len(), d));
+        }
+        self.files.push(r.quality);
+    }
 }
 
 /// How every input is read.
@@ -176,29 +205,24 @@ fn read_settings(cfg: &Config) -> ReadSettings {
         captured_at: cfg.captured_at,
         only: None,
         wanted: Some(crate::model::Levels::from_fn(|l| cfg.causes.may_count(l))),
+        keep_documents: false,
     }
 }
 
 /// Reads every input; log records are classified as they stream by (into `classifier`).
+/// A map step keeps the whole documents' bytes and leaves their contents to the merge.
 fn read(cfg: &Config, classifier: &Classifier<'_>) -> Read {
-    let settings = read_settings(cfg);
-    let mut read = Read {
-        files: Vec::new(),
-        cluster: ClusterObjects::default(),
-        dumps: Vec::new(),
-        found_rules: Vec::new(),
-        collections: Vec::new(),
+    let map = matches!(cfg.step, Step::Map(_));
+    let settings = ReadSettings {
+        keep_documents: map,
+        ..read_settings(cfg)
     };
-    for r in ingest::run(&cfg.inputs, &settings, classifier) {
-        if let Some(objects) = r.cluster {
-            read.cluster.absorb(objects);
+    let mut read = Read::default();
+    for mut r in ingest::run(&cfg.inputs, &settings, classifier) {
+        if map && r.document.is_some() {
+            (r.cluster, r.metrics, r.rules, r.collection) = (None, None, None, None);
         }
-        read.dumps.extend(r.metrics);
-        read.collections.extend(r.collection);
-        if let Some(rules) = r.rules {
-            read.found_rules.push((r.quality.name.clone(), rules));
-        }
-        read.files.push(r.quality);
+        read.absorb(r);
     }
     read
 }
@@ -227,28 +251,18 @@ fn repeated_lines(cfg: &Config, collector: &Collector, files: &[FileQuality]) ->
     Duplicates::find(fp, &found)
 }
 
-/// Every stage up to correlation.
-fn analyze(cfg: &Config) -> Result<Analysis> {
-    let mut exporter = match &cfg.export {
-        Some((path, kind)) => Some(Exporter::create(
-            path,
-            *kind,
-            cfg.causes.causes.iter().map(|c| c.id.clone()).collect(),
-            classify::UNCLASSIFIED_ID,
-            cfg.causes
-                .outcomes
-                .iter()
-                .map(|(name, _)| name.clone())
-                .collect(),
-        )?),
-        None => None,
-    };
-    let collector = Collector::new(cfg.spill_after);
-    let classifier = Classifier {
-        table: &cfg.causes,
-        collector: &collector,
-    };
-    let mut read = read(cfg, &classifier);
+/// The evaluation plan over what was read: the metric series merged, the range every
+/// evaluation stays within, the rules chosen, and the grids.
+struct Prepared {
+    merge: prom::MergeNotes,
+    bounds: Option<(Millis, Millis)>,
+    until: Option<Millis>,
+    chosen: rules::Chosen,
+    storage: Option<Storage>,
+    plan: EvalPlan,
+}
+
+fn prepare(cfg: &Config, read: &mut Read) -> Prepared {
     let (metric_series, merge) = prom::merge(std::mem::take(&mut read.dumps));
     let bounds = evaluation_bounds(&mut read.files, &metric_series);
     let (since, until) = match bounds {
@@ -272,13 +286,47 @@ fn analyze(cfg: &Config) -> Result<Analysis> {
         &chosen.set,
         storage.as_ref(),
     );
+    Prepared {
+        merge,
+        bounds,
+        until,
+        chosen,
+        storage,
+        plan,
+    }
+}
+
+/// Every stage up to correlation.
+fn analyze(cfg: &Config) -> Result<Analysis> {
+    let mut exporter = match &cfg.export {
+        Some((path, kind)) => Some(Exporter::create(
+            path,
+            *kind,
+            cfg.causes.causes.iter().map(|c| c.id.clone()).collect(),
+            classify::UNCLASSIFIED_ID,
+            cfg.causes
+                .outcomes
+                .iter()
+                .map(|(name, _)| name.clone())
+                .collect(),
+        )?),
+        None => None,
+    };
+    let collector = Collector::new(cfg.spill_after);
+    let classifier = Classifier {
+        table: &cfg.causes,
+        collector: &collector,
+    };
+    let mut read = read(cfg, &classifier);
+    let prep = prepare(cfg, &mut read);
     if let Some(e) = exporter.as_mut() {
         e.set_inputs(read.files.iter().map(|f| f.name.clone()).collect());
     }
 
     // The merge streams the error records, in time order, into what detect and correlate
     // keep of them (per-series counts, the per-minute events table) and into the export.
-    let mut series = SeriesBuilder::new(&cfg.alert, &plan.logs);
+    let bounds = prep.bounds;
+    let mut series = SeriesBuilder::new(&cfg.alert, &prep.plan.logs);
     let mut events = EventsBuilder::default();
     let mut consume = |r: &ErrorEvent, syms: &Interner| -> Result<()> {
         if bounds.is_none_or(|(lo, hi)| (lo..=hi).contains(&r.ts)) {
@@ -296,11 +344,38 @@ fn analyze(cfg: &Config) -> Result<Analysis> {
         outcome_rules: cfg.causes.outcomes.len(),
         duplicates: &duplicates,
     };
-    let (table, mut files) = classify::merge(collector, read.files, &settings, &mut consume)?;
-    late_starts(&mut files, &read.cluster, cfg.window.since);
+    let (table, files) = classify::merge(
+        collector,
+        std::mem::take(&mut read.files),
+        &settings,
+        &mut consume,
+    )?;
     if let Some(e) = exporter {
         e.finish()?;
     }
+    read.files = files;
+    conclude(cfg, read, prep, table, series, events)
+}
+
+/// The stages after the records: detection, the rules over metrics, correlation.
+fn conclude(
+    cfg: &Config,
+    mut read: Read,
+    prep: Prepared,
+    table: EventTable,
+    series: SeriesBuilder,
+    events: EventsBuilder,
+) -> Result<Analysis> {
+    let Prepared {
+        merge,
+        until,
+        chosen,
+        storage,
+        plan,
+        ..
+    } = prep;
+    let mut files = std::mem::take(&mut read.files);
+    late_starts(&mut files, &read.cluster, cfg.window.since);
     if let Some(why) = &table.spill_error {
         messages::spill_failed(why);
     }
@@ -371,6 +446,210 @@ fn analyze(cfg: &Config) -> Result<Analysis> {
         what_if,
         regression,
     })
+}
+
+/// The settings a shard's partial must share with the others and with the merge: whatever
+/// changes what the map step keeps (the cause table, the time window and zone, how records
+/// are counted and grouped, redaction).
+fn shard_settings(cfg: &Config) -> std::collections::BTreeMap<String, String> {
+    let time = |t: Option<Millis>| t.map_or("not set".into(), format_rfc3339);
+    let mut s = std::collections::BTreeMap::new();
+    let mut set = |k: &str, v: String| {
+        s.insert(k.to_owned(), v);
+    };
+    set(
+        "cause table (--causes)",
+        format!(
+            "{:016x}",
+            xxhash_rust::xxh3::xxh3_64(cfg.causes.to_toml().as_bytes())
+        ),
+    );
+    set("--since", time(cfg.window.since));
+    set("--until", time(cfg.window.until));
+    set("--tz", format!("{:?}", cfg.zone));
+    set("--captured-at", time(cfg.captured_at));
+    set(
+        "--scrape-interval",
+        format_duration(cfg.alert.scrape_interval_ms),
+    );
+    set(
+        "--rate-mode",
+        format!("{:?}", cfg.alert.rate_mode).to_lowercase(),
+    );
+    set("--dedup-window", format_duration(cfg.alert.dedup_window_ms));
+    set("--max-line-bytes", cfg.max_line_bytes.to_string());
+    set(
+        "--no-redact",
+        if cfg.redact { "no" } else { "yes" }.to_owned(),
+    );
+    s
+}
+
+/// The map step (`analyze SHARD... --partial FILE`): reads and classifies this shard's
+/// inputs and writes what the merge needs of them.
+fn map_step(cfg: &Config, path: &std::path::Path) -> Result<()> {
+    let collector = Collector::new(cfg.spill_after);
+    let classifier = Classifier {
+        table: &cfg.causes,
+        collector: &collector,
+    };
+    let mut read = read(cfg, &classifier);
+    let mut settings = shard_settings(cfg);
+    // Each basis' counts: which one applies is decided over all the shards. Loki mode counts
+    // records per evaluation: the shards' grids must be the merge's (checked there).
+    let grid = match cfg.alert.rate_mode {
+        crate::model::alert::RateMode::Loki => {
+            let mut local = Read {
+                files: read.files.clone(),
+                ..Read::default()
+            };
+            let grid = prepare(cfg, &mut local).plan.logs;
+            settings.insert(LOGS_GRID.into(), grid_text(&grid));
+            grid
+        }
+        crate::model::alert::RateMode::Prometheus => plan::Grid {
+            interval_ms: cfg.alert.logs_interval(),
+            offset_ms: 0,
+            offset_from: plan::OffsetFrom::Default,
+        },
+    };
+    let mut series = [
+        SeriesBuilder::new(&cfg.alert, &grid),
+        SeriesBuilder::new(&cfg.alert, &grid),
+    ];
+    let mut events = [EventsBuilder::default(), EventsBuilder::default()];
+    let mut consume = |r: &ErrorEvent, _: &Interner| -> Result<()> {
+        for (b, counted) in [(0, r.first_of_event), (1, r.counted_as_outcome)] {
+            let r = ErrorEvent {
+                counted,
+                ..r.clone()
+            };
+            series[b].add(&r);
+            events[b].add(&r);
+        }
+        Ok(())
+    };
+    let duplicates = repeated_lines(cfg, &collector, &read.files);
+    let merge_settings = MergeSettings {
+        nested_window: cfg.alert.dedup_window_ms,
+        outcome_rules: cfg.causes.outcomes.len(),
+        duplicates: &duplicates,
+    };
+    let (table, files) = classify::merge(
+        collector,
+        std::mem::take(&mut read.files),
+        &merge_settings,
+        &mut consume,
+    )?;
+    let redacted = crate::redact::current().counts();
+    let example_inputs = files.iter().map(|f| f.name.clone()).collect();
+    let is_doc: std::collections::HashSet<usize> = read.documents.iter().map(|(i, _)| *i).collect();
+    let log_files: Vec<FileQuality> = files
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !is_doc.contains(i))
+        .map(|(_, f)| f.clone())
+        .collect();
+    messages::input_problems(&files);
+    let logs_given = files
+        .iter()
+        .any(|f| matches!(f.kind, Some(InputKind::Logs | InputKind::KubectlError)));
+    if read.documents.is_empty() || logs_given {
+        ensure_usable(cfg, &files)?;
+    }
+    let [series_f, series_o] = series.map(SeriesBuilder::into_series);
+    let [events_f, events_o] = events.map(EventsBuilder::into_rows);
+    let (records, pods, n_series) = (table.records, table.pods.len(), series_f.len());
+    crate::partial::write(
+        path,
+        crate::partial::Shard {
+            settings,
+            files: log_files,
+            documents: read.documents.into_iter().map(|(_, d)| d).collect(),
+            table,
+            example_inputs,
+            series: [series_f, series_o],
+            events: [events_f, events_o],
+            redacted,
+        },
+    )?;
+    let size = std::fs::metadata(path).map_or(0, |m| m.len());
+    messages::note(&format!(
+        "wrote the partial {} ({:.1} KB): {records} error records of {pods} containers in {n_series} series; merge it with the others: postmortem merge PARTIAL... --out DIR",
+        path.display(),
+        size as f64 / 1000.0
+    ));
+    Ok(())
+}
+
+/// The setting that holds a loki-mode shard's grid.
+const LOGS_GRID: &str = "logs' evaluation grid";
+
+/// A grid as the settings name it.
+fn grid_text(g: &plan::Grid) -> String {
+    format!(
+        "every {} from {}",
+        format_duration(g.interval_ms),
+        format_duration(g.offset_ms)
+    )
+}
+
+/// The reduce step (`postmortem merge PARTIAL...`): the partials put together, their
+/// documents read again, then every later stage as one run over all the shards.
+fn merge_step(cfg: &Config) -> Result<Analysis> {
+    let this = shard_settings(cfg);
+    let mut shards = Vec::new();
+    for p in &cfg.inputs {
+        let name = p.display().to_string();
+        let shard = crate::partial::read(p)?;
+        let mut theirs = shard.settings.clone();
+        let grid = theirs.remove(LOGS_GRID);
+        if let Some(diff) = crate::partial::settings_differ(&theirs, &this) {
+            bail!(
+                "{name} was written with other settings than this merge's ({diff}, the partial's first): give merge the flags the shards were given"
+            );
+        }
+        shards.push((name, shard, grid));
+    }
+    let grids: Vec<(String, Option<String>)> = shards
+        .iter()
+        .map(|(n, _, g)| (n.clone(), g.clone()))
+        .collect();
+    let combined = crate::partial::combine(shards.into_iter().map(|(n, s, _)| (n, s)).collect())?;
+    crate::redact::current().add_counts(&combined.redacted);
+    let settings = read_settings(cfg);
+    let mut read = Read::default();
+    for d in combined.documents {
+        read.absorb(ingest::reread(d, &settings));
+    }
+    read.files.extend(combined.files);
+    read.files.sort_by(|a, b| a.name.cmp(&b.name));
+    let prep = prepare(cfg, &mut read);
+    if cfg.alert.rate_mode == crate::model::alert::RateMode::Loki {
+        let ours = grid_text(&prep.plan.logs);
+        if let Some((name, g)) = grids
+            .iter()
+            .find(|(_, g)| g.as_deref() != Some(ours.as_str()))
+        {
+            bail!(
+                "{name} counted records on the logs' evaluation grid {}, this merge evaluates {ours}: give every shard and the merge the same --eval-interval and --eval-offset",
+                g.as_deref().unwrap_or("(none)")
+            );
+        }
+    }
+    let mut series = SeriesBuilder::from_series(&cfg.alert, &prep.plan.logs, combined.series);
+    if let Some((lo, hi)) = prep.bounds {
+        let straddling = series.retain_within(lo, hi);
+        if straddling > 0 {
+            messages::warning(&format!(
+                "{straddling} error series have records both inside and months outside the range evaluated ({} .. {}): their counts at its edges come from the partials' scrape buckets, not from the records",
+                format_short(lo),
+                format_short(hi)
+            ));
+        }
+    }
+    let events = EventsBuilder::from_rows(combined.events);
+    conclude(cfg, read, prep, combined.table, series, events)
 }
 
 /// A log that starts well after `--since` while its container (per the pod exports) was

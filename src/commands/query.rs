@@ -47,6 +47,7 @@ pub fn run(q: &QueryConfig) -> Result<String> {
         captured_at: q.captured_at,
         only: None,
         wanted: None,
+        keep_documents: false,
     };
     let mut dumps = Vec::new();
     let mut files = Vec::new();

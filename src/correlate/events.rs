@@ -19,16 +19,19 @@ use crate::model::{ErrorEvent, Millis};
 pub const TOP_MESSAGES: usize = 5;
 
 /// Aggregation key of [`EventsBuilder`]: cause, pod, container, namespace, signature.
-type MinuteKey = (CauseIdx, Sym, Sym, Sym, Sym);
+pub type MinuteKey = (CauseIdx, Sym, Sym, Sym, Sym);
 
 /// Records, events, first and last time of one aggregation key.
-#[derive(Clone, Copy)]
-struct Tally {
-    records: u64,
-    events: u64,
-    first: Millis,
-    last: Millis,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tally {
+    pub records: u64,
+    pub events: u64,
+    pub first: Millis,
+    pub last: Millis,
 }
+
+/// One row of the events table: its minute, key and tally.
+pub type MinuteRow = (Millis, MinuteKey, Tally);
 
 /// The classified events table, built as the merge streams the error records (in time order):
 /// one row per minute, cause, pod, container, namespace and message signature, with the
@@ -61,6 +64,31 @@ impl EventsBuilder {
         t.records += 1;
         t.events += r.counted as u64;
         t.last = r.ts;
+    }
+
+    /// Every row, in minute order (each minute's by key).
+    pub fn into_rows(mut self) -> Vec<MinuteRow> {
+        self.flush();
+        self.minute = None;
+        self.minute_ms
+            .into_iter()
+            .zip(self.keys)
+            .zip(self.tallies)
+            .map(|((m, k), t)| (m, k, t))
+            .collect()
+    }
+
+    /// A builder holding `rows` (no key twice in a minute), as if their records had been
+    /// added: in minute order, each minute's by key.
+    pub fn from_rows(mut rows: Vec<MinuteRow>) -> Self {
+        rows.sort_unstable_by_key(|&(m, k, _)| (m, k));
+        let mut b = EventsBuilder::default();
+        for (m, k, t) in rows {
+            b.minute_ms.push(m);
+            b.keys.push(k);
+            b.tallies.push(t);
+        }
+        b
     }
 
     fn flush(&mut self) {

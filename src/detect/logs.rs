@@ -93,19 +93,22 @@ fn bump(list: &mut Vec<(Millis, u64)>, t: Millis, n: u64) {
 }
 
 /// One label set's records, reduced to what the rule needs: counts per scrape (Prometheus
-/// mode) or per evaluation step (loki mode), never the records themselves.
-struct SeriesAcc {
-    key: (CauseIdx, Sym, Sym, Sym),
-    records: u64,
-    events: u64,
-    first_record: Millis,
-    last_record: Millis,
+/// mode) or per evaluation step (loki mode), never the records themselves. (A shard's
+/// partial carries these between the map step and the merge.)
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeriesAcc {
+    /// Cause, pod, container and namespace (interned).
+    pub key: (CauseIdx, Sym, Sym, Sym),
+    pub records: u64,
+    pub events: u64,
+    pub first_record: Millis,
+    pub last_record: Millis,
     /// Prometheus mode: error events per scrape, keyed by the first scrape at or after them.
-    scrapes: Vec<(Millis, u64)>,
+    pub scrapes: Vec<(Millis, u64)>,
     /// Loki mode: records entering the window (the first evaluation at or after them) and
     /// leaving it (the first evaluation at least a window after them).
-    enters: Vec<(Millis, u64)>,
-    leaves: Vec<(Millis, u64)>,
+    pub enters: Vec<(Millis, u64)>,
+    pub leaves: Vec<(Millis, u64)>,
 }
 
 /// Turns the merge's stream of error records (in time order) into per-series counts. Memory
@@ -132,6 +135,48 @@ impl SeriesBuilder {
             index: foldhash::HashMap::default(),
             series: Vec::new(),
         }
+    }
+
+    /// The series built so far, in the order they were first seen.
+    pub fn into_series(self) -> Vec<SeriesAcc> {
+        self.series
+    }
+
+    /// A builder holding `series` (each key once), as if their records had been added.
+    pub fn from_series(a: &AlertSettings, grid: &Grid, series: Vec<SeriesAcc>) -> Self {
+        let mut b = SeriesBuilder::new(a, grid);
+        b.index = series.iter().enumerate().map(|(i, s)| (s.key, i)).collect();
+        b.series = series;
+        b
+    }
+
+    /// Keeps what lies within `lo..=hi` (the range every evaluation stays within), as adding
+    /// only the records inside it would have: series wholly outside are dropped; a series
+    /// with records on both sides of a bound keeps the buckets inside (its bucket at the
+    /// bound may hold records just outside). Returns how many series straddled a bound.
+    pub fn retain_within(&mut self, lo: Millis, hi: Millis) -> usize {
+        let mut straddling = 0;
+        self.series
+            .retain(|s| s.last_record >= lo && s.first_record <= hi);
+        for s in &mut self.series {
+            if s.first_record < lo || s.last_record > hi {
+                straddling += 1;
+                for list in [&mut s.scrapes, &mut s.enters, &mut s.leaves] {
+                    list.retain(|&(t, _)| {
+                        (lo..=hi + self.scrape_ms.max(self.eval_ms)).contains(&t)
+                    });
+                }
+                s.first_record = s.first_record.max(lo);
+                s.last_record = s.last_record.min(hi);
+            }
+        }
+        self.index = self
+            .series
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.key, i))
+            .collect();
+        straddling
     }
 
     /// Counts one error record; records must come in time order.

@@ -43,12 +43,44 @@ pub struct InputResult<S> {
     pub rules: Option<RuleSet>,
     /// A live collection's record (`collected.json`).
     pub collection: Option<Collection>,
+    /// A whole document as read, when the run keeps them ([`ReadSettings::keep_documents`]).
+    pub document: Option<KeptDocument>,
+}
+
+/// A whole document as a shard read it: its accounting before it was parsed, its bytes, and
+/// how its reading ended; [`reread`] gives the same result from it.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct KeptDocument {
+    pub begin: FileQuality,
+    /// Kept beside the description (a partial stores them in its rows).
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+    pub mtime: Option<Millis>,
+    pub error: Option<String>,
+}
+
+/// A kept document read again, as [`run`] read it the first time.
+pub fn reread(kept: KeptDocument, settings: &ReadSettings) -> InputResult<()> {
+    let kind = kept.begin.kind.unwrap_or(InputKind::KubernetesObjects);
+    let (lines, doc) = source::parse_document(kind, &kept.bytes, settings, kept.mtime);
+    let mut r = InputResult {
+        quality: kept.begin,
+        sinks: Vec::new(),
+        cluster: None,
+        metrics: None,
+        rules: None,
+        collection: None,
+        document: None,
+    };
+    apply_document(&mut r, lines, doc, settings);
+    finish(&mut r.quality, 0, kept.error, None);
+    r
 }
 
 enum Out<S> {
     Begin(FileQuality),
     Chunk(ChunkStats, S),
-    Document(u64, Document),
+    Document(u64, Document, Option<source::Kept>),
     Foreign(formats::Layout, Arc<formats::Stats>),
     End(u64, Option<String>),
 }
@@ -99,7 +131,12 @@ where
                     sink.finish();
                     (input, 1, index, Out::Chunk(stats, sink))
                 }
-                Msg::Document { input, lines, doc } => (input, 1, 0, Out::Document(lines, doc)),
+                Msg::Document {
+                    input,
+                    lines,
+                    doc,
+                    kept,
+                } => (input, 1, 0, Out::Document(lines, doc, kept)),
                 Msg::End {
                     input,
                     lines,
@@ -128,6 +165,7 @@ where
                     metrics: None,
                     rules: None,
                     collection: None,
+                    document: None,
                 });
             }
             Out::Chunk(stats, sink) => {
@@ -138,42 +176,17 @@ where
                 stats.merge_into(&mut r.quality);
                 r.sinks.push(sink);
             }
-            Out::Document(lines, doc) => {
+            Out::Document(lines, doc, kept) => {
                 let r = results.last_mut().expect("Begin precedes documents");
-                match doc {
-                    Document::Cluster(parsed) => {
-                        r.cluster = account_objects(
-                            &mut r.quality,
-                            lines,
-                            parsed,
-                            (settings.since, settings.until),
-                        );
-                    }
-                    Document::Metrics(parsed) => {
-                        r.metrics = account_dump(&mut r.quality, lines, parsed);
-                    }
-                    Document::Rules(parsed) => {
-                        r.rules = account_rules(&mut r.quality, lines, parsed);
-                    }
-                    Document::Collection(parsed) => {
-                        r.quality.pod = None;
-                        r.quality.container = None;
-                        r.quality.lines_read += lines;
-                        match parsed {
-                            Ok(c) => {
-                                r.quality.lines_used += lines;
-                                r.collection = Some(*c);
-                            }
-                            Err(e) => {
-                                r.quality.skip(SkipReason::MalformedJson, lines);
-                                r.quality.problem(
-                                    None,
-                                    format!("collection record: {e}; what it says about missing data is not reported"),
-                                );
-                            }
-                        }
-                    }
+                if let Some(k) = kept {
+                    r.document = Some(KeptDocument {
+                        begin: r.quality.clone(),
+                        bytes: k.bytes,
+                        mtime: k.mtime,
+                        error: None,
+                    });
                 }
+                apply_document(r, lines, doc, settings);
             }
             Out::Foreign(layout, stats) => {
                 let r = results.last_mut().expect("Begin precedes Foreign");
@@ -181,11 +194,52 @@ where
             }
             Out::End(lines, error) => {
                 let r = results.last_mut().expect("Begin precedes End");
+                if let Some(d) = r.document.as_mut() {
+                    d.error.clone_from(&error);
+                }
                 finish(&mut r.quality, lines, error, kubectl_message.take());
             }
         }
     }
     results
+}
+
+/// What a whole document held, accounted for in its input's quality.
+fn apply_document<S>(r: &mut InputResult<S>, lines: u64, doc: Document, settings: &ReadSettings) {
+    match doc {
+        Document::Cluster(parsed) => {
+            r.cluster = account_objects(
+                &mut r.quality,
+                lines,
+                parsed,
+                (settings.since, settings.until),
+            );
+        }
+        Document::Metrics(parsed) => {
+            r.metrics = account_dump(&mut r.quality, lines, parsed);
+        }
+        Document::Rules(parsed) => {
+            r.rules = account_rules(&mut r.quality, lines, parsed);
+        }
+        Document::Collection(parsed) => {
+            r.quality.pod = None;
+            r.quality.container = None;
+            r.quality.lines_read += lines;
+            match parsed {
+                Ok(c) => {
+                    r.quality.lines_used += lines;
+                    r.collection = Some(*c);
+                }
+                Err(e) => {
+                    r.quality.skip(SkipReason::MalformedJson, lines);
+                    r.quality.problem(
+                            None,
+                            format!("collection record: {e}; what it says about missing data is not reported"),
+                        );
+                }
+            }
+        }
+    }
 }
 
 /// Accounts for a Kubernetes objects document: every line used when it held events or pods,

@@ -59,6 +59,8 @@ pub enum Msg {
         input: u32,
         lines: u64,
         doc: Document,
+        /// Its bytes as read, when the run keeps documents ([`ReadSettings::keep_documents`]).
+        kept: Option<Kept>,
     },
     /// A foreign export (stern, Loki, ...) was read into kubectl's lines: what that found.
     Foreign {
@@ -99,6 +101,90 @@ pub struct ReadSettings {
     /// as the second pass over overlapping exports does). Documents then hand on the entries
     /// at other levels as stubs the scanner counts the same way.
     pub wanted: Option<crate::model::Levels>,
+    /// Keep each whole document's bytes (Kubernetes objects, metric dumps, rules, collection
+    /// records) in its result, to be read again later (a shard's partial holds them).
+    pub keep_documents: bool,
+}
+
+/// A document's bytes as read, and the modification time its event tables count back from.
+#[derive(Clone, Debug, Default)]
+pub struct Kept {
+    pub bytes: Vec<u8>,
+    pub mtime: Option<Millis>,
+}
+
+/// A whole document's lines and what it holds, from the bytes read of it (at most one byte
+/// past its kind's limit: beyond that it is refused as too big). The same bytes always give
+/// the same result, so a kept document read again in `merge` gives what the shard read.
+pub fn parse_document(
+    kind: InputKind,
+    bytes: &[u8],
+    settings: &ReadSettings,
+    mtime: Option<Millis>,
+) -> (u64, Document) {
+    let limit = if kind == InputKind::PrometheusDump {
+        MAX_DUMP_BYTES
+    } else {
+        MAX_DOCUMENT_BYTES
+    };
+    let lines = memchr::memchr_iter(b'\n', bytes).count() as u64
+        + u64::from(!bytes.is_empty() && !bytes.ends_with(b"\n"));
+    let too_big = (bytes.len() > limit).then(|| {
+        format!(
+            "larger than {} MB: not read; export less per file (one namespace, a shorter range)",
+            limit >> 20
+        )
+    });
+    let text = String::from_utf8_lossy(bytes);
+    let captured = match (settings.captured_at, mtime) {
+        (Some(t), _) => Some((t, "--captured-at")),
+        (None, Some(t)) => Some((t, "the file's modification time")),
+        (None, None) => None,
+    };
+    let doc = match kind {
+        InputKind::PrometheusDump => Document::Metrics(match too_big {
+            Some(m) => Err(super::prom::DumpError {
+                message: m,
+                line: None,
+            }),
+            None => match super::prom::sniff(&text[..text.len().min(64 * 1024)]) {
+                Some(format) => super::prom::parse(&text, format, settings.captured_at)
+                    .map(|d| in_zone(d, settings.zone)),
+                None => Err(super::prom::DumpError {
+                    message: "not a metric dump this version reads".into(),
+                    line: None,
+                }),
+            },
+        }),
+        InputKind::CollectionRecord => Document::Collection(match too_big {
+            Some(m) => Err(m),
+            None => serde_json::from_str(&text)
+                .map(Box::new)
+                .map_err(|e| e.to_string()),
+        }),
+        InputKind::AlertRules => Document::Rules(match too_big {
+            Some(m) => Err(super::rules::RulesError {
+                message: m,
+                line: None,
+            }),
+            None => super::rules::parse(&text),
+        }),
+        _ => Document::Cluster(match too_big {
+            Some(m) => Err(super::k8s::DocError {
+                message: format!("Kubernetes objects document {m}"),
+                line: None,
+                format: super::k8s::DocFormat::Json,
+            }),
+            None if super::k8s::is_event_table(&text) => {
+                super::k8s::parse_event_table(&text, captured)
+            }
+            None if super::k8s::describe::is_describe(&text) => {
+                Ok(super::k8s::describe::parse_describe(&text, captured))
+            }
+            None => super::k8s::parse(&text),
+        }),
+    };
+    (lines, doc)
 }
 
 /// Walks `paths` and sends every input's messages to `tx`, taking chunk buffers from `pool`.
@@ -602,64 +688,17 @@ impl Reader<'_> {
         if let Err(e) = read {
             error.get_or_insert_with(|| describe_read_error(&e, compressed));
         }
-        let lines = memchr::memchr_iter(b'\n', &bytes).count() as u64
-            + u64::from(!bytes.is_empty() && !bytes.ends_with(b"\n"));
-        let too_big = (bytes.len() > limit).then(|| {
-            format!(
-                "larger than {} MB: not read; export less per file (one namespace, a shorter range)",
-                limit >> 20
-            )
+        let (lines, doc) = parse_document(kind, &bytes, self.settings, self.mtime);
+        let kept = self.settings.keep_documents.then_some(Kept {
+            bytes,
+            mtime: self.mtime,
         });
-        let text = String::from_utf8_lossy(&bytes);
-        let captured = match (self.settings.captured_at, self.mtime) {
-            (Some(t), _) => Some((t, "--captured-at")),
-            (None, Some(t)) => Some((t, "the file's modification time")),
-            (None, None) => None,
-        };
-        let doc = match kind {
-            InputKind::PrometheusDump => Document::Metrics(match too_big {
-                Some(m) => Err(super::prom::DumpError {
-                    message: m,
-                    line: None,
-                }),
-                None => match super::prom::sniff(&text[..text.len().min(64 * 1024)]) {
-                    Some(format) => super::prom::parse(&text, format, self.settings.captured_at)
-                        .map(|d| in_zone(d, self.settings.zone)),
-                    None => Err(super::prom::DumpError {
-                        message: "not a metric dump this version reads".into(),
-                        line: None,
-                    }),
-                },
-            }),
-            InputKind::CollectionRecord => Document::Collection(match too_big {
-                Some(m) => Err(m),
-                None => serde_json::from_str(&text)
-                    .map(Box::new)
-                    .map_err(|e| e.to_string()),
-            }),
-            InputKind::AlertRules => Document::Rules(match too_big {
-                Some(m) => Err(super::rules::RulesError {
-                    message: m,
-                    line: None,
-                }),
-                None => super::rules::parse(&text),
-            }),
-            _ => Document::Cluster(match too_big {
-                Some(m) => Err(super::k8s::DocError {
-                    message: format!("Kubernetes objects document {m}"),
-                    line: None,
-                    format: super::k8s::DocFormat::Json,
-                }),
-                None if super::k8s::is_event_table(&text) => {
-                    super::k8s::parse_event_table(&text, captured)
-                }
-                None if super::k8s::describe::is_describe(&text) => {
-                    Ok(super::k8s::describe::parse_describe(&text, captured))
-                }
-                None => super::k8s::parse(&text),
-            }),
-        };
-        self.send(Msg::Document { input, lines, doc })?;
+        self.send(Msg::Document {
+            input,
+            lines,
+            doc,
+            kept,
+        })?;
         self.send(Msg::End {
             input,
             lines: 0,

@@ -87,6 +87,20 @@ impl Interner {
         me
     }
 
+    /// A table holding `strings` at their index (the first must be the empty string; a
+    /// string twice keeps its first symbol).
+    pub fn from_strings(strings: Vec<String>) -> Self {
+        let mut me = Self::default();
+        for (i, s) in strings.iter().enumerate() {
+            me.index.entry(s.clone()).or_insert(i as Sym);
+        }
+        me.strings = strings;
+        if me.strings.is_empty() {
+            me.intern("");
+        }
+        me
+    }
+
     /// Returns the symbol for `s`, adding it if new.
     pub fn intern(&mut self, s: &str) -> Sym {
         if let Some(&sym) = self.index.get(s) {

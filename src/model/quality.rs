@@ -4,12 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Millis;
 
 /// What an input turned out to be, judged from its content.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InputKind {
     /// `kubectl logs` output (any mix of prefix, kubelet timestamps, JSON, Nest, plain text).
@@ -36,7 +36,7 @@ pub enum InputKind {
 }
 
 /// Why a line did not become (or did not stay) a record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SkipReason {
     /// Empty or whitespace-only line.
@@ -120,7 +120,7 @@ impl SkipReason {
 }
 
 /// One problem worth telling the user about, with where it is.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Problem {
     /// 1-based line number, when the problem is on a line.
     pub line: Option<u64>,
@@ -128,7 +128,8 @@ pub struct Problem {
 }
 
 /// Everything the report says about one input.
-#[derive(Clone, Debug, Default, Serialize)]
+/// Serialized as the report's `inputs.files[]` shows it; read back from a partial.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct FileQuality {
     /// The input's name as the user gave it (`dir/file.log`, `bundle.tar.gz:ns/pod/c.log`, `-`).
     pub name: String,
@@ -150,14 +151,26 @@ pub struct FileQuality {
     /// Lines skipped, by reason.
     pub skipped: BTreeMap<SkipReason, u64>,
     /// First and last record time.
-    #[serde(serialize_with = "super::time::serialize_opt_rfc3339")]
+    #[serde(
+        serialize_with = "super::time::serialize_opt_rfc3339",
+        deserialize_with = "super::time::deserialize_opt_rfc3339"
+    )]
     pub first_ts: Option<Millis>,
-    #[serde(serialize_with = "super::time::serialize_opt_rfc3339")]
+    #[serde(
+        serialize_with = "super::time::serialize_opt_rfc3339",
+        deserialize_with = "super::time::deserialize_opt_rfc3339"
+    )]
     pub last_ts: Option<Millis>,
     /// First and last time of every timestamped record, inside the --since/--until window or not.
-    #[serde(serialize_with = "super::time::serialize_opt_rfc3339")]
+    #[serde(
+        serialize_with = "super::time::serialize_opt_rfc3339",
+        deserialize_with = "super::time::deserialize_opt_rfc3339"
+    )]
     pub input_first_ts: Option<Millis>,
-    #[serde(serialize_with = "super::time::serialize_opt_rfc3339")]
+    #[serde(
+        serialize_with = "super::time::serialize_opt_rfc3339",
+        deserialize_with = "super::time::deserialize_opt_rfc3339"
+    )]
     pub input_last_ts: Option<Millis>,
     /// Assumptions made while reading (zone assumed, level inferred, lossy UTF-8...), with counts.
     pub assumptions: BTreeMap<String, u64>,
@@ -167,10 +180,10 @@ pub struct FileQuality {
     pub problem_count: u64,
     /// Lines this input repeats of inputs read before it (the same container's lines with
     /// the same kubelet time and text), by that input's name: counted there, skipped here.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub repeats: BTreeMap<String, u64>,
     /// The input looks cut short by an exporter's default cap or a gap at its start.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incomplete: Option<Incomplete>,
     /// Lines per `--prefix` container (`pod/container`), for telling `kubectl logs -l`'s
     /// 10-line default; at most [`MAX_PREFIXES`] kept.
@@ -182,7 +195,7 @@ pub struct FileQuality {
 pub const MAX_PREFIXES: usize = 10_000;
 
 /// Why an input looks incomplete, and the command that exports it whole.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Incomplete {
     /// The cap or the gap, with this input's numbers.
     pub why: String,

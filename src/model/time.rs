@@ -234,6 +234,19 @@ pub fn serialize_opt_rfc3339<S: serde::Serializer>(
     }
 }
 
+/// Serde helper: the inverse of [`serialize_opt_rfc3339`].
+pub fn deserialize_opt_rfc3339<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Millis>, D::Error> {
+    let text: Option<String> = serde::Deserialize::deserialize(d)?;
+    text.map(|t| {
+        DateTime::parse_from_rfc3339(&t)
+            .map(|t| t.timestamp_millis())
+            .map_err(|e| serde::de::Error::custom(format!("{t:?}: {e}")))
+    })
+    .transpose()
+}
+
 /// A duration as Prometheus writes it: `5m`, `1h30m`, `15s`, `250ms`.
 pub fn format_duration(ms: Millis) -> String {
     if ms == 0 {
