@@ -60,9 +60,10 @@ const DOCUMENT: u32 = 5;
 pub struct Shard {
     /// The settings that must agree between the shards and the merge, by name.
     pub settings: BTreeMap<String, String>,
-    /// Its log inputs' accounting (documents are in `documents`).
+    /// Its log inputs' accounting, in input order, and its whole documents with their
+    /// places among all its inputs.
     pub files: Vec<FileQuality>,
-    pub documents: Vec<KeptDocument>,
+    pub documents: Vec<(usize, KeptDocument)>,
     /// Error records' totals, signatures with examples, pods seen (the run's basis counts
     /// are in `as_failures` / `as_outcomes`; `any_outcome` says which is the shard's).
     pub table: EventTable,
@@ -86,7 +87,7 @@ struct Meta {
     settings: BTreeMap<String, String>,
     strings: Vec<String>,
     files: Vec<FileQuality>,
-    documents: Vec<KeptDocument>,
+    documents: Vec<(usize, KeptDocument)>,
     table: TableMeta,
     series: Vec<SeriesHead>,
     redacted: BTreeMap<String, u64>,
@@ -251,7 +252,7 @@ pub fn write(path: &Path, shard: Shard) -> Result<()> {
             }
         }
     }
-    for (i, d) in documents.iter_mut().enumerate() {
+    for (i, (_, d)) in documents.iter_mut().enumerate() {
         let bytes = std::mem::take(&mut d.bytes);
         rows.push(
             DOCUMENT,
@@ -452,7 +453,7 @@ pub fn read(path: &Path) -> Result<Shard> {
                 }
             }
             DOCUMENT => {
-                let d = documents.get_mut(k).ok_or_else(|| bad("a document"))?;
+                let (_, d) = documents.get_mut(k).ok_or_else(|| bad("a document"))?;
                 d.bytes = bytes.unwrap_or_default().to_vec();
             }
             _ => return Err(bad("a row kind")),
@@ -510,12 +511,18 @@ pub fn read(path: &Path) -> Result<Shard> {
     })
 }
 
+/// One input of a merge: a log's accounting, or a document to read again.
+pub enum Input {
+    Log(Box<FileQuality>),
+    Document(Box<KeptDocument>),
+}
+
 /// Several shards put together as one run over all of them: the same settings (else which
 /// differ, and where), no pod in two of them, names re-interned, the basis decided over all.
 pub struct Combined {
     pub redacted: BTreeMap<String, u64>,
-    pub files: Vec<FileQuality>,
-    pub documents: Vec<KeptDocument>,
+    /// Every input, shard after shard, each shard's in its own order.
+    pub inputs: Vec<Input>,
     pub table: EventTable,
     pub series: Vec<SeriesAcc>,
     pub events: Vec<MinuteRow>,
@@ -567,8 +574,7 @@ pub fn combine(shards: Vec<(String, Shard)>) -> Result<Combined> {
     };
     let mut example_pos: HashMap<Sym, (String, u64)> = HashMap::new();
     let mut redacted: BTreeMap<String, u64> = BTreeMap::new();
-    let (mut files, mut documents, mut series, mut events) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut inputs, mut series, mut events) = (Vec::new(), Vec::new(), Vec::new());
     for (_, mut s) in shards {
         for (k, n) in &s.redacted {
             *redacted.entry(k.clone()).or_default() += n;
@@ -616,8 +622,18 @@ pub fn combine(shards: Vec<(String, Shard)>) -> Result<Combined> {
         for (m, (c, p, ct, n, sig), tally) in std::mem::take(&mut s.events[b]) {
             events.push((m, (c, to(p), to(ct), to(n), to(sig)), tally));
         }
-        files.extend(s.files);
-        documents.extend(s.documents);
+        let total = s.files.len() + s.documents.len();
+        let mut docs = s.documents.into_iter().peekable();
+        let mut logs = s.files.into_iter();
+        for i in 0..total {
+            match docs.next_if(|(at, _)| *at == i) {
+                Some((_, d)) => inputs.push(Input::Document(Box::new(d))),
+                None => match logs.next() {
+                    Some(f) => inputs.push(Input::Log(Box::new(f))),
+                    None => inputs.extend(docs.by_ref().map(|(_, d)| Input::Document(Box::new(d)))),
+                },
+            }
+        }
     }
     table.pods.sort_by(|a, b| {
         (&a.pod, &a.container, &a.namespace).cmp(&(&b.pod, &b.container, &b.namespace))
@@ -631,8 +647,7 @@ pub fn combine(shards: Vec<(String, Shard)>) -> Result<Combined> {
     table.syms = syms;
     Ok(Combined {
         redacted,
-        files,
-        documents,
+        inputs,
         table,
         series,
         events,

@@ -565,7 +565,7 @@ fn map_step(cfg: &Config, path: &std::path::Path) -> Result<()> {
         crate::partial::Shard {
             settings,
             files: log_files,
-            documents: read.documents.into_iter().map(|(_, d)| d).collect(),
+            documents: read.documents,
             table,
             example_inputs,
             series: [series_f, series_o],
@@ -619,11 +619,12 @@ fn merge_step(cfg: &Config) -> Result<Analysis> {
     crate::redact::current().add_counts(&combined.redacted);
     let settings = read_settings(cfg);
     let mut read = Read::default();
-    for d in combined.documents {
-        read.absorb(ingest::reread(d, &settings));
+    for input in combined.inputs {
+        match input {
+            crate::partial::Input::Log(f) => read.files.push(*f),
+            crate::partial::Input::Document(d) => read.absorb(ingest::reread(*d, &settings)),
+        }
     }
-    read.files.extend(combined.files);
-    read.files.sort_by(|a, b| a.name.cmp(&b.name));
     let prep = prepare(cfg, &mut read);
     if cfg.alert.rate_mode == crate::model::alert::RateMode::Loki {
         let ours = grid_text(&prep.plan.logs);

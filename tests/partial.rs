@@ -1,0 +1,256 @@
+//! The map and reduce steps through the real binary: the bundled incident split by pod into
+//! shards (`analyze SHARD... --partial`), merged (`postmortem merge`), gives the report one
+//! `analyze` over all of it gives; the merge refuses partials that cannot be merged exactly.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const AS_OF: &str = "2026-11-20T10:30:00Z";
+
+/// The incident's inputs by shard: the two pods whose logs share an export
+/// (first-look-app-mcp-backend.log holds both), the third pod, the Kubernetes objects, the
+/// metric dumps and rules.
+const SHARDS: &[&[&str]] = &[
+    &[
+        "deployment-mcp-backend-prefix.log",
+        "first-look-app-mcp-backend.log",
+        "mcp-backend-7c9d5b8f6d-9wzlm.log.gz",
+        "mcp-backend-7c9d5b8f6d-9wzlm.previous.log",
+        "mcp-backend-7c9d5b8f6d-x2kqp.log",
+        "mcp-backend-7c9d5b8f6d-x2kqp.previous.log",
+    ],
+    &["mcp-backend-7c9d5b8f6d-r4t8n_backend.log"],
+    &["cluster"],
+    &["metrics", "rules"],
+];
+
+fn incident() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/incident")
+}
+
+fn scratch(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("postmortem-partial-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Runs postmortem in the incident's folder (so that input names are the same whichever way
+/// the inputs are given).
+fn postmortem(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_postmortem"))
+        .args(args)
+        .current_dir(incident())
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .output()
+        .expect("the postmortem binary runs")
+}
+
+fn ok(o: &Output) {
+    assert!(
+        o.status.success(),
+        "exit {:?}: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Writes one partial per shard into `dir` with `flags`; returns their paths.
+fn partials(dir: &Path, shards: &[&[&str]], flags: &[&str]) -> Vec<String> {
+    shards
+        .iter()
+        .enumerate()
+        .map(|(i, inputs)| {
+            let p = dir.join(format!("shard-{i}.parquet")).display().to_string();
+            let mut args = vec!["analyze"];
+            args.extend_from_slice(inputs);
+            args.extend_from_slice(&["--as-of", AS_OF, "-q", "--partial", &p]);
+            args.extend_from_slice(flags);
+            ok(&postmortem(&args));
+            p
+        })
+        .collect()
+}
+
+/// One analyze over every input, and the merge of the shards' partials, with `flags`.
+fn single_and_merged(tag: &str, flags: &[&str]) -> (PathBuf, PathBuf) {
+    let dir = scratch(tag);
+    let single = dir.join("single");
+    let all: Vec<&str> = SHARDS.iter().flat_map(|s| s.iter().copied()).collect();
+    let mut args = vec!["analyze"];
+    args.extend_from_slice(&all);
+    let out = single.display().to_string();
+    args.extend_from_slice(&["--as-of", AS_OF, "-q", "--out", &out]);
+    args.extend_from_slice(flags);
+    ok(&postmortem(&args));
+
+    let parts = partials(&dir, SHARDS, flags);
+    let merged = dir.join("merged");
+    let out = merged.display().to_string();
+    let mut args = vec!["merge"];
+    args.extend(parts.iter().map(String::as_str));
+    args.extend_from_slice(&["--as-of", AS_OF, "-q", "--out", &out]);
+    args.extend_from_slice(flags);
+    ok(&postmortem(&args));
+    (single, merged)
+}
+
+fn json(p: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
+#[test]
+fn shards_merged_give_the_report_of_one_run() {
+    let (single, merged) = single_and_merged("same", &[]);
+    let (a, b) = (
+        json(&single.join("report.json")),
+        json(&merged.join("report.json")),
+    );
+    // The verdict and causes first, for a readable failure; then everything.
+    assert_eq!(a["verdict"], b["verdict"]);
+    assert_eq!(a["causes"], b["causes"]);
+    assert_eq!(a["timeline"], b["timeline"]);
+    assert_eq!(a, b, "report.json differs");
+    assert_eq!(
+        std::fs::read_to_string(single.join("report.md")).unwrap(),
+        std::fs::read_to_string(merged.join("report.md")).unwrap()
+    );
+    // The incident's known counts survive the split.
+    assert_eq!(b["inputs"]["error_records"], 1770);
+}
+
+#[test]
+fn loki_mode_merges_the_same_way() {
+    let (single, merged) =
+        single_and_merged("loki", &["--rate-mode", "loki", "--eval-offset", "0s"]);
+    assert_eq!(
+        json(&single.join("report.json")),
+        json(&merged.join("report.json"))
+    );
+}
+
+#[test]
+fn partials_made_with_other_settings_are_refused() {
+    let dir = scratch("settings");
+    let mut parts = partials(&dir, &SHARDS[..2], &[]);
+    // The merge's own flags differ from the shards'.
+    let o = postmortem(&["merge", &parts[0], &parts[1], "--tz", "Europe/Berlin"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--tz") && err.contains("give merge the flags"),
+        "{err}"
+    );
+    // Two shards made with different cause tables.
+    let table = dir.join("causes.toml");
+    let toml = postmortem(&["causes", "--toml"]);
+    ok(&toml);
+    let mut text = String::from_utf8(toml.stdout).unwrap();
+    text = text.replacen(
+        "Connection terminated unexpectedly",
+        "Connection was terminated",
+        1,
+    );
+    std::fs::write(&table, text).unwrap();
+    let other = dir.join("other.parquet").display().to_string();
+    let mut args = vec!["analyze"];
+    args.extend_from_slice(SHARDS[2]);
+    args.extend_from_slice(&[
+        "--as-of",
+        AS_OF,
+        "-q",
+        "--causes",
+        table.to_str().unwrap(),
+        "--partial",
+        &other,
+    ]);
+    ok(&postmortem(&args));
+    parts.push(other);
+    let mut args = vec!["merge"];
+    args.extend(parts.iter().map(String::as_str));
+    args.extend_from_slice(&["--as-of", AS_OF, "-q"]);
+    let o = postmortem(&args);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("cause table"), "{err}");
+}
+
+#[test]
+fn a_pod_in_two_shards_is_refused() {
+    let dir = scratch("pod");
+    let parts = partials(
+        &dir,
+        &[
+            &["mcp-backend-7c9d5b8f6d-x2kqp.log"],
+            &["mcp-backend-7c9d5b8f6d-x2kqp.previous.log"],
+        ],
+        &[],
+    );
+    let o = postmortem(&["merge", &parts[0], &parts[1], "--as-of", AS_OF, "-q"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("mcp-backend-7c9d5b8f6d-x2kqp") && err.contains("shard by pod"),
+        "{err}"
+    );
+}
+
+#[test]
+fn what_is_no_partial_is_named() {
+    let dir = scratch("foreign");
+    let csv = dir.join("events.parquet");
+    std::fs::write(&csv, "not parquet at all\n").unwrap();
+    let o = postmortem(&["merge", csv.to_str().unwrap(), "-q"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("events.parquet") && err.contains("not a Parquet file"),
+        "{err}"
+    );
+    // A Parquet file that is not a partial (the classified events export).
+    let export = dir.join("export.parquet");
+    ok(&postmortem(&[
+        "analyze",
+        "mcp-backend-7c9d5b8f6d-r4t8n_backend.log",
+        "-q",
+        "--out",
+        dir.join("r").to_str().unwrap(),
+        "--export",
+        export.to_str().unwrap(),
+    ]));
+    let o = postmortem(&["merge", export.to_str().unwrap(), "-q"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a partial"));
+    // Flags that belong to the other step.
+    let o = postmortem(&["check", "cluster", "--partial", "x.parquet"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = postmortem(&["merge", "x.parquet", "--export", "e.csv"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn a_partial_is_a_small_fraction_of_its_logs() {
+    let dir = scratch("size");
+    let log = dir.join("mcp-backend-7c9d5b8f6d-x2kqp.log");
+    let gen = Command::new(env!("CARGO_BIN_EXE_gen-fixtures"))
+        .args(["bulk", "--out", log.to_str().unwrap(), "--size-mb", "20"])
+        .output()
+        .unwrap();
+    ok(&gen);
+    let part = dir.join("p.parquet");
+    ok(&postmortem(&[
+        "analyze",
+        log.to_str().unwrap(),
+        "-q",
+        "--partial",
+        part.to_str().unwrap(),
+    ]));
+    let (input, partial) = (
+        std::fs::metadata(&log).unwrap().len(),
+        std::fs::metadata(&part).unwrap().len(),
+    );
+    assert!(
+        partial * 100 < input,
+        "the partial is {partial} bytes for {input} bytes of logs"
+    );
+}
