@@ -60,10 +60,9 @@ fn spark_map_and_merge_give_the_single_report() {
         String::from_utf8_lossy(&run.stderr)
     );
     // The plan: files that share a pod together, documents by folder.
-    let shards: Vec<Vec<String>> = serde_json::from_slice(
-        &std::fs::read(out.join("merged/partials/shards.json")).unwrap(),
-    )
-    .unwrap();
+    let shards: Vec<Vec<String>> =
+        serde_json::from_slice(&std::fs::read(out.join("merged/partials/shards.json")).unwrap())
+            .unwrap();
     assert!(shards.len() >= 4, "{shards:?}");
     let together = shards
         .iter()
@@ -74,7 +73,10 @@ fn spark_map_and_merge_give_the_single_report() {
         "mcp-backend-7c9d5b8f6d-x2kqp.previous.log",
         "deployment-mcp-backend-prefix.log",
     ] {
-        assert!(together.iter().any(|g| g == f), "{f} not with first-look: {shards:?}");
+        assert!(
+            together.iter().any(|g| g == f),
+            "{f} not with first-look: {shards:?}"
+        );
     }
     // One analyze over the same inputs in the same order.
     let single = out.join("single");
@@ -88,7 +90,11 @@ fn spark_map_and_merge_give_the_single_report() {
         .env_remove("GITHUB_STEP_SUMMARY")
         .output()
         .unwrap();
-    assert!(one.status.success(), "{}", String::from_utf8_lossy(&one.stderr));
+    assert!(
+        one.status.success(),
+        "{}",
+        String::from_utf8_lossy(&one.stderr)
+    );
     let json = |p: PathBuf| -> serde_json::Value {
         serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
     };

@@ -340,9 +340,7 @@ fn evaluate_series(
     let rates: Vec<Option<f64>> = match a.rate_mode {
         RateMode::Prometheus => {
             counter = counter_samples(&s.scrapes, a.scrape_interval_ms, alive_until);
-            grid.iter()
-                .map(|&t| promql::rate(&counter, t, a.window_ms, a.compat))
-                .collect()
+            promql::rates_at(&counter, grid, a.window_ms, a.compat)
         }
         RateMode::Loki => window_counts(&s.enters, &s.leaves, grid)
             .into_iter()

@@ -126,7 +126,7 @@ pub fn regression_test(r: &Replay, real: &[Activation]) -> Option<RegressionTest
     let rate_at = |s: usize, k: usize| {
         crate::promql::rate(&t.series[s].1, t.grid[k], setting.window_ms, t.compat)
     };
-    let times = decisive(&alerts, &t, &rate_at);
+    let times = decisive(&alerts, &t, setting.window_ms);
     let checks = times
         .into_iter()
         .map(|(t_ms, why)| check(&t, (&alerts, &series_of), &rate_at, t_ms, why))
@@ -190,7 +190,7 @@ fn resample(samples: &[Sample], origin: Millis, interval: Millis, steps: usize) 
 fn decisive(
     alerts: &[AlertInstance],
     t: &Replay,
-    rate_at: &(dyn Fn(usize, usize) -> Option<f64> + Sync),
+    window_ms: Millis,
 ) -> Vec<(Millis, Vec<(Moment, Labels)>)> {
     let i = t.interval_ms;
     let mut at: BTreeMap<Millis, Vec<(Moment, Labels)>> = BTreeMap::new();
@@ -220,13 +220,30 @@ fn decisive(
             add(a.pending_at, Moment::Pending, &a.labels);
             add(a.last_active + i, Moment::Dropped, &a.labels);
         }
-        let steps = t.grid.len();
-        let peak = (0..t.series.len())
-            .flat_map(|s| (0..steps).filter_map(move |k| Some((rate_at(s, k)?, k, s))))
-            .fold(None::<(f64, usize, usize)>, |best, (v, k, s)| match best {
-                Some((bv, ..)) if bv >= v => best,
-                _ => Some((v, k, s)),
-            });
+        // Every series' rates, on all cores a batch at a time, folded in series and step
+        // order (the first of equal peaks wins).
+        let mut peak = None::<(f64, usize, usize)>;
+        const BATCH: usize = 256;
+        for (b, batch) in t.series.chunks(BATCH).enumerate() {
+            let rates: Vec<Vec<Option<f64>>> = {
+                use rayon::prelude::*;
+                batch
+                    .par_iter()
+                    .map(|(_, samples)| {
+                        crate::promql::rates_at(samples, &t.grid, window_ms, t.compat)
+                    })
+                    .collect()
+            };
+            for (j, r) in rates.iter().enumerate() {
+                for (k, v) in r.iter().enumerate() {
+                    let Some(v) = *v else { continue };
+                    peak = match peak {
+                        Some((bv, ..)) if bv >= v => peak,
+                        _ => Some((v, k, b * BATCH + j)),
+                    };
+                }
+            }
+        }
         if let Some((_, k, s)) = peak {
             let mut labels = t.series[s].0.clone().into_owned();
             labels.remove("__name__");

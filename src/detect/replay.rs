@@ -263,9 +263,7 @@ pub fn rates_of(
     window_ms: Millis,
     compat: PromCompat,
 ) -> Vec<Option<f64>> {
-    grid.iter()
-        .map(|&t| promql::rate(samples, t, window_ms, compat))
-        .collect()
+    promql::rates_at(samples, grid, window_ms, compat)
 }
 
 /// The usual spacing of the samples: the median gap between consecutive samples.

@@ -37,7 +37,7 @@ use crate::model::metrics::{is_stale, MetricSeries, Resolution, Sample};
 
 pub use format::{format_promtool, format_promtool_range, range_to_api_json, to_api_json};
 pub use parse::{parse, reads, Expr, RateRule};
-pub use rate::{increase, loki_rate, loki_rate_of_count, rate, PromCompat};
+pub use rate::{increase, loki_rate, loki_rate_of_count, rate, rates_at, PromCompat};
 
 /// Prometheus' default lookback delta (`--query.lookback-delta`): 5 minutes.
 pub const DEFAULT_LOOKBACK_MS: i64 = 300_000;

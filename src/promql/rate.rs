@@ -90,6 +90,66 @@ fn extrapolated_rate(
     per: Per,
 ) -> Option<f64> {
     let window = range_window(samples, t_ms, range_ms, compat);
+    extrapolate(window, true, t_ms, range_ms, compat, per)
+}
+
+/// `rate(x[range_ms])` at each of `times` (ascending), exactly as [`rate`] gives it at each,
+/// in one pass: the window's ends move forward instead of being searched for, and a window
+/// known to hold no counter reset (the usual case) is not walked.
+pub fn rates_at(
+    samples: &[Sample],
+    times: &[i64],
+    range_ms: i64,
+    compat: PromCompat,
+) -> Vec<Option<f64>> {
+    // resets_before[i]: counter resets between samples[0] and samples[i].
+    let mut resets_before = Vec::with_capacity(samples.len());
+    let mut n = 0u32;
+    for (i, s) in samples.iter().enumerate() {
+        if i > 0 && s.v < samples[i - 1].v {
+            n += 1;
+        }
+        resets_before.push(n);
+    }
+    let (mut first, mut end) = (0, 0);
+    let mut prev = i64::MIN;
+    times
+        .iter()
+        .map(|&t| {
+            if t < prev {
+                // Not ascending: searched for, as `rate` does.
+                (first, end) = (0, 0);
+            }
+            prev = t;
+            let range_start = t - range_ms;
+            while first < samples.len()
+                && match compat {
+                    PromCompat::V2 => samples[first].t_ms < range_start,
+                    PromCompat::V3 => samples[first].t_ms <= range_start,
+                }
+            {
+                first += 1;
+            }
+            while end < samples.len() && samples[end].t_ms <= t {
+                end += 1;
+            }
+            let window = &samples[first..end.max(first)];
+            let resets = window.len() >= 2 && resets_before[end - 1] != resets_before[first];
+            extrapolate(window, resets, t, range_ms, compat, Per::Second)
+        })
+        .collect()
+}
+
+/// [`extrapolated_rate`] over the window a range selector chose; `resets` false when the
+/// window is known to hold no counter reset.
+fn extrapolate(
+    window: &[Sample],
+    resets: bool,
+    t_ms: i64,
+    range_ms: i64,
+    compat: PromCompat,
+    per: Per,
+) -> Option<f64> {
     let (first, last) = match window {
         [first, .., last] => (*first, *last),
         _ => return None,
@@ -97,9 +157,11 @@ fn extrapolated_rate(
 
     // The raw increase: last minus first, plus the value before every counter reset.
     let mut increase = last.v - first.v;
-    for pair in window.windows(2) {
-        if pair[1].v < pair[0].v {
-            increase += pair[0].v;
+    if resets {
+        for pair in window.windows(2) {
+            if pair[1].v < pair[0].v {
+                increase += pair[0].v;
+            }
         }
     }
 
@@ -166,6 +228,42 @@ pub fn loki_rate_of_count(count: u64, range_ms: i64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rates_in_one_pass_are_the_rates_at_each_time() {
+        // Gaps, a reset, a stale stretch, times before, between and after the samples, and
+        // times that go back.
+        let mut samples = Vec::new();
+        let mut v = 0.0;
+        for i in 0..400i64 {
+            if i % 97 == 50 {
+                v = 1.0;
+            }
+            if i % 61 > 55 {
+                continue;
+            }
+            v += (i % 7) as f64 * 0.5;
+            samples.push(Sample {
+                t_ms: 1_000_000 + i * 15_000 + (i % 3) * 1_000,
+                v,
+            });
+        }
+        let mut times: Vec<i64> = (0..500).map(|k| 900_000 + k * 13_000).collect();
+        times.extend([2_000_000, 1_500_000, 7_000_000]);
+        for compat in [PromCompat::V2, PromCompat::V3] {
+            for range in [60_000, 300_000, 600_000] {
+                let want: Vec<Option<f64>> = times
+                    .iter()
+                    .map(|&t| rate(&samples, t, range, compat))
+                    .collect();
+                let got = rates_at(&samples, &times, range, compat);
+                // Bit for bit (None alike).
+                let bits =
+                    |r: &[Option<f64>]| r.iter().map(|x| x.map(f64::to_bits)).collect::<Vec<_>>();
+                assert_eq!(bits(&got), bits(&want), "{compat:?} {range}");
+            }
+        }
+    }
 
     const STEP: i64 = 15_000;
     const FIVE_MINUTES: i64 = 300_000;
