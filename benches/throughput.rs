@@ -3,7 +3,7 @@
 //! table's literals and `pigz -dc` (also with `-p 1`: on some virtual machines pigz's helper
 //! threads spend more time waiting on each other than inflating), with the peak memory of
 //! each run (ru_maxrss); then the 1% file's lines as a Cloud Logging JSON array, cut to the
-//! same size and whole.
+//! same size and whole; and the map step of a split analysis (`--partial`) on the plain files.
 //!
 //! `cargo bench` (500 MB per file by default; `POSTMORTEM_BENCH_MB=100 cargo bench` for a quick run).
 
@@ -145,6 +145,35 @@ fn main() {
                 pigz1.map_or("-".into(), |p| format!("{:.2}", p.0))
             );
         }
+    }
+    // The map step of a split analysis (analyze --partial): the same reading, no report.
+    for pct in [1.0, 50.0] {
+        let path = dir.join(format!("bulk-{mb}mb-{pct}pct.log"));
+        let part = dir.join(format!("bulk-{mb}mb-{pct}pct.parquet"));
+        let (t, m) = best_of(3, || {
+            let mut c = Command::new(bin);
+            c.args([
+                "analyze",
+                "--quiet",
+                "--as-of",
+                "2026-11-21T00:00:00Z",
+                "--partial",
+            ])
+            .arg(&part)
+            .arg(&path);
+            c
+        })
+        .expect("postmortem ran");
+        let size = std::fs::metadata(&part).map_or(0, |m| m.len());
+        println!(
+            "{:<34} {:>9.2} {:>10.0} {:>10.0} | partial {:.0} KB, {:.3}% of the input",
+            format!("map step (--partial), {pct}%"),
+            t,
+            mb as f64 / t,
+            m,
+            size as f64 / 1000.0,
+            100.0 * size as f64 / (mb as f64 * 1e6)
+        );
     }
     // JSON-array exports (gcloud logging read --format=json's shape, compact, one entry per
     // line of the kubectl file), read by the foreign-format path: the same lines as the 1%

@@ -541,21 +541,27 @@ pub fn combine(shards: Vec<(String, Shard)>) -> Result<Combined> {
         }
     }
     // A pod in two shards: its repeats and failures were not seen together.
-    let mut pod_shard: BTreeMap<(&str, &str), &str> = BTreeMap::new();
-    for (name, s) in &shards {
+    let mut pod_shard: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for (i, (name, s)) in shards.iter().enumerate() {
         for p in &s.table.pods {
             let key = (p.namespace.as_str(), p.pod.as_str());
             match pod_shard.get(&key) {
-                Some(&other) if other != name.as_str() => bail!(
-                    "pod {} is in {other} and in {name}: shard by pod (all of a pod's logs, every container and export, in one shard), so that its repeated lines and failures are found together",
-                    if p.namespace.is_empty() {
+                Some(&other) if other != i => {
+                    let other = &shards[other].0;
+                    let pod = if p.namespace.is_empty() {
                         p.pod.clone()
                     } else {
                         format!("{}/{}", p.namespace, p.pod)
+                    };
+                    if other == name {
+                        bail!("{name} is given twice (pod {pod} would be counted twice)");
                     }
-                ),
+                    bail!(
+                        "pod {pod} is in {other} and in {name}: shard by pod (all of a pod's logs, every container and export, in one shard), so that its repeated lines and failures are found together"
+                    )
+                }
                 _ => {
-                    pod_shard.insert(key, name.as_str());
+                    pod_shard.insert(key, i);
                 }
             }
         }

@@ -193,6 +193,10 @@ fn a_pod_in_two_shards_is_refused() {
         err.contains("mcp-backend-7c9d5b8f6d-x2kqp") && err.contains("shard by pod"),
         "{err}"
     );
+    // The same partial twice would count everything in it twice.
+    let o = postmortem(&["merge", &parts[0], &parts[0], "-q"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("given twice"));
 }
 
 #[test]

@@ -599,8 +599,12 @@ fn grid_text(g: &plan::Grid) -> String {
 fn merge_step(cfg: &Config) -> Result<Analysis> {
     let this = shard_settings(cfg);
     let mut shards = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for p in &cfg.inputs {
         let name = p.display().to_string();
+        if !seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())) {
+            bail!("{name} is given twice: each partial once");
+        }
         let shard = crate::partial::read(p)?;
         let mut theirs = shard.settings.clone();
         let grid = theirs.remove(LOGS_GRID);
