@@ -319,7 +319,7 @@ pub fn write(path: &Path, shard: Shard) -> Result<()> {
     Ok(())
 }
 
-/// Reads a partial written by [`write`].
+/// Reads a partial written by [`write()`].
 pub fn read(path: &Path) -> Result<Shard> {
     let name = path.display();
     let file = File::open(path).with_context(|| format!("{name}: cannot open the partial"))?;
