@@ -338,6 +338,21 @@ fn analyze(cfg: &Config) -> Result<Analysis> {
         }
         Ok(())
     };
+    let table = merge_records(cfg, collector, &mut read, &mut consume)?;
+    if let Some(e) = exporter {
+        e.finish()?;
+    }
+    conclude(cfg, read, prep, table, series, events)
+}
+
+/// The classified records, repeats between overlapping exports removed and grouped into
+/// failures, streamed in time order into `consume`; the inputs' accounting updated.
+fn merge_records(
+    cfg: &Config,
+    collector: Collector,
+    read: &mut Read,
+    consume: &mut (dyn classify::RowConsumer + Send),
+) -> Result<EventTable> {
     let duplicates = repeated_lines(cfg, &collector, &read.files);
     let settings = MergeSettings {
         nested_window: cfg.alert.dedup_window_ms,
@@ -348,13 +363,10 @@ fn analyze(cfg: &Config) -> Result<Analysis> {
         collector,
         std::mem::take(&mut read.files),
         &settings,
-        &mut consume,
+        consume,
     )?;
-    if let Some(e) = exporter {
-        e.finish()?;
-    }
     read.files = files;
-    conclude(cfg, read, prep, table, series, events)
+    Ok(table)
 }
 
 /// The stages after the records: detection, the rules over metrics, correlation.
@@ -529,18 +541,8 @@ fn map_step(cfg: &Config, path: &std::path::Path) -> Result<()> {
         }
         Ok(())
     };
-    let duplicates = repeated_lines(cfg, &collector, &read.files);
-    let merge_settings = MergeSettings {
-        nested_window: cfg.alert.dedup_window_ms,
-        outcome_rules: cfg.causes.outcomes.len(),
-        duplicates: &duplicates,
-    };
-    let (table, files) = classify::merge(
-        collector,
-        std::mem::take(&mut read.files),
-        &merge_settings,
-        &mut consume,
-    )?;
+    let table = merge_records(cfg, collector, &mut read, &mut consume)?;
+    let files = std::mem::take(&mut read.files);
     let redacted = crate::redact::current().counts();
     let example_inputs = files.iter().map(|f| f.name.clone()).collect();
     let is_doc: std::collections::HashSet<usize> = read.documents.iter().map(|(i, _)| *i).collect();

@@ -47,6 +47,21 @@ pub struct InputResult<S> {
     pub document: Option<KeptDocument>,
 }
 
+impl<S> InputResult<S> {
+    /// An input begun: its accounting so far, nothing read from it yet.
+    fn new(quality: FileQuality) -> Self {
+        InputResult {
+            quality,
+            sinks: Vec::new(),
+            cluster: None,
+            metrics: None,
+            rules: None,
+            collection: None,
+            document: None,
+        }
+    }
+}
+
 /// A whole document as a shard read it: its accounting before it was parsed, its bytes, and
 /// how its reading ended; [`reread`] gives the same result from it.
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -63,15 +78,7 @@ pub struct KeptDocument {
 pub fn reread(kept: KeptDocument, settings: &ReadSettings) -> InputResult<()> {
     let kind = kept.begin.kind.unwrap_or(InputKind::KubernetesObjects);
     let (lines, doc) = source::parse_document(kind, &kept.bytes, settings, kept.mtime);
-    let mut r = InputResult {
-        quality: kept.begin,
-        sinks: Vec::new(),
-        cluster: None,
-        metrics: None,
-        rules: None,
-        collection: None,
-        document: None,
-    };
+    let mut r = InputResult::new(kept.begin);
     apply_document(&mut r, lines, doc, settings);
     finish(&mut r.quality, 0, kept.error, None);
     r
@@ -158,15 +165,7 @@ where
         match out {
             Out::Begin(quality) => {
                 kubectl_message = None;
-                results.push(InputResult {
-                    quality,
-                    sinks: Vec::new(),
-                    cluster: None,
-                    metrics: None,
-                    rules: None,
-                    collection: None,
-                    document: None,
-                });
+                results.push(InputResult::new(quality));
             }
             Out::Chunk(stats, sink) => {
                 let r = results.last_mut().expect("Begin precedes chunks");
