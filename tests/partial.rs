@@ -258,3 +258,68 @@ fn a_partial_is_a_small_fraction_of_its_logs() {
         "the partial is {partial} bytes for {input} bytes of logs"
     );
 }
+
+#[test]
+fn partials_carry_no_secret() {
+    let dir = scratch("secret");
+    let secret = "hunter2hunter2";
+    let url = format!("postgres://app:{secret}@db.internal:5432/app");
+    // A Kubernetes event and a log line that quote a connection string.
+    let events = std::fs::read_to_string(incident().join("cluster/events.json"))
+        .unwrap()
+        .replacen(
+            "Readiness probe failed: HTTP probe failed with statuscode: 503",
+            &format!("Readiness probe failed: cannot reach {url}"),
+            1,
+        );
+    std::fs::write(dir.join("events.json"), events).unwrap();
+    let log = std::fs::read_to_string(incident().join("mcp-backend-7c9d5b8f6d-x2kqp.log"))
+        .unwrap()
+        .replacen(
+            "ERROR",
+            &format!("ERROR [TypeOrmModule] Unable to connect to the database {url}"),
+            1,
+        );
+    std::fs::write(dir.join("mcp-backend-7c9d5b8f6d-x2kqp.log"), log).unwrap();
+    let part = dir.join("p.parquet");
+    ok(&postmortem(&[
+        "analyze",
+        dir.join("events.json").to_str().unwrap(),
+        dir.join("mcp-backend-7c9d5b8f6d-x2kqp.log")
+            .to_str()
+            .unwrap(),
+        "--as-of",
+        AS_OF,
+        "-q",
+        "--partial",
+        part.to_str().unwrap(),
+    ]));
+    let shard = postmortem::partial::read(&part).unwrap();
+    assert!(!shard.documents.is_empty());
+    for (_, d) in &shard.documents {
+        let text = String::from_utf8_lossy(&d.bytes);
+        assert!(!text.contains(secret), "a document keeps the secret");
+        assert!(text.contains("«redacted:url-password#"));
+    }
+    assert!(shard.table.examples.values().all(|e| !e.contains(secret)));
+    assert!(shard
+        .table
+        .syms
+        .strings()
+        .iter()
+        .all(|s| !s.contains(secret)));
+    // The merged report neither.
+    let out = dir.join("merged");
+    ok(&postmortem(&[
+        "merge",
+        part.to_str().unwrap(),
+        "--as-of",
+        AS_OF,
+        "-q",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    let report = std::fs::read_to_string(out.join("report.json")).unwrap();
+    assert!(!report.contains(secret));
+    assert!(report.contains("url-password"));
+}

@@ -218,10 +218,7 @@ fn read(cfg: &Config, classifier: &Classifier<'_>) -> Read {
         ..read_settings(cfg)
     };
     let mut read = Read::default();
-    for mut r in ingest::run(&cfg.inputs, &settings, classifier) {
-        if map && r.document.is_some() {
-            (r.cluster, r.metrics, r.rules, r.collection) = (None, None, None, None);
-        }
+    for r in ingest::run(&cfg.inputs, &settings, classifier) {
         read.absorb(r);
     }
     read
@@ -543,7 +540,19 @@ fn map_step(cfg: &Config, path: &std::path::Path) -> Result<()> {
     };
     let table = merge_records(cfg, collector, &mut read, &mut consume)?;
     let files = std::mem::take(&mut read.files);
+    // Counted as one run counts them (the documents' objects were taken in above).
     let redacted = crate::redact::current().counts();
+    // A partial travels (object storage, executors): its copies of the documents carry no
+    // secret either (redacted by a redactor of their own, so the counts stay one run's).
+    if cfg.redact {
+        let redactor = crate::redact::Redactor::new(&cfg.causes.redact_rules)?;
+        for (_, d) in &mut read.documents {
+            let text = String::from_utf8_lossy(&d.bytes);
+            if let std::borrow::Cow::Owned(clean) = redactor.redact(&text) {
+                d.bytes = clean.into_bytes();
+            }
+        }
+    }
     let example_inputs = files.iter().map(|f| f.name.clone()).collect();
     let is_doc: std::collections::HashSet<usize> = read.documents.iter().map(|(i, _)| *i).collect();
     let log_files: Vec<FileQuality> = files
