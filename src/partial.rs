@@ -46,6 +46,7 @@ use crate::model::{FileQuality, Millis};
 pub const FORMAT: &str = "postmortem partial";
 pub const VERSION: u32 = 1;
 const META_KEY: &str = "postmortem.partial";
+const CHECK_KEY: &str = "postmortem.partial.check";
 
 /// Row kinds (the `row` column).
 const EVENT: u32 = 0;
@@ -142,6 +143,60 @@ struct Rows {
 }
 
 impl Rows {
+    /// A hash of every row (with the description's text, what `postmortem.partial.check`
+    /// holds): a partial damaged in storage or transit is refused, not merged.
+    #[allow(clippy::too_many_arguments)]
+    fn check(
+        json: &str,
+        row: &[u32],
+        t: &[i64],
+        key: &[u32],
+        names: &[&[u32]],
+        counts: &[&[u64]],
+        span: &[&[i64]],
+        bytes: &mut dyn Iterator<Item = &[u8]>,
+    ) -> String {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        h.update(json.as_bytes());
+        for i in 0..row.len() {
+            h.update(&row[i].to_le_bytes());
+            h.update(&t[i].to_le_bytes());
+            h.update(&key[i].to_le_bytes());
+            for c in names {
+                h.update(&c[i].to_le_bytes());
+            }
+            for c in counts {
+                h.update(&c[i].to_le_bytes());
+            }
+            for c in span {
+                h.update(&c[i].to_le_bytes());
+            }
+            let b = bytes.next().unwrap_or_default();
+            h.update(&(b.len() as u64).to_le_bytes());
+            h.update(b);
+        }
+        format!("{:016x}", h.digest())
+    }
+
+    fn check_of(&self, json: &str) -> String {
+        Self::check(
+            json,
+            &self.row,
+            &self.t,
+            &self.key,
+            &[
+                &self.cause,
+                &self.pod,
+                &self.container,
+                &self.namespace,
+                &self.signature,
+            ],
+            &[&self.records, &self.events, &self.events_if_outcomes],
+            &[&self.first, &self.last],
+            &mut self.bytes.iter().map(Vec::as_slice),
+        )
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn push(
         &mut self,
@@ -302,6 +357,7 @@ pub fn write(path: &Path, shard: Shard) -> Result<()> {
         redacted,
     };
     let json = serde_json::to_string(&meta)?;
+    let check = rows.check_of(&json);
     let mut df = rows.frame()?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
@@ -313,28 +369,47 @@ pub fn write(path: &Path, shard: Shard) -> Result<()> {
         .with_compression(ParquetCompression::Zstd(None))
         .with_key_value_metadata(Some(polars::prelude::KeyValueMetadata::from_static(vec![
             (META_KEY.into(), json),
+            (CHECK_KEY.into(), check),
         ])))
         .finish(&mut df)
         .with_context(|| format!("--partial {}: cannot write it", path.display()))?;
     Ok(())
 }
 
-/// Reads a partial written by [`write()`].
+/// Reads a partial written by [`write()`]. A damaged file is an error naming it, never a
+/// crash: the Parquet reader panics on some malformed footers, so it runs under
+/// `catch_unwind` (with the panic's message kept off the terminal).
 pub fn read(path: &Path) -> Result<Shard> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_partial(path)));
+    std::panic::set_hook(hook);
+    read.unwrap_or_else(|_| {
+        bail!(
+            "{}: the partial is damaged (its Parquet structure cannot be read): write it again",
+            path.display()
+        )
+    })
+}
+
+fn read_partial(path: &Path) -> Result<Shard> {
     let name = path.display();
     let file = File::open(path).with_context(|| format!("{name}: cannot open the partial"))?;
     let mut reader = ParquetReader::new(file);
     let metadata = reader.get_metadata().with_context(|| {
         format!("{name}: not a Parquet file (a partial written by analyze --partial?)")
     })?;
-    let json = metadata
-        .key_value_metadata()
-        .as_ref()
-        .and_then(|kv| kv.iter().find(|k| k.key == META_KEY))
-        .and_then(|k| k.value.clone())
-        .with_context(|| {
-            format!("{name}: a Parquet file, but not a partial (write one with analyze --partial)")
-        })?;
+    let value = |key: &str| {
+        metadata
+            .key_value_metadata()
+            .as_ref()
+            .and_then(|kv| kv.iter().find(|k| k.key == key))
+            .and_then(|k| k.value.clone())
+    };
+    let json = value(META_KEY).with_context(|| {
+        format!("{name}: a Parquet file, but not a partial (write one with analyze --partial)")
+    })?;
+    let check = value(CHECK_KEY).unwrap_or_default();
     let meta: Meta = serde_json::from_str(&json)
         .with_context(|| format!("{name}: the partial's description cannot be read"))?;
     if meta.format != FORMAT || meta.version != VERSION {
@@ -398,6 +473,30 @@ pub fn read(path: &Path) -> Result<Shard> {
         .column("bytes")
         .and_then(|c| c.binary().cloned())
         .with_context(|| format!("{name}: the partial's rows are not as written"))?;
+    let n = row.len();
+    let same_length = [t.len(), key.len(), bytes_col.len()]
+        .into_iter()
+        .chain(names.iter().map(Vec::len))
+        .chain(counts.iter().map(Vec::len))
+        .chain(span.iter().map(Vec::len))
+        .all(|l| l == n);
+    let names_ref: Vec<&[u32]> = names.iter().map(Vec::as_slice).collect();
+    let counts_ref: Vec<&[u64]> = counts.iter().map(Vec::as_slice).collect();
+    let span_ref: Vec<&[i64]> = span.iter().map(Vec::as_slice).collect();
+    if !same_length
+        || Rows::check(
+            &json,
+            &row,
+            &t,
+            &key,
+            &names_ref,
+            &counts_ref,
+            &span_ref,
+            &mut bytes_col.iter().map(Option::unwrap_or_default),
+        ) != check
+    {
+        bail!("{name}: the partial is damaged (its rows or description are not as written): write it again");
+    }
     let mut documents = meta.documents;
     let mut series: [Vec<SeriesAcc>; 2] = [Vec::new(), Vec::new()];
     for h in &meta.series {

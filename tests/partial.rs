@@ -323,3 +323,43 @@ fn partials_carry_no_secret() {
     assert!(!report.contains(secret));
     assert!(report.contains("url-password"));
 }
+
+#[test]
+fn a_damaged_partial_is_refused_never_a_crash() {
+    let dir = scratch("damaged");
+    let parts = partials(&dir, &SHARDS[1..2], &[]);
+    let good = std::fs::read(&parts[0]).unwrap();
+    let bad = dir.join("bad.parquet");
+    // Cut anywhere, or bits flipped (a deterministic spread of positions).
+    let mut cases: Vec<Vec<u8>> = [1, 100, good.len() / 2, good.len() - 8, good.len() - 1]
+        .iter()
+        .map(|&n| good[..n].to_vec())
+        .collect();
+    for k in 1..60usize {
+        let mut b = good.clone();
+        for j in 0..(1 + k % 3) {
+            let at = (k * 7919 + j * 104_729) % b.len();
+            b[at] ^= 1 << ((k + j) % 8);
+        }
+        cases.push(b);
+    }
+    for (i, c) in cases.iter().enumerate() {
+        std::fs::write(&bad, c).unwrap();
+        let o = postmortem(&[
+            "merge",
+            bad.to_str().unwrap(),
+            "-q",
+            "--out",
+            dir.join("o").to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            matches!(o.status.code(), Some(0 | 2)) && !err.contains("panicked"),
+            "case {i}: exit {:?}: {err}",
+            o.status.code()
+        );
+        if o.status.code() == Some(2) {
+            assert!(err.contains("bad.parquet"), "case {i}: {err}");
+        }
+    }
+}
