@@ -586,9 +586,10 @@ fn map_step(cfg: &Config, path: &std::path::Path) -> Result<()> {
     )?;
     let size = std::fs::metadata(path).map_or(0, |m| m.len());
     messages::note(&format!(
-        "wrote the partial {} ({:.1} KB): {records} error records of {pods} containers in {n_series} series; merge it with the others: postmortem merge PARTIAL... --out DIR",
+        "wrote the partial {} ({:.1} KB): {records} error records of {pods} {} in {n_series} alert series; merge it with the others: postmortem merge PARTIAL... --out DIR",
         path.display(),
-        size as f64 / 1000.0
+        size as f64 / 1000.0,
+        if pods == 1 { "container" } else { "containers" }
     ));
     Ok(())
 }
