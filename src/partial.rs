@@ -262,8 +262,9 @@ pub fn write(path: &Path, shard: Shard) -> Result<()> {
     }
     let mut rows = Rows::default();
     for ((m, k, t), (m2, k2, t2)) in events_f.iter().zip(&events_o) {
-        debug_assert_eq!((m, k), (m2, k2));
-        let _ = (m2, k2);
+        if (m, k) != (m2, k2) {
+            bail!("the two bases' events tables differ: cannot write the partial");
+        }
         rows.push(
             EVENT,
             *m,
@@ -633,7 +634,7 @@ pub fn combine(shards: Vec<(String, Shard)>) -> Result<Combined> {
         bail!("no partials to merge");
     };
     for (name, s) in &shards[1..] {
-        if let Some(diff) = differ(&first.settings, &s.settings) {
+        if let Some(diff) = settings_differ(&first.settings, &s.settings) {
             bail!(
                 "{name} and {first_name} were written with different settings ({diff}): write every partial with the same flags"
             );
@@ -770,7 +771,10 @@ fn add_counted(to: &mut Counted, from: &Counted) {
 }
 
 /// The first setting that differs, as `name: a vs b`.
-fn differ(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) -> Option<String> {
+pub fn settings_differ(
+    a: &BTreeMap<String, String>,
+    b: &BTreeMap<String, String>,
+) -> Option<String> {
     let names: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
     names.into_iter().find_map(|k| {
         let (x, y) = (a.get(k), b.get(k));
@@ -782,12 +786,4 @@ fn differ(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) -> Option<
             )
         })
     })
-}
-
-/// The first setting in which `partial` differs from `this` run's, as `name: a vs b`.
-pub fn settings_differ(
-    partial: &BTreeMap<String, String>,
-    this: &BTreeMap<String, String>,
-) -> Option<String> {
-    differ(partial, this)
 }
