@@ -342,6 +342,10 @@ pub struct AnalyzeArgs {
     /// docs/scaling.md).
     #[arg(long, value_name = "FILE.parquet", help_heading = "Output")]
     pub partial: Option<PathBuf>,
+    /// The PATHs are partials (written by --partial): merge them as `postmortem merge` does;
+    /// with `check`, the verdict line and exit code of all the shards together.
+    #[arg(long, help_heading = "Output", conflicts_with = "partial")]
+    pub merge: bool,
     /// Print nothing on the terminal but errors (and, for `check`, the verdict line).
     #[arg(short, long, help_heading = "Output")]
     pub quiet: bool,

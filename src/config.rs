@@ -414,7 +414,7 @@ impl Config {
                     )
                 };
                 if mode == Mode::Check {
-                    bail!("check --partial: write partials with analyze --partial, then check the merged report with postmortem merge");
+                    bail!("check --partial: write partials with analyze --partial, then check them together with check --merge PARTIAL...");
                 }
                 if a.live {
                     bail!("--partial with --live: collect first (postmortem collect), then write the partials from the bundle's files");
@@ -532,9 +532,9 @@ impl Config {
 }
 
 impl Config {
-    /// `postmortem merge`: the paths are partials; every other flag as for `analyze` (those
-    /// that shape the partials must be the shards').
-    pub fn for_merge(mut a: AnalyzeArgs, wall_clock: Millis) -> Result<Config> {
+    /// `postmortem merge` (and `analyze --merge`, `check --merge`): the paths are partials;
+    /// every other flag as for `analyze` (those that shape the partials must be the shards').
+    pub fn for_merge(mode: Mode, mut a: AnalyzeArgs, wall_clock: Millis) -> Result<Config> {
         if a.partial.is_some() {
             bail!(
                 "merge --partial: merge writes a report; partials are written by analyze --partial"
@@ -553,7 +553,7 @@ impl Config {
             bail!("merge {}: partials are files, not a stream", p.display());
         }
         a.live = false;
-        let mut cfg = Config::from_args(Mode::Analyze, a, wall_clock)?;
+        let mut cfg = Config::from_args(mode, a, wall_clock)?;
         cfg.step = Step::Merge;
         Ok(cfg)
     }

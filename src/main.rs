@@ -34,17 +34,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Analyze(args) => {
-            let outcome =
-                commands::analyze::run(&Config::from_args(Mode::Analyze, args, wall_clock)?)?;
+            let outcome = commands::analyze::run(&config(Mode::Analyze, args, wall_clock)?)?;
             Ok(exit_code(&outcome, 0))
         }
         Command::Merge(args) => {
-            let outcome = commands::analyze::run(&Config::for_merge(args, wall_clock)?)?;
+            let outcome =
+                commands::analyze::run(&Config::for_merge(Mode::Analyze, args, wall_clock)?)?;
             Ok(exit_code(&outcome, 0))
         }
         Command::Check(args) => {
-            let outcome =
-                commands::analyze::run(&Config::from_args(Mode::Check, args, wall_clock)?)?;
+            let outcome = commands::analyze::run(&config(Mode::Check, args, wall_clock)?)?;
             // With a baseline, regressions decide (a breach it also had is none).
             let failed = outcome.regressed.unwrap_or(outcome.breached);
             Ok(exit_code(&outcome, if failed { 1 } else { 0 }))
@@ -59,6 +58,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             std::io::stdout().lock().write_all(text.as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// `analyze`'s or `check`'s settings (`--merge`: of a merge).
+fn config(
+    mode: Mode,
+    args: postmortem::cli::AnalyzeArgs,
+    wall_clock: i64,
+) -> anyhow::Result<Config> {
+    if args.merge {
+        Config::for_merge(mode, args, wall_clock)
+    } else {
+        Config::from_args(mode, args, wall_clock)
     }
 }
 

@@ -363,3 +363,36 @@ fn a_damaged_partial_is_refused_never_a_crash() {
         }
     }
 }
+
+#[test]
+fn check_merge_gives_the_verdict_of_one_check() {
+    let dir = scratch("check");
+    let parts = partials(&dir, SHARDS, &[]);
+    let all: Vec<&str> = SHARDS.iter().flat_map(|s| s.iter().copied()).collect();
+    let mut args = vec!["check"];
+    args.extend_from_slice(&all);
+    args.extend_from_slice(&["--as-of", AS_OF, "-q"]);
+    let one = postmortem(&args);
+    let mut args = vec!["check", "--merge"];
+    args.extend(parts.iter().map(String::as_str));
+    args.extend_from_slice(&["--as-of", AS_OF, "-q"]);
+    let merged = postmortem(&args);
+    // The incident breached: exit 1 and the same line.
+    assert_eq!(
+        one.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&one.stderr)
+    );
+    assert_eq!(
+        merged.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&one.stdout),
+        String::from_utf8_lossy(&merged.stdout)
+    );
+    assert!(String::from_utf8_lossy(&merged.stdout).starts_with("BREACHED"));
+}
