@@ -22,7 +22,10 @@
 //!
 //! Sharding rule: all of a pod's logs (every container, every export, `--previous` too) in
 //! one shard, since repeats between exports and failures (cascades) are found per pod; other
-//! inputs anywhere. The merge refuses a pod seen in two partials.
+//! inputs anywhere. A pod's logs may also be split by time where they are silent for longer
+//! than a failure stays open (15 minutes, or `--dedup-window` if longer): nothing found per pod
+//! spans such a silence, so its counts add up exactly. The merge refuses a pod in two
+//! partials closer than that.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
@@ -34,12 +37,14 @@ use polars::prelude::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::classify::collect::SEGMENT_GAP;
 use crate::classify::failures::{Basis, Counted};
 use crate::classify::{EventTable, PodSeen};
 use crate::correlate::events::{MinuteRow, Tally};
 use crate::detect::logs::SeriesAcc;
 use crate::ingest::KeptDocument;
 use crate::model::event::{CauseIdx, Interner, Sym};
+use crate::model::time::{format_duration, format_rfc3339};
 use crate::model::{FileQuality, Millis};
 
 /// What the metadata's `format` says; `VERSION` changes when the layout does.
@@ -618,7 +623,8 @@ pub enum Input {
 }
 
 /// Several shards put together as one run over all of them: the same settings (else which
-/// differ, and where), no pod in two of them, names re-interned, the basis decided over all.
+/// differ, and where), no pod in two of them but at a long silence, names re-interned, the
+/// basis decided over all.
 pub struct Combined {
     pub redacted: BTreeMap<String, u64>,
     /// Every input, shard after shard, each shard's in its own order.
@@ -629,7 +635,9 @@ pub struct Combined {
 }
 
 /// Puts `shards` (with their file names, for messages) together.
-pub fn combine(shards: Vec<(String, Shard)>) -> Result<Combined> {
+/// A pod may be in several shards only where its logs are silent for longer than `apart`
+/// between them (`check_pods`).
+pub fn combine(shards: Vec<(String, Shard)>, apart: Millis) -> Result<Combined> {
     let Some((first_name, first)) = shards.first() else {
         bail!("no partials to merge");
     };
@@ -640,32 +648,7 @@ pub fn combine(shards: Vec<(String, Shard)>) -> Result<Combined> {
             );
         }
     }
-    // A pod in two shards: its repeats and failures were not seen together.
-    let mut pod_shard: BTreeMap<(&str, &str), usize> = BTreeMap::new();
-    for (i, (name, s)) in shards.iter().enumerate() {
-        for p in &s.table.pods {
-            let key = (p.namespace.as_str(), p.pod.as_str());
-            match pod_shard.get(&key) {
-                Some(&other) if other != i => {
-                    let other = &shards[other].0;
-                    let pod = if p.namespace.is_empty() {
-                        p.pod.clone()
-                    } else {
-                        format!("{}/{}", p.namespace, p.pod)
-                    };
-                    if other == name {
-                        bail!("{name} is given twice (pod {pod} would be counted twice)");
-                    }
-                    bail!(
-                        "pod {pod} is in {other} and in {name}: shard by pod (all of a pod's logs, every container and export, in one shard), so that its repeated lines and failures are found together"
-                    )
-                }
-                _ => {
-                    pod_shard.insert(key, i);
-                }
-            }
-        }
-    }
+    check_pods(&shards, apart)?;
     let any_outcome = shards.iter().any(|(_, s)| s.table.any_outcome);
     let (basis, b) = if any_outcome {
         (Basis::Outcomes, 1)
@@ -678,10 +661,12 @@ pub fn combine(shards: Vec<(String, Shard)>) -> Result<Combined> {
         any_outcome,
         ..EventTable::default()
     };
-    let mut example_pos: HashMap<Sym, (String, u64)> = HashMap::new();
+    // A signature's example is its first in input order: the shards' inputs follow each other.
+    let mut example_pos: HashMap<Sym, (usize, u32, u64)> = HashMap::new();
     let mut redacted: BTreeMap<String, u64> = BTreeMap::new();
     let (mut inputs, mut series, mut events) = (Vec::new(), Vec::new(), Vec::new());
-    for (_, mut s) in shards {
+    let mut series_at: HashMap<(CauseIdx, Sym, Sym, Sym), usize> = HashMap::new();
+    for (shard_no, (_, mut s)) in shards.into_iter().enumerate() {
         for (k, n) in &s.redacted {
             *redacted.entry(k.clone()).or_default() += n;
         }
@@ -690,13 +675,7 @@ pub fn combine(shards: Vec<(String, Shard)>) -> Result<Combined> {
         let t = s.table;
         for (sig, ex) in t.examples {
             let (input, line) = t.example_at.get(&sig).copied().unwrap_or((0, 0));
-            let pos = (
-                s.example_inputs
-                    .get(input as usize)
-                    .cloned()
-                    .unwrap_or_default(),
-                line,
-            );
+            let pos = (shard_no, input, line);
             let sig = to(sig);
             match example_pos.get(&sig) {
                 Some(p) if *p <= pos => {}
@@ -723,7 +702,14 @@ pub fn combine(shards: Vec<(String, Shard)>) -> Result<Combined> {
         for mut acc in std::mem::take(&mut s.series[b]) {
             let (c, p, ct, n) = acc.key;
             acc.key = (c, to(p), to(ct), to(n));
-            series.push(acc);
+            // A pod split between shards (at a silence): its series' counts add up.
+            match series_at.get(&acc.key) {
+                Some(&i) => add_series(&mut series[i], acc),
+                None => {
+                    series_at.insert(acc.key, series.len());
+                    series.push(acc);
+                }
+            }
         }
         for (m, (c, p, ct, n, sig), tally) in std::mem::take(&mut s.events[b]) {
             events.push((m, (c, to(p), to(ct), to(n), to(sig)), tally));
@@ -741,9 +727,7 @@ pub fn combine(shards: Vec<(String, Shard)>) -> Result<Combined> {
             }
         }
     }
-    table.pods.sort_by(|a, b| {
-        (&a.pod, &a.container, &a.namespace).cmp(&(&b.pod, &b.container, &b.namespace))
-    });
+    table.pods = join_pods(std::mem::take(&mut table.pods));
     let counted = match basis {
         Basis::Failures => &table.as_failures,
         Basis::Outcomes => &table.as_outcomes,
@@ -758,6 +742,112 @@ pub fn combine(shards: Vec<(String, Shard)>) -> Result<Combined> {
         series,
         events,
     })
+}
+
+/// Refuses a pod in two shards unless its logs are silent for longer than `apart` between
+/// them: then no failure (cascade), repeated line or start spans two shards, and adding up is
+/// exact. Else its repeats and failures were not seen together.
+fn check_pods(shards: &[(String, Shard)], apart: Millis) -> Result<()> {
+    // Each shard's span of each pod (all its containers): first, last, shard.
+    type Spans = Vec<(Millis, Millis, usize)>;
+    let mut spans: BTreeMap<(&str, &str), Spans> = BTreeMap::new();
+    for (i, (_, s)) in shards.iter().enumerate() {
+        let mut own: BTreeMap<(&str, &str), (Millis, Millis)> = BTreeMap::new();
+        for p in &s.table.pods {
+            let span = own
+                .entry((p.namespace.as_str(), p.pod.as_str()))
+                .or_insert((p.first, p.last));
+            span.0 = span.0.min(p.first);
+            span.1 = span.1.max(p.last);
+        }
+        for (k, (a, b)) in own {
+            spans.entry(k).or_default().push((a, b, i));
+        }
+    }
+    for ((namespace, pod), mut list) in spans {
+        list.sort_unstable();
+        for w in list.windows(2) {
+            let ((a0, a1, i), (b0, b1, j)) = (w[0], w[1]);
+            if b0 - a1 > apart {
+                continue;
+            }
+            let pod = if namespace.is_empty() {
+                pod.to_owned()
+            } else {
+                format!("{namespace}/{pod}")
+            };
+            let (x, y) = (&shards[i].0, &shards[j].0);
+            if x == y {
+                bail!("{x} is given twice (pod {pod} would be counted twice)");
+            }
+            let span =
+                |a: Millis, b: Millis| format!("{} .. {}", format_rfc3339(a), format_rfc3339(b));
+            bail!(
+                "pod {pod} is in {x} ({}) and in {y} ({}): a pod's logs may be split between shards only where they are silent for more than {} (so that no failure or repeated line spans two shards); shard by pod (all of a pod's logs, every container and export, in one shard)",
+                span(a0, a1),
+                span(b0, b1),
+                format_duration(apart)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The pods seen by several shards as one: a container seen by two (at a silence longer than
+/// the one [`check_pods`] asks for) spans both, with the silence between them as a gap.
+fn join_pods(mut pods: Vec<PodSeen>) -> Vec<PodSeen> {
+    pods.sort_by(|a, b| {
+        (&a.pod, &a.container, &a.namespace, a.first).cmp(&(
+            &b.pod,
+            &b.container,
+            &b.namespace,
+            b.first,
+        ))
+    });
+    let mut out: Vec<PodSeen> = Vec::with_capacity(pods.len());
+    for p in pods {
+        match out.last_mut() {
+            Some(o)
+                if (&o.pod, &o.container, &o.namespace) == (&p.pod, &p.container, &p.namespace) =>
+            {
+                if p.first > o.last + SEGMENT_GAP {
+                    o.gaps.push((o.last, p.first));
+                }
+                o.gaps.extend(p.gaps);
+                o.gaps.sort_unstable();
+                o.starts.extend(p.starts);
+                o.starts.sort_unstable();
+                o.first = o.first.min(p.first);
+                o.last = o.last.max(p.last);
+                o.records += p.records;
+            }
+            _ => out.push(p),
+        }
+    }
+    out
+}
+
+/// Adds `from`'s counts (the same series, from another shard) to `to`.
+fn add_series(to: &mut SeriesAcc, from: SeriesAcc) {
+    to.records += from.records;
+    to.events += from.events;
+    to.first_record = to.first_record.min(from.first_record);
+    to.last_record = to.last_record.max(from.last_record);
+    for (list, more) in [
+        (&mut to.scrapes, from.scrapes),
+        (&mut to.enters, from.enters),
+        (&mut to.leaves, from.leaves),
+    ] {
+        list.extend(more);
+        list.sort_unstable_by_key(|&(t, _)| t);
+        list.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1 += later.1;
+            }
+            same
+        });
+    }
 }
 
 fn add_counted(to: &mut Counted, from: &Counted) {
@@ -786,4 +876,118 @@ pub fn settings_differ(
             )
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: Millis = 60_000;
+
+    /// A shard with one pod's container seen from `first` to `last`, one alert series of
+    /// that pod with `records` error events scraped at `last`, and signature `sig`'s example
+    /// `example` at line 1 of its input `input`.
+    fn shard(input: &str, first: Millis, last: Millis, records: u64, example: &str) -> Shard {
+        let mut syms = Interner::new();
+        let (pod, sig) = (
+            syms.intern("api-7c9d5b8f6d-x2kqp"),
+            syms.intern("failed: <*>"),
+        );
+        let mut table = EventTable {
+            syms,
+            pods: vec![PodSeen {
+                pod: "api-7c9d5b8f6d-x2kqp".into(),
+                container: "api".into(),
+                namespace: "prod".into(),
+                first,
+                last,
+                records,
+                gaps: Vec::new(),
+                starts: vec![first],
+            }],
+            records,
+            ..EventTable::default()
+        };
+        table.examples.insert(sig, example.into());
+        table.example_at.insert(sig, (0, 1));
+        let series = SeriesAcc {
+            key: (0, pod, 0, 0),
+            records,
+            events: records,
+            first_record: first,
+            last_record: last,
+            scrapes: vec![(last, records)],
+            enters: Vec::new(),
+            leaves: Vec::new(),
+        };
+        Shard {
+            table,
+            example_inputs: vec![input.into()],
+            series: [vec![series.clone()], vec![series]],
+            ..Shard::default()
+        }
+    }
+
+    #[test]
+    fn a_pod_split_at_a_long_silence_adds_up() {
+        let day = 24 * 60 * MIN;
+        // The second shard's input name sorts first: the example is still the first shard's,
+        // as one run over the shards' inputs in order finds it.
+        let c = combine(
+            vec![
+                (
+                    "day-2.parquet".into(),
+                    shard("z.log", day, day + 30 * MIN, 5, "failed: 2"),
+                ),
+                (
+                    "day-1.parquet".into(),
+                    shard("a.log", 0, 30 * MIN, 3, "failed: 1"),
+                ),
+            ],
+            15 * MIN,
+        )
+        .unwrap();
+        assert_eq!(c.table.records, 8);
+        assert_eq!(c.table.examples.values().collect::<Vec<_>>(), ["failed: 2"]);
+        let [p] = c.table.pods.as_slice() else {
+            panic!("one container: {:?}", c.table.pods)
+        };
+        assert_eq!((p.first, p.last, p.records), (0, day + 30 * MIN, 8));
+        assert_eq!(p.gaps, [(30 * MIN, day)]);
+        assert_eq!(p.starts, [0, day]);
+        let [s] = c.series.as_slice() else {
+            panic!("one series: {}", c.series.len())
+        };
+        assert_eq!(
+            (s.records, s.first_record, s.last_record),
+            (8, 0, day + 30 * MIN)
+        );
+        assert_eq!(s.scrapes, [(30 * MIN, 3), (day + 30 * MIN, 5)]);
+    }
+
+    #[test]
+    fn a_pod_in_two_shards_without_a_long_silence_is_refused() {
+        let err = combine(
+            vec![
+                (
+                    "a.parquet".into(),
+                    shard("a.log", 0, 30 * MIN, 3, "failed: 1"),
+                ),
+                (
+                    "b.parquet".into(),
+                    shard("b.log", 40 * MIN, 60 * MIN, 5, "failed: 2"),
+                ),
+            ],
+            15 * MIN,
+        )
+        .err()
+        .expect("refused")
+        .to_string();
+        assert!(
+            err.contains("pod prod/api-7c9d5b8f6d-x2kqp is in a.parquet")
+                && err.contains("and in b.parquet")
+                && err.contains("silent for more than 15m"),
+            "{err}"
+        );
+    }
 }

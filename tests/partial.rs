@@ -175,6 +175,50 @@ fn partials_made_with_other_settings_are_refused() {
     assert!(err.contains("cause table"), "{err}");
 }
 
+/// An archive kept by day: the same pod's log of the day before is another shard. Its logs
+/// are silent for almost a day between the two, so the merge adds them up exactly.
+#[test]
+fn a_pod_split_by_day_merges_exactly() {
+    let dir = scratch("by-day");
+    let day_before = dir.join("2026-11-19");
+    std::fs::create_dir_all(&day_before).unwrap();
+    let log = std::fs::read_to_string(incident().join("mcp-backend-7c9d5b8f6d-x2kqp.log")).unwrap();
+    let earlier = day_before.join("mcp-backend-7c9d5b8f6d-x2kqp.log");
+    std::fs::write(
+        &earlier,
+        log.replace("2026-11-20", "2026-11-19")
+            .replace("11/20/2026", "11/19/2026"),
+    )
+    .unwrap();
+    let earlier = earlier.display().to_string();
+    let day: &[&str] = &[&earlier];
+    let mut shards: Vec<&[&str]> = SHARDS.to_vec();
+    shards.push(day);
+
+    let single = dir.join("single").display().to_string();
+    let mut args = vec!["analyze"];
+    args.extend(shards.iter().flat_map(|s| s.iter().copied()));
+    args.extend_from_slice(&["--as-of", AS_OF, "-q", "--out", &single]);
+    ok(&postmortem(&args));
+    let parts = partials(&dir, &shards, &[]);
+    let merged = dir.join("merged").display().to_string();
+    let mut args = vec!["merge"];
+    args.extend(parts.iter().map(String::as_str));
+    args.extend_from_slice(&["--as-of", AS_OF, "-q", "--out", &merged]);
+    ok(&postmortem(&args));
+
+    let (a, b) = (
+        json(&Path::new(&single).join("report.json")),
+        json(&Path::new(&merged).join("report.json")),
+    );
+    assert_eq!(a["verdict"], b["verdict"]);
+    assert_eq!(a["causes"], b["causes"]);
+    assert_eq!(a, b, "report.json differs");
+    // Both days' errors are in (the incident alone has 1770).
+    let records = b["inputs"]["error_records"].as_u64().unwrap();
+    assert!(records > 1770, "{records}");
+}
+
 #[test]
 fn a_pod_in_two_shards_is_refused() {
     let dir = scratch("pod");
@@ -189,8 +233,12 @@ fn a_pod_in_two_shards_is_refused() {
     let o = postmortem(&["merge", &parts[0], &parts[1], "--as-of", AS_OF, "-q"]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
+    // The container restarted seconds after its previous log ends: a failure could span the
+    // two shards.
     assert!(
-        err.contains("mcp-backend-7c9d5b8f6d-x2kqp") && err.contains("shard by pod"),
+        err.contains("mcp-backend-7c9d5b8f6d-x2kqp")
+            && err.contains("silent for more than 15m")
+            && err.contains("shard by pod"),
         "{err}"
     );
     // The same partial twice would count everything in it twice.

@@ -631,7 +631,12 @@ fn merge_step(cfg: &Config) -> Result<Analysis> {
         .iter()
         .map(|(n, _, g)| (n.clone(), g.clone()))
         .collect();
-    let combined = crate::partial::combine(shards.into_iter().map(|(n, s, _)| (n, s)).collect())?;
+    // A pod split between shards must be silent longer than anything found per pod spans.
+    let apart = classify::failures::CASCADE_HORIZON
+        .max(classify::collect::BOOT_SPAN)
+        .max(cfg.alert.dedup_window_ms);
+    let combined =
+        crate::partial::combine(shards.into_iter().map(|(n, s, _)| (n, s)).collect(), apart)?;
     crate::redact::current().add_counts(&combined.redacted);
     let settings = read_settings(cfg);
     let mut read = Read::default();
