@@ -338,7 +338,8 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub export: Option<PathBuf>,
     /// Write this shard's partial (Parquet) for `postmortem merge` instead of a report: the
-    /// map step of an analysis split by pod (all of a pod's logs in one shard; see
+    /// map step of an analysis split by pod (all of a pod's logs in one shard, or its days in
+    /// separate shards where it was silent for over 15 minutes between them; see
     /// docs/scaling.md).
     #[arg(long, value_name = "FILE.parquet", help_heading = "Output")]
     pub partial: Option<PathBuf>,
