@@ -768,7 +768,7 @@ fn check_pods(shards: &[(String, Shard)], apart: Millis) -> Result<()> {
         list.sort_unstable();
         for w in list.windows(2) {
             let ((a0, a1, i), (b0, b1, j)) = (w[0], w[1]);
-            if b0 - a1 > apart {
+            if b0.saturating_sub(a1) > apart {
                 continue;
             }
             let pod = if namespace.is_empty() {
@@ -810,7 +810,7 @@ fn join_pods(mut pods: Vec<PodSeen>) -> Vec<PodSeen> {
             Some(o)
                 if (&o.pod, &o.container, &o.namespace) == (&p.pod, &p.container, &p.namespace) =>
             {
-                if p.first > o.last + SEGMENT_GAP {
+                if p.first > o.last.saturating_add(SEGMENT_GAP) {
                     o.gaps.push((o.last, p.first));
                 }
                 o.gaps.extend(p.gaps);
