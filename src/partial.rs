@@ -661,29 +661,20 @@ pub fn combine(shards: Vec<(String, Shard)>, apart: Millis) -> Result<Combined> 
         any_outcome,
         ..EventTable::default()
     };
-    // A signature's example is its first in input order: the shards' inputs follow each other.
-    let mut example_pos: HashMap<Sym, (usize, u32, u64)> = HashMap::new();
     let mut redacted: BTreeMap<String, u64> = BTreeMap::new();
     let (mut inputs, mut series, mut events) = (Vec::new(), Vec::new(), Vec::new());
     let mut series_at: HashMap<(CauseIdx, Sym, Sym, Sym), usize> = HashMap::new();
-    for (shard_no, (_, mut s)) in shards.into_iter().enumerate() {
+    for (_, mut s) in shards {
         for (k, n) in &s.redacted {
             *redacted.entry(k.clone()).or_default() += n;
         }
         let map = syms.absorb(&s.table.syms);
         let to = |sym: Sym| map.get(sym as usize).copied().unwrap_or(0);
         let t = s.table;
+        // A signature's example is its first in input order: the first shard's that has it
+        // (the shards' inputs follow each other; each shard keeps its own first).
         for (sig, ex) in t.examples {
-            let (input, line) = t.example_at.get(&sig).copied().unwrap_or((0, 0));
-            let pos = (shard_no, input, line);
-            let sig = to(sig);
-            match example_pos.get(&sig) {
-                Some(p) if *p <= pos => {}
-                _ => {
-                    example_pos.insert(sig, pos);
-                    table.examples.insert(sig, ex);
-                }
-            }
+            table.examples.entry(to(sig)).or_insert(ex);
         }
         table.pods.extend(t.pods);
         table.records += t.records;
