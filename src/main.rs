@@ -65,7 +65,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn config(
     mode: Mode,
     args: postmortem::cli::AnalyzeArgs,
-    wall_clock: i64,
+    wall_clock: postmortem::model::Millis,
 ) -> anyhow::Result<Config> {
     if args.merge {
         Config::for_merge(mode, args, wall_clock)

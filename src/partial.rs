@@ -702,6 +702,7 @@ pub fn combine(shards: Vec<(String, Shard)>, apart: Millis) -> Result<Combined> 
                 }
             }
         }
+        // Minute rows never share a key across shards: a pod's are a silence apart.
         for (m, (c, p, ct, n, sig), tally) in std::mem::take(&mut s.events[b]) {
             events.push((m, (c, to(p), to(ct), to(n), to(sig)), tally));
         }

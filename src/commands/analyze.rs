@@ -631,12 +631,11 @@ fn merge_step(cfg: &Config) -> Result<Analysis> {
         .iter()
         .map(|(n, _, g)| (n.clone(), g.clone()))
         .collect();
-    // A pod split between shards must be silent longer than anything found per pod spans.
-    let apart = classify::failures::CASCADE_HORIZON
-        .max(classify::collect::BOOT_SPAN)
-        .max(cfg.alert.dedup_window_ms);
-    let combined =
-        crate::partial::combine(shards.into_iter().map(|(n, s, _)| (n, s)).collect(), apart)?;
+    // A pod split between shards must be silent longer than anything found per pod reaches.
+    let combined = crate::partial::combine(
+        shards.into_iter().map(|(n, s, _)| (n, s)).collect(),
+        classify::pod_reach(cfg.alert.dedup_window_ms),
+    )?;
     crate::redact::current().add_counts(&combined.redacted);
     let settings = read_settings(cfg);
     let mut read = Read::default();

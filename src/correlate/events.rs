@@ -82,18 +82,6 @@ impl EventsBuilder {
     /// added: in minute order, each minute's by key.
     pub fn from_rows(mut rows: Vec<MinuteRow>) -> Self {
         rows.sort_unstable_by_key(|&(m, k, _)| (m, k));
-        // Rows of the same minute and key (from two shards) are one.
-        rows.dedup_by(|later, kept| {
-            let same = (later.0, later.1) == (kept.0, kept.1);
-            if same {
-                let (a, b) = (&mut kept.2, &later.2);
-                a.records += b.records;
-                a.events += b.events;
-                a.first = a.first.min(b.first);
-                a.last = a.last.max(b.last);
-            }
-            same
-        });
         let mut b = EventsBuilder::default();
         for (m, k, t) in rows {
             b.minute_ms.push(m);
